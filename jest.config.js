@@ -1,0 +1,30 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testRegex: '\\.spec\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: 'tsconfig.json',
+        // module "node20" compiles to CommonJS here (package.json has no "type": "module").
+        diagnostics: { ignoreCodes: [151002] },
+        astTransformers: {
+          before: [
+            {
+              path: '<rootDir>/test/support/swagger-transformer.js',
+              options: { introspectComments: true, classValidatorShim: true },
+            },
+          ],
+        },
+      },
+    ],
+    'node_modules/.+\\.js$': '<rootDir>/test/support/esm-to-cjs.transform.js',
+  },
+  // ESM-only packages that must be transpiled for Jest (see esm-to-cjs.transform.js).
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 60000,
+};

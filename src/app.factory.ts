@@ -1,0 +1,44 @@
+import type { NestApplicationOptions } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { setupSwagger } from './swagger';
+
+/**
+ * Builds the application exactly as production runs it; main.ts and the e2e tests both use
+ * this, so tests exercise the real pipeline (body limits, filters, guards, Swagger).
+ */
+export interface CreateAppOptions {
+  httpsOptions?: NestApplicationOptions['httpsOptions'];
+  /** Where JSON log lines go (default stdout); tests capture them here. */
+  logDestination?: DestinationStream;
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const { httpsOptions, logDestination } = options;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logDestination), {
+    bodyParser: false,
+    // Start-up errors reach the caller (main.ts exits with them; tests see them).
+    abortOnError: false,
+    bufferLogs: true,
+    httpsOptions,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    helmet({
+      // Swagger UI loads its own scripts and styles from /docs and inlines a few styles.
+      contentSecurityPolicy: {
+        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  setupSwagger(app);
+  return app;
+}

@@ -1,0 +1,66 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { AcceptJsonMiddleware } from './common/accept.middleware';
+import { BodyParserMiddleware } from './common/body-parser.middleware';
+import { ConcurrencyLimiterMiddleware } from './common/concurrency-limiter.middleware';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { loggerParams } from './common/logging';
+import { RequestContextMiddleware } from './common/request-context.middleware';
+import { AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { HttpMetricsMiddleware } from './health/http-metrics.middleware';
+import { RolesModule } from './roles/roles.module';
+import { UsersModule } from './users/users.module';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+  }
+}
+
+/** Validation errors name the field; unknown fields are rejected (API.md §1). */
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  forbidUnknownValues: true,
+  stopAtFirstError: false,
+  validationError: { target: false, value: false },
+});
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig, logDestination?: DestinationStream): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config, logDestination)),
+        DatabaseModule,
+        HealthModule,
+        AuthModule,
+        RolesModule,
+        UsersModule,
+      ],
+      providers: [
+        ConcurrencyLimiterMiddleware,
+        { provide: APP_PIPE, useValue: validationPipe },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware, HttpMetricsMiddleware).forRoutes('*path');
+    consumer
+      .apply(ConcurrencyLimiterMiddleware, AcceptJsonMiddleware, BodyParserMiddleware)
+      .exclude('health/*path', 'docs', 'docs/*path', 'docs-json', 'metrics')
+      .forRoutes('*path');
+  }
+}

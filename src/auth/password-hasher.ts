@@ -1,0 +1,67 @@
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+
+const N = 1 << 15;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+const MAX_MEM = 128 * N * R * 2;
+
+function scryptAsync(secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+}
+
+/**
+ * Slow hashing for passwords and client secrets (scrypt, N=2^15, r=8, p=1), stored as
+ * `scrypt$N$r$p$salt$hash`. Verified credentials are remembered as an HMAC under a key
+ * that lives only in this process, so a repeat request costs a fast HMAC, not a scrypt:
+ * the memo is keyed by the stored hash, so a changed password or rotated secret misses.
+ */
+@Injectable()
+export class PasswordHasher {
+  private readonly memoKey = randomBytes(32);
+  private readonly verified = new Map<string, true>();
+  private static readonly MEMO_LIMIT = 10_000;
+
+  async hash(secret: string): Promise<string> {
+    const salt = randomBytes(16);
+    const key = await scryptAsync(secret, salt, N, R, P);
+    return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+  }
+
+  async verify(secret: string, stored: string): Promise<boolean> {
+    const memo = this.memoFor(secret, stored);
+    if (this.verified.has(memo)) return true;
+    const parts = stored.split('$');
+    if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+    const [n, r, p] = parts.slice(1, 4).map(Number);
+    const expected = Buffer.from(parts[5], 'base64');
+    const actual = await scryptAsync(secret, Buffer.from(parts[4], 'base64'), n, r, p);
+    const ok = actual.length === expected.length && timingSafeEqual(actual, expected);
+    if (ok) this.remember(memo);
+    return ok;
+  }
+
+  /** A hash to compare against when the principal does not exist, so timing does not tell. */
+  private dummy?: Promise<string>;
+  async burn(secret: string): Promise<void> {
+    this.dummy ??= this.hash(randomBytes(16).toString('hex'));
+    await this.verify(secret, await this.dummy);
+  }
+
+  private memoFor(secret: string, stored: string): string {
+    return createHmac('sha256', this.memoKey).update(stored).update('\0').update(secret).digest('base64');
+  }
+
+  private remember(memo: string): void {
+    if (this.verified.size >= PasswordHasher.MEMO_LIMIT) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(memo, true);
+  }
+}

@@ -1,0 +1,16 @@
+import { HttpException, HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+/** API responses are JSON: a request whose Accept excludes it gets 406 (API.md §1). */
+@Injectable()
+export class AcceptJsonMiddleware implements NestMiddleware {
+  use(req: Request, _res: Response, next: NextFunction): void {
+    if (req.headers.accept !== undefined && !req.accepts('application/json')) {
+      throw new HttpException(
+        `This endpoint responds with application/json, which the Accept header "${req.headers.accept.slice(0, 200)}" excludes`,
+        HttpStatus.NOT_ACCEPTABLE,
+      );
+    }
+    next();
+  }
+}

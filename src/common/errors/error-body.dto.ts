@@ -1,0 +1,19 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** The error body of every 4xx/5xx response (API.md §1). */
+export class ErrorBody {
+  @ApiProperty({ example: 400 })
+  statusCode!: number;
+
+  @ApiProperty({ example: 'Bad Request' })
+  error!: string;
+
+  @ApiProperty({ example: 'username must match /^[A-Za-z0-9._@-]{3,64}$/' })
+  message!: string;
+
+  @ApiPropertyOptional({ type: [Object], description: 'Per-field or per-entry details' })
+  details?: unknown[];
+
+  @ApiProperty({ example: '3f0c9f0e-6a55-4b5e-9a43-5d1f1b7e2a10' })
+  requestId!: string;
+}

@@ -1,0 +1,179 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { parseCidrList } from '../common/net/ip-utils';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every environment variable Indicium reads, validated once at start-up.
+ * README.md and .env.example document the same list.
+ */
+export class EnvironmentVariables {
+  /** postgres://user:pass@host:port/db — unset: embedded Postgres (PGlite) in DATA_DIR. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  DATABASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8443;
+
+  @IsIn(['on', 'off'])
+  TLS: 'on' | 'off' = 'on';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TLS_CERT_PATH?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TLS_KEY_PATH?: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  MAX_CONCURRENT_REQUESTS = 256;
+
+  /** Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. Empty: none. */
+  @IsString()
+  TRUST_PROXY = '';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(12)
+  @MaxLength(256)
+  ADMIN_PASSWORD?: string;
+
+  /** How long a verified credential is kept in memory (seconds); bounds cross-instance revocation. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  AUTH_CACHE_TTL_SECONDS = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOCKOUT_PRINCIPAL_FAILURES = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  LOCKOUT_IP_FAILURES = 100;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  LOCKOUT_WINDOW_MINUTES = 15;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  LOCKOUT_DURATION_MINUTES = 15;
+
+  /** Graceful shutdown: how long in-flight requests may take before the process exits. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600)
+  SHUTDOWN_TIMEOUT_SECONDS = 20;
+}
+
+export class ConfigError extends Error {}
+
+function describe(error: ValidationError): string {
+  const constraints = Object.values(error.constraints ?? {});
+  return `${error.property}: ${constraints.join('; ')} (got ${JSON.stringify(error.value)})`;
+}
+
+/** Typed, validated configuration. Injected as `AppConfig`. */
+export class AppConfig {
+  readonly env: Readonly<EnvironmentVariables>;
+  readonly trustedProxies: ReadonlyArray<[import('ipaddr.js').IPv4 | import('ipaddr.js').IPv6, number]>;
+
+  private constructor(env: EnvironmentVariables, trustedProxies: AppConfig['trustedProxies']) {
+    this.env = Object.freeze(env);
+    this.trustedProxies = trustedProxies;
+  }
+
+  /** Validates `source` (default: process.env); throws ConfigError with one line naming the variable. */
+  static load(source: Record<string, string | undefined> = process.env): AppConfig {
+    const known = Object.keys(new EnvironmentVariables());
+    known.push('DATABASE_URL', 'TLS_CERT_PATH', 'TLS_KEY_PATH', 'ADMIN_PASSWORD');
+    const raw: Record<string, string> = {};
+    for (const key of known) {
+      const value = source[key];
+      if (value !== undefined) raw[key] = value;
+    }
+    const env = plainToInstance(EnvironmentVariables, raw);
+    const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
+    if (errors.length > 0) {
+      throw new ConfigError(`Invalid configuration: ${errors.map(describe).join(' | ')}`);
+    }
+    if ((env.TLS_CERT_PATH === undefined) !== (env.TLS_KEY_PATH === undefined)) {
+      throw new ConfigError(
+        'Invalid configuration: TLS_CERT_PATH and TLS_KEY_PATH must be set together',
+      );
+    }
+    let proxies: AppConfig['trustedProxies'];
+    try {
+      proxies = parseCidrList(env.TRUST_PROXY);
+    } catch (e) {
+      throw new ConfigError(
+        `Invalid configuration: TRUST_PROXY: ${(e as Error).message} (expected comma-separated IPs or CIDRs)`,
+      );
+    }
+    return new AppConfig(env, proxies);
+  }
+
+  get usesEmbeddedDatabase(): boolean {
+    return this.env.DATABASE_URL === undefined;
+  }
+}

@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { migrations } from './migrations';
+import { PglitePool, pgliteDriver } from './pglite-pool';
+
+/** Advisory-lock key under which migrations run, so instances starting together take turns. */
+const MIGRATION_LOCK_KEY = 7301_2026;
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+export function embeddedDatabaseDir(config: AppConfig): string {
+  return join(resolve(config.env.DATA_DIR), 'pgdata');
+}
+
+export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    synchronize: false,
+    migrationsRun: false,
+    migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+    logging: false,
+  };
+  if (config.env.DATABASE_URL !== undefined) {
+    return {
+      ...common,
+      url: config.env.DATABASE_URL,
+      extra: { max: config.env.DATABASE_POOL_SIZE, application_name: 'indicium' },
+    };
+  }
+  const dir = embeddedDatabaseDir(config);
+  mkdirSync(dir, { recursive: true });
+  PglitePool.configure(dir);
+  return { ...common, driver: pgliteDriver, extra: { max: 1 } };
+}
+
+/**
+ * Runs pending migrations. On a Postgres server a session advisory lock serialises
+ * instances that start at the same time; the embedded database has one process only.
+ */
+export async function runMigrations(dataSource: DataSource, embedded: boolean): Promise<void> {
+  if (embedded) {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}
+

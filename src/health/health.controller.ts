@@ -1,0 +1,42 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Auth, Public } from '../auth/auth.decorator';
+import { MetricsService } from './metrics.service';
+
+@ApiTags('Operations')
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Liveness: the process is up. */
+  @Get('health/live')
+  @Public()
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: the database answers. */
+  @Get('health/ready')
+  @Public()
+  @HealthCheck()
+  @ApiServiceUnavailableResponse({ description: 'Database unreachable' })
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.db.pingCheck('database', { timeout: 3000 })]);
+  }
+
+  /** Prometheus metrics (text exposition format). */
+  @Get('metrics')
+  @Auth('metrics.read')
+  @ApiProduces('text/plain')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  render(): Promise<string> {
+    return this.metrics.render();
+  }
+}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory';
+import { AppConfig, ConfigError } from './config/app-config';
+import { loadTlsMaterial } from './tls';
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.load();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const tls = config.env.TLS === 'on' ? await loadTlsMaterial(config) : undefined;
+  const app = await createApp(config, { httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined });
+  const server = app.getHttpServer() as import('node:http').Server;
+  // Slow clients must not pin sockets forever; large uploads still get minutes.
+  server.requestTimeout = 15 * 60_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+
+  await app.listen(config.env.PORT, config.env.HOST);
+  const logger = new Logger('Bootstrap');
+  const scheme = tls ? 'https' : 'http';
+  logger.log(
+    `Indicium listening on ${scheme}://${config.env.HOST}:${config.env.PORT} ` +
+      `(database: ${config.usesEmbeddedDatabase ? 'embedded' : 'server'}; docs: /docs)`,
+  );
+  if (tls?.generated) logger.warn('Generated a self-signed TLS certificate in DATA_DIR/tls');
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), close the pool.
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: shutting down`);
+    const deadline = setTimeout(() => {
+      logger.error('Shutdown timed out; exiting');
+      process.exit(1);
+    }, config.env.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    deadline.unref();
+    server.closeIdleConnections?.();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error(err);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+bootstrap().catch((err: unknown) => {
+  process.stderr.write(`Indicium failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

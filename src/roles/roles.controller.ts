@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { ErrorBody } from '../common/errors/error-body.dto';
+import { PageQuery } from '../common/pagination';
+import { CreateRoleDto, PrivilegeDto, RoleDto, RolePageDto, UpdateRoleDto } from './dto/role.dto';
+import { RolesService } from './roles.service';
+
+@ApiTags('Roles')
+@Controller('api/v1/roles')
+@Auth('roles.manage')
+export class RolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  /** List roles, built-in and custom, ordered by name. */
+  @Get()
+  @ApiBadRequestResponse({ type: ErrorBody })
+  list(@Query() query: PageQuery): Promise<RolePageDto> {
+    return this.roles.list(query.limit, query.cursor);
+  }
+
+  /** The privilege catalogue: every privilege a role can carry. */
+  @Get('privileges')
+  privileges(): PrivilegeDto[] {
+    return this.roles.privilegeCatalogue();
+  }
+
+  /** Create a custom role. */
+  @Post()
+  @ApiBadRequestResponse({ description: 'Invalid name or unknown privilege', type: ErrorBody })
+  @ApiConflictResponse({ description: 'A role with this name exists', type: ErrorBody })
+  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(dto);
+  }
+
+  /** Change a custom role's description or privileges; takes effect at once for its holders. */
+  @Patch(':name')
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ description: 'Built-in roles are immutable', type: ErrorBody })
+  update(@Param('name') name: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
+    return this.roles.update(name, dto);
+  }
+
+  /** Delete a custom role that no principal holds. */
+  @Delete(':name')
+  @HttpCode(204)
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ description: 'Built in, or still assigned', type: ErrorBody })
+  delete(@Param('name') name: string): Promise<void> {
+    return this.roles.delete(name);
+  }
+}

@@ -1,0 +1,79 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { PrincipalDirectory } from '../auth/principal-directory';
+import { ALL_PRIVILEGES, PRIVILEGES } from '../auth/privileges';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import { CreateRoleDto, PrivilegeDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
+import { RoleRow, RolesRepository } from './roles.repository';
+
+export function toRoleDto(row: RoleRow): RoleDto {
+  return {
+    name: row.name,
+    description: row.description,
+    builtIn: row.builtIn,
+    privileges: [...row.privileges].sort(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly roles: RolesRepository,
+    private readonly directory: PrincipalDirectory,
+  ) {}
+
+  privilegeCatalogue(): PrivilegeDto[] {
+    return ALL_PRIVILEGES.map((name) => ({ name, description: PRIVILEGES[name] }));
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<RoleDto>> {
+    const after = decodeCursor(cursor, 1);
+    const rows = await this.roles.listAfter(after ? String(after[0]) : null, limit + 1);
+    return toPage(rows, limit, (r) => [r.name], toRoleDto);
+  }
+
+  async create(dto: CreateRoleDto): Promise<RoleDto> {
+    return this.db.transaction(async (tx) => {
+      if (await this.roles.findByName(dto.name, tx)) {
+        throw new ConflictException(`A role named "${dto.name}" already exists`);
+      }
+      const row = await this.roles.insert(tx, {
+        name: dto.name,
+        description: dto.description ?? '',
+        privileges: dto.privileges,
+      });
+      return toRoleDto(row);
+    });
+  }
+
+  async update(name: string, dto: UpdateRoleDto): Promise<RoleDto> {
+    const updated = await this.db.transaction(async (tx) => {
+      const role = await this.mutableRole(name, tx);
+      return this.roles.update(tx, name, dto.description ?? role.description, dto.privileges ?? role.privileges);
+    });
+    this.directory.invalidate();
+    return toRoleDto(updated);
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.mutableRole(name, tx);
+      const holders = await this.roles.countAssignments(tx, name);
+      if (holders > 0) {
+        throw new ConflictException(`Role "${name}" is still assigned to ${holders} principal(s); reassign them first`);
+      }
+      await this.roles.delete(tx, name);
+    });
+    this.directory.invalidate();
+  }
+
+  private async mutableRole(name: string, tx: import('typeorm').EntityManager): Promise<RoleRow> {
+    const role = await this.roles.findByName(name, tx, true);
+    if (!role) throw new NotFoundException(`Role "${name}" does not exist`);
+    if (role.builtIn) throw new ConflictException(`Role "${name}" is built in and cannot be changed or deleted`);
+    return role;
+  }
+}

@@ -1,0 +1,177 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { LockoutService } from '../auth/lockout.service';
+import { PasswordHasher } from '../auth/password-hasher';
+import type { Principal } from '../auth/principal';
+import { PrincipalDirectory } from '../auth/principal-directory';
+import { AppConfig } from '../config/app-config';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import { RolesRepository } from '../roles/roles.repository';
+import { CreateUserDto, MeDto, UpdateUserDto, UserDto } from './dto/user.dto';
+import { ADMIN_ROLE, UserRow, UsersRepository } from './users.repository';
+
+const BOOTSTRAP_LOCK_KEY = 7301_2027;
+
+export function toUserDto(row: UserRow): UserDto {
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    lastLoginAt: row.lastLoginAt ? row.lastLoginAt.toISOString() : null,
+  };
+}
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly users: UsersRepository,
+    private readonly roles: RolesRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly directory: PrincipalDirectory,
+    private readonly lockout: LockoutService,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  /** First start on an empty database: create `admin` (API.md §2). */
+  async onApplicationBootstrap(): Promise<void> {
+    const generated = this.config.env.ADMIN_PASSWORD === undefined;
+    const password = this.config.env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
+    const created = await this.db.transaction(async (tx) => {
+      if (!this.config.usesEmbeddedDatabase) {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+      }
+      if ((await this.users.count(tx)) > 0) return false;
+      const passwordHash = await this.hasher.hash(password);
+      await this.users.insert(tx, { username: 'admin', passwordHash, role: ADMIN_ROLE, status: 'active' });
+      return true;
+    });
+    if (!created) return;
+    this.logger.log('Created the initial administrator "admin"');
+    if (generated) {
+      // Printed straight to the console, once, and never logged: it is a credential.
+      process.stdout.write(
+        [
+          '',
+          '================================================================',
+          '  Indicium: initial administrator created',
+          '    username: admin',
+          `    password: ${password}`,
+          '  Shown only now. Change it: PUT /api/v1/me/password',
+          '================================================================',
+          '',
+        ].join('\n') + '\n',
+      );
+    }
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<UserDto>> {
+    const after = decodeCursor(cursor, 1);
+    const rows = await this.users.listAfter(after ? String(after[0]) : null, limit + 1);
+    return toPage(rows, limit, (r) => [r.id], toUserDto);
+  }
+
+  async get(id: string): Promise<UserDto> {
+    return toUserDto(await this.mustFind(id));
+  }
+
+  async create(dto: CreateUserDto): Promise<UserDto> {
+    const passwordHash = await this.hasher.hash(dto.password);
+    return this.db.transaction(async (tx) => {
+      await this.assertRoleExists(dto.role, tx);
+      const row = await this.users.insert(tx, {
+        username: dto.username,
+        passwordHash,
+        role: dto.role,
+        status: dto.status ?? 'active',
+      });
+      return toUserDto(row);
+    });
+  }
+
+  async update(id: string, dto: UpdateUserDto): Promise<UserDto> {
+    const row = await this.db.transaction(async (tx) => {
+      const admins = await this.users.lockActiveAdministrators(tx);
+      const user = await this.mustFind(id, tx);
+      const role = dto.role ?? user.role;
+      const status = dto.status ?? user.status;
+      if (role !== user.role) await this.assertRoleExists(role, tx);
+      const staysAdmin = role === ADMIN_ROLE && status === 'active';
+      if (!staysAdmin) this.assertNotLastAdmin(admins, id, 'demoted or deactivated');
+      return this.users.update(tx, id, role, status);
+    });
+    this.directory.invalidate();
+    return toUserDto(row);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const admins = await this.users.lockActiveAdministrators(tx);
+      await this.mustFind(id, tx);
+      this.assertNotLastAdmin(admins, id, 'deleted');
+      await this.users.delete(tx, id);
+    });
+    this.directory.invalidate();
+  }
+
+  async resetPassword(id: string, password: string): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
+    const changed = await this.db.transaction((tx) => this.users.setPassword(tx, id, passwordHash));
+    if (!changed) throw new NotFoundException(`User ${id} does not exist`);
+    this.directory.invalidate();
+  }
+
+  async changeOwnPassword(principal: Principal, ip: string, current: string, next: string): Promise<void> {
+    if (principal.type !== 'user') {
+      throw new ForbiddenException('API clients have no password; rotate the client secret instead');
+    }
+    const stored = await this.users.passwordHash(principal.id);
+    if (stored === null || !(await this.hasher.verify(current, stored))) {
+      this.lockout.recordFailure(principal.name, ip);
+      throw new BadRequestException('currentPassword is not the current password');
+    }
+    if (current === next) throw new BadRequestException('newPassword must differ from currentPassword');
+    await this.resetPassword(principal.id, next);
+  }
+
+  me(principal: Principal): MeDto {
+    return {
+      type: principal.type,
+      id: principal.id,
+      name: principal.name,
+      role: principal.role,
+      privileges: [...principal.privileges].sort(),
+    };
+  }
+
+  private async mustFind(id: string, tx?: EntityManager): Promise<UserRow> {
+    const row = await this.users.findById(id, tx);
+    if (!row) throw new NotFoundException(`User ${id} does not exist`);
+    return row;
+  }
+
+  private async assertRoleExists(role: string, tx: EntityManager): Promise<void> {
+    if (!(await this.roles.findByName(role, tx))) throw new BadRequestException(`role "${role}" does not exist`);
+  }
+
+  private assertNotLastAdmin(activeAdmins: string[], id: string, what: string): void {
+    if (activeAdmins.length === 1 && activeAdmins[0] === id) {
+      throw new ConflictException(`The last active Administrator cannot be ${what}`);
+    }
+  }
+}

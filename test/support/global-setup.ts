@@ -1,0 +1,36 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS_TABLE } from '../../src/database/data-source';
+import { migrations } from '../../src/database/migrations';
+
+/**
+ * With DATABASE_URL set, builds one migrated template database for this run; every test file
+ * then gets a fresh database cloned from it (CREATE DATABASE … TEMPLATE), which is fast.
+ * Without DATABASE_URL each test file boots its own embedded Postgres instead.
+ */
+export default async function globalSetup(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return;
+  const template = `indicium_tpl_${process.pid}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    // Leftovers of earlier runs that died before their teardown.
+    const stale: Array<{ datname: string }> = (
+      await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'indicium_t%' AND datname <> $1`, [template])
+    ).rows;
+    for (const { datname } of stale) {
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+    }
+    await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${template}`;
+  const ds = await new DataSource({ type: 'postgres', url: target.toString(), migrations, migrationsTableName: MIGRATIONS_TABLE }).initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+  process.env.INDICIUM_TEST_TEMPLATE = template;
+}
