@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
   }
   const tls = config.env.TLS === 'on' ? await loadTlsMaterial(config) : undefined;
   const app = await createApp(config, { httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined });
-  const server = app.getHttpServer() as import('node:http').Server;
+  const server = app.getHttpServer();
   // Slow clients must not pin sockets forever; large uploads still get minutes.
   server.requestTimeout = 15 * 60_000;
   server.headersTimeout = 30_000;

@@ -10,14 +10,26 @@ describe('users, roles of users, /me (API.md §2)', () => {
   });
   afterAll(() => t.close());
 
-  async function createUser(username: string, role = 'Analyst', extra: Record<string, unknown> = {}) {
-    const res = await t.api().post('/api/v1/users').set('Authorization', admin).send({ username, password: 'correct horse battery', role, ...extra });
+  async function createUser(
+    username: string,
+    role = 'Analyst',
+    extra: Record<string, unknown> = {},
+  ) {
+    const res = await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username, password: 'correct horse battery', role, ...extra });
     expect(res.status).toBe(201);
     return res.body as { id: string; username: string; role: string; status: string };
   }
 
   it('creates a user and never returns a password or hash', async () => {
-    const res = await t.api().post('/api/v1/users').set('Authorization', admin).send({ username: 'jane.doe', password: 'correct horse battery', role: 'Analyst' });
+    const res = await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username: 'jane.doe', password: 'correct horse battery', role: 'Analyst' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -38,21 +50,40 @@ describe('users, roles of users, /me (API.md §2)', () => {
     [{ username: 'bad name', password: 'correct horse battery', role: 'Analyst' }, /username/],
     [{ username: 'shortpw', password: 'short', role: 'Analyst' }, /password/],
     [{ username: 'norole', password: 'correct horse battery' }, /role/],
-    [{ username: 'badstatus', password: 'correct horse battery', role: 'Analyst', status: 'gone' }, /status/],
-    [{ username: 'extra', password: 'correct horse battery', role: 'Analyst', isAdmin: true }, /isAdmin/],
-    [{ username: 'ghostrole', password: 'correct horse battery', role: 'Ghost' }, /role "Ghost" does not exist/],
+    [
+      { username: 'badstatus', password: 'correct horse battery', role: 'Analyst', status: 'gone' },
+      /status/,
+    ],
+    [
+      { username: 'extra', password: 'correct horse battery', role: 'Analyst', isAdmin: true },
+      /isAdmin/,
+    ],
+    [
+      { username: 'ghostrole', password: 'correct horse battery', role: 'Ghost' },
+      /role "Ghost" does not exist/,
+    ],
   ])('rejects %j with 400 naming the problem', async (body, message) => {
     const res = await t.api().post('/api/v1/users').set('Authorization', admin).send(body);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', requestId: expect.any(String) });
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      requestId: expect.any(String),
+    });
     expect(res.body.message).toMatch(message);
     const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
-    expect(list.body.items.map((u: { username: string }) => u.username)).not.toContain(body.username);
+    expect(list.body.items.map((u: { username: string }) => u.username)).not.toContain(
+      body.username,
+    );
   });
 
   it('rejects a duplicate username with 409', async () => {
     await createUser('dupe.user');
-    const res = await t.api().post('/api/v1/users').set('Authorization', admin).send({ username: 'dupe.user', password: 'correct horse battery', role: 'Analyst' });
+    const res = await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username: 'dupe.user', password: 'correct horse battery', role: 'Analyst' });
     expect(res.status).toBe(409);
   });
 
@@ -61,7 +92,14 @@ describe('users, roles of users, /me (API.md §2)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: { items: Array<{ username: string }>; nextCursor: string | null } } = await t.api().get('/api/v1/users').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set('Authorization', admin);
+      const res: {
+        status: number;
+        body: { items: Array<{ username: string }>; nextCursor: string | null };
+      } = await t
+        .api()
+        .get('/api/v1/users')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .set('Authorization', admin);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((u: { username: string }) => u.username));
@@ -78,7 +116,10 @@ describe('users, roles of users, /me (API.md §2)', () => {
   });
 
   it('404 for an unknown id, 400 for a malformed one', async () => {
-    const missing = await t.api().get('/api/v1/users/00000000-0000-4000-8000-000000000000').set('Authorization', admin);
+    const missing = await t
+      .api()
+      .get('/api/v1/users/00000000-0000-4000-8000-000000000000')
+      .set('Authorization', admin);
     expect(missing.status).toBe(404);
     const malformed = await t.api().get('/api/v1/users/not-a-uuid').set('Authorization', admin);
     expect(malformed.status).toBe(400);
@@ -87,9 +128,18 @@ describe('users, roles of users, /me (API.md §2)', () => {
 
   it('authenticates a user with Basic; /me tells who and what they may do', async () => {
     await createUser('analyst.me');
-    const res = await t.api().get('/api/v1/me').set('Authorization', basic('analyst.me', 'correct horse battery'));
+    const res = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('analyst.me', 'correct horse battery'));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ type: 'user', id: expect.any(String), name: 'analyst.me', role: 'Analyst', privileges: ['search'] });
+    expect(res.body).toEqual({
+      type: 'user',
+      id: expect.any(String),
+      name: 'analyst.me',
+      role: 'Analyst',
+      privileges: ['search'],
+    });
   });
 
   it('401 with WWW-Authenticate for missing, wrong and inactive credentials', async () => {
@@ -97,23 +147,44 @@ describe('users, roles of users, /me (API.md §2)', () => {
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Basic realm="indicium"');
     expect(none.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
-    const wrong = await t.api().get('/api/v1/me').set('Authorization', basic('admin', 'not the password'));
+    const wrong = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('admin', 'not the password'));
     expect(wrong.status).toBe(401);
-    const unknown = await t.api().get('/api/v1/me').set('Authorization', basic('nobody.here', 'whatever-password'));
+    const unknown = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('nobody.here', 'whatever-password'));
     expect(unknown.status).toBe(401);
     const garbage = await t.api().get('/api/v1/me').set('Authorization', 'Basic %%%');
     expect(garbage.status).toBe(401);
     const u = await createUser('inactive.one', 'Analyst', { status: 'inactive' });
-    const inactive = await t.api().get('/api/v1/me').set('Authorization', basic('inactive.one', 'correct horse battery'));
+    const inactive = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('inactive.one', 'correct horse battery'));
     expect(inactive.status).toBe(401);
     expect(inactive.body.message).toMatch(/inactive/);
-    await t.api().patch(`/api/v1/users/${u.id}`).set('Authorization', admin).send({ status: 'active' }).expect(200);
-    await t.api().get('/api/v1/me').set('Authorization', basic('inactive.one', 'correct horse battery')).expect(200);
+    await t
+      .api()
+      .patch(`/api/v1/users/${u.id}`)
+      .set('Authorization', admin)
+      .send({ status: 'active' })
+      .expect(200);
+    await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('inactive.one', 'correct horse battery'))
+      .expect(200);
   });
 
   it('403 when the role lacks the privilege', async () => {
     await createUser('analyst.403');
-    const res = await t.api().get('/api/v1/users').set('Authorization', basic('analyst.403', 'correct horse battery'));
+    const res = await t
+      .api()
+      .get('/api/v1/users')
+      .set('Authorization', basic('analyst.403', 'correct horse battery'));
     expect(res.status).toBe(403);
     expect(res.body.message).toMatch(/users\.manage/);
   });
@@ -122,13 +193,28 @@ describe('users, roles of users, /me (API.md §2)', () => {
     const u = await createUser('revoke.me', 'Administrator');
     const auth = basic('revoke.me', 'correct horse battery');
     await t.api().get('/api/v1/users').set('Authorization', auth).expect(200);
-    await t.api().patch(`/api/v1/users/${u.id}`).set('Authorization', admin).send({ role: 'Analyst' }).expect(200);
+    await t
+      .api()
+      .patch(`/api/v1/users/${u.id}`)
+      .set('Authorization', admin)
+      .send({ role: 'Analyst' })
+      .expect(200);
     await t.api().get('/api/v1/users').set('Authorization', auth).expect(403);
-    await t.api().put(`/api/v1/users/${u.id}/password`).set('Authorization', admin).send({ password: 'a brand new password' }).expect(204);
+    await t
+      .api()
+      .put(`/api/v1/users/${u.id}/password`)
+      .set('Authorization', admin)
+      .send({ password: 'a brand new password' })
+      .expect(204);
     await t.api().get('/api/v1/me').set('Authorization', auth).expect(401);
     const fresh = basic('revoke.me', 'a brand new password');
     await t.api().get('/api/v1/me').set('Authorization', fresh).expect(200);
-    await t.api().patch(`/api/v1/users/${u.id}`).set('Authorization', admin).send({ status: 'inactive' }).expect(200);
+    await t
+      .api()
+      .patch(`/api/v1/users/${u.id}`)
+      .set('Authorization', admin)
+      .send({ status: 'inactive' })
+      .expect(200);
     await t.api().get('/api/v1/me').set('Authorization', fresh).expect(401);
     await t.api().delete(`/api/v1/users/${u.id}`).set('Authorization', admin).expect(204);
     await t.api().get(`/api/v1/users/${u.id}`).set('Authorization', admin).expect(404);
@@ -136,52 +222,117 @@ describe('users, roles of users, /me (API.md §2)', () => {
 
   it('PATCH validates and 404s', async () => {
     const u = await createUser('patch.me');
-    const bad = await t.api().patch(`/api/v1/users/${u.id}`).set('Authorization', admin).send({ username: 'renamed' });
+    const bad = await t
+      .api()
+      .patch(`/api/v1/users/${u.id}`)
+      .set('Authorization', admin)
+      .send({ username: 'renamed' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/username should not exist/);
-    const ghostRole = await t.api().patch(`/api/v1/users/${u.id}`).set('Authorization', admin).send({ role: 'Ghost' });
+    const ghostRole = await t
+      .api()
+      .patch(`/api/v1/users/${u.id}`)
+      .set('Authorization', admin)
+      .send({ role: 'Ghost' });
     expect(ghostRole.status).toBe(400);
-    await t.api().patch('/api/v1/users/00000000-0000-4000-8000-000000000000').set('Authorization', admin).send({ status: 'inactive' }).expect(404);
-    await t.api().delete('/api/v1/users/00000000-0000-4000-8000-000000000000').set('Authorization', admin).expect(404);
-    await t.api().put('/api/v1/users/00000000-0000-4000-8000-000000000000/password').set('Authorization', admin).send({ password: 'long enough password' }).expect(404);
+    await t
+      .api()
+      .patch('/api/v1/users/00000000-0000-4000-8000-000000000000')
+      .set('Authorization', admin)
+      .send({ status: 'inactive' })
+      .expect(404);
+    await t
+      .api()
+      .delete('/api/v1/users/00000000-0000-4000-8000-000000000000')
+      .set('Authorization', admin)
+      .expect(404);
+    await t
+      .api()
+      .put('/api/v1/users/00000000-0000-4000-8000-000000000000/password')
+      .set('Authorization', admin)
+      .send({ password: 'long enough password' })
+      .expect(404);
   });
 
   it('keeps the last active Administrator: no delete, deactivate or demote (409)', async () => {
     const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
-    const others = list.body.items.filter((u: { role: string; username: string }) => u.role === 'Administrator' && u.username !== 'admin');
-    for (const o of others) await t.api().delete(`/api/v1/users/${o.id}`).set('Authorization', admin).expect(204);
+    const others = list.body.items.filter(
+      (u: { role: string; username: string }) =>
+        u.role === 'Administrator' && u.username !== 'admin',
+    );
+    for (const o of others)
+      await t.api().delete(`/api/v1/users/${o.id}`).set('Authorization', admin).expect(204);
     const adminId = list.body.items.find((u: { username: string }) => u.username === 'admin').id;
     for (const body of [{ status: 'inactive' }, { role: 'Analyst' }]) {
-      const res = await t.api().patch(`/api/v1/users/${adminId}`).set('Authorization', admin).send(body);
+      const res = await t
+        .api()
+        .patch(`/api/v1/users/${adminId}`)
+        .set('Authorization', admin)
+        .send(body);
       expect(res.status).toBe(409);
       expect(res.body.message).toMatch(/last active Administrator/);
     }
     await t.api().delete(`/api/v1/users/${adminId}`).set('Authorization', admin).expect(409);
     // With a second active admin, the first may go.
     const second = await createUser('second.admin', 'Administrator');
-    await t.api().patch(`/api/v1/users/${adminId}`).set('Authorization', admin).send({ status: 'active' }).expect(200);
+    await t
+      .api()
+      .patch(`/api/v1/users/${adminId}`)
+      .set('Authorization', admin)
+      .send({ status: 'active' })
+      .expect(200);
     const concurrent = await Promise.all([
-      t.api().patch(`/api/v1/users/${adminId}`).set('Authorization', admin).send({ role: 'Analyst' }),
-      t.api().patch(`/api/v1/users/${second.id}`).set('Authorization', admin).send({ role: 'Analyst' }),
+      t
+        .api()
+        .patch(`/api/v1/users/${adminId}`)
+        .set('Authorization', admin)
+        .send({ role: 'Analyst' }),
+      t
+        .api()
+        .patch(`/api/v1/users/${second.id}`)
+        .set('Authorization', admin)
+        .send({ role: 'Analyst' }),
     ]);
     expect(concurrent.map((r) => r.status).sort()).toEqual([200, 409]);
     // Leave `admin` an Administrator for the other tests.
     if (concurrent[0].status === 200) {
-      await t.api().patch(`/api/v1/users/${adminId}`).set('Authorization', basic('second.admin', 'correct horse battery')).send({ role: 'Administrator' }).expect(200);
+      await t
+        .api()
+        .patch(`/api/v1/users/${adminId}`)
+        .set('Authorization', basic('second.admin', 'correct horse battery'))
+        .send({ role: 'Administrator' })
+        .expect(200);
     }
   });
 
-  it('changes one\'s own password with the current one', async () => {
+  it("changes one's own password with the current one", async () => {
     await createUser('self.service');
     const auth = basic('self.service', 'correct horse battery');
-    const wrong = await t.api().put('/api/v1/me/password').set('Authorization', auth).send({ currentPassword: 'nope', newPassword: 'another good password' });
+    const wrong = await t
+      .api()
+      .put('/api/v1/me/password')
+      .set('Authorization', auth)
+      .send({ currentPassword: 'nope', newPassword: 'another good password' });
     expect(wrong.status).toBe(400);
     expect(wrong.body.message).toMatch(/currentPassword/);
-    const short = await t.api().put('/api/v1/me/password').set('Authorization', auth).send({ currentPassword: 'correct horse battery', newPassword: 'short' });
+    const short = await t
+      .api()
+      .put('/api/v1/me/password')
+      .set('Authorization', auth)
+      .send({ currentPassword: 'correct horse battery', newPassword: 'short' });
     expect(short.status).toBe(400);
     expect(short.body.message).toMatch(/newPassword/);
-    await t.api().put('/api/v1/me/password').set('Authorization', auth).send({ currentPassword: 'correct horse battery', newPassword: 'another good password' }).expect(204);
+    await t
+      .api()
+      .put('/api/v1/me/password')
+      .set('Authorization', auth)
+      .send({ currentPassword: 'correct horse battery', newPassword: 'another good password' })
+      .expect(204);
     await t.api().get('/api/v1/me').set('Authorization', auth).expect(401);
-    await t.api().get('/api/v1/me').set('Authorization', basic('self.service', 'another good password')).expect(200);
+    await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('self.service', 'another good password'))
+      .expect(200);
   });
 });

@@ -29,8 +29,8 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
       level: config.env.LOG_LEVEL,
       genReqId: (req, res) => initRequestContext(req, res, config).id,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 400 ? 'error' : 'info'),
-      customSuccessMessage: (req, res, time) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(time)}ms`,
-      customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      customSuccessMessage: (req, res, time) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(time)}ms`,
+      customErrorMessage: (req, res) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode}`,
       customSuccessObject: (req, res, val: Record<string, unknown>) => withPrincipal(req, val),
       customErrorObject: (req, res, _err, val: Record<string, unknown>) => withPrincipal(req, val),
       serializers: {

@@ -41,7 +41,7 @@ export function decodeCursor(cursor: string | undefined, arity: number): Array<s
       key.length === arity &&
       key.every((k) => typeof k === 'string' || typeof k === 'number')
     ) {
-      return key as Array<string | number>;
+      return key;
     }
   } catch {
     // fall through: not a cursor we issued

@@ -1,0 +1,307 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { basic, createTestApp, TestApp } from './support/test-app';
+
+/** API.md §1 conventions and §8 operations, through the real pipeline. */
+describe('conventions', () => {
+  let t: TestApp;
+  let admin: string;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    t = await createTestApp({ LOG_LEVEL: 'info' }, { logDestination: sink });
+    admin = basic(t.admin.username, t.admin.password);
+  });
+  afterAll(() => t.close());
+
+  describe('X-Request-Id', () => {
+    it('echoes a safe incoming id', async () => {
+      const res = await t
+        .api()
+        .get('/api/v1/me')
+        .set('Authorization', admin)
+        .set('X-Request-Id', 'abc-123.x:y');
+      expect(res.headers['x-request-id']).toBe('abc-123.x:y');
+    });
+
+    it.each([['has spaces'], ['x'.repeat(129)], ['<script>']])(
+      'replaces an unsafe id %#',
+      async (id) => {
+        const res = await t.api().get('/api/v1/nope').set('X-Request-Id', id);
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(res.body.requestId).toBe(res.headers['x-request-id']);
+      },
+    );
+  });
+
+  it('404 on an unknown path, with the error body', async () => {
+    const res = await t.api().get('/api/v1/nope');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'No route GET /api/v1/nope',
+      requestId: res.headers['x-request-id'],
+    });
+  });
+
+  it('405 with Allow on a known path and wrong method', async () => {
+    const res = await t.api().delete('/api/v1/me').set('Authorization', admin);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET');
+    expect(res.body).toMatchObject({
+      statusCode: 405,
+      error: 'Method Not Allowed',
+      message: expect.stringContaining('DELETE'),
+    });
+    const users = await t.api().put('/api/v1/users');
+    expect(users.status).toBe(405);
+    expect(users.headers.allow).toBe('GET, POST');
+  });
+
+  it('406 when Accept excludes JSON; JSON and */* are fine', async () => {
+    const res = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', admin)
+      .set('Accept', 'text/html');
+    expect(res.status).toBe(406);
+    expect(res.body).toMatchObject({ statusCode: 406, error: 'Not Acceptable' });
+    await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', admin)
+      .set('Accept', 'application/json')
+      .expect(200);
+    await t.api().get('/api/v1/me').set('Authorization', admin).set('Accept', '*/*').expect(200);
+  });
+
+  it('400 on malformed JSON, 413 above 1 MiB, 415 on a non-JSON body — and nothing written', async () => {
+    const malformed = await t
+      .api()
+      .post('/api/v1/roles')
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.message).toMatch(/^Malformed JSON body/);
+    const big = await t
+      .api()
+      .post('/api/v1/roles')
+      .set('Authorization', admin)
+      .send({ name: 'Big', description: 'x'.repeat(1024 * 1024 + 10), privileges: [] });
+    expect(big.status).toBe(413);
+    expect(big.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    const text = await t
+      .api()
+      .post('/api/v1/roles')
+      .set('Authorization', admin)
+      .set('Content-Type', 'text/plain')
+      .send('name=Text');
+    expect(text.status).toBe(415);
+    const roles = await t.api().get('/api/v1/roles').set('Authorization', admin);
+    expect(roles.body.items.map((r: { name: string }) => r.name)).toEqual([
+      'Administrator',
+      'Analyst',
+    ]);
+  });
+
+  it('400 names unknown fields and wrong types', async () => {
+    const res = await t
+      .api()
+      .post('/api/v1/roles')
+      .set('Authorization', admin)
+      .send({ name: 'Typed', privileges: 'search', colour: 'red' });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/property colour should not exist/);
+    expect(res.body.message).toMatch(/privileges must be an array/);
+    expect(res.body.details).toEqual(expect.arrayContaining(['property colour should not exist']));
+  });
+
+  it('health endpoints need no credentials', async () => {
+    await t.api().get('/health/live').expect(200, { status: 'ok' });
+    const ready = await t.api().get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+
+  it('metrics need metrics.read and speak Prometheus text', async () => {
+    await t.api().get('/metrics').expect(401);
+    await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username: 'metrics.analyst', password: 'correct horse battery', role: 'Analyst' })
+      .expect(201);
+    await t
+      .api()
+      .get('/metrics')
+      .set('Authorization', basic('metrics.analyst', 'correct horse battery'))
+      .expect(403);
+    const res = await t.api().get('/metrics').set('Authorization', admin);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(
+      /indicium_http_requests_total\{method="POST",route="\/api\/v1\/users",status="201"\} 1/,
+    );
+    expect(res.text).toMatch(/indicium_http_request_duration_seconds_bucket\{/);
+    expect(res.text).toMatch(/indicium_process_cpu_seconds_total/);
+  });
+
+  it('serves Swagger UI and an OpenAPI document with both security schemes', async () => {
+    const ui = await t.api().get('/docs/');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toMatch(/swagger-ui/i);
+    const doc = await t.api().get('/docs-json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.components.securitySchemes).toEqual({
+      basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+      oauth2: expect.objectContaining({
+        type: 'oauth2',
+        flows: { clientCredentials: { tokenUrl: '/api/v1/oauth/token', scopes: {} } },
+      }),
+    });
+    const createUser = doc.body.paths['/api/v1/users'].post;
+    expect(createUser.security).toEqual(expect.arrayContaining([{ basic: [] }]));
+    expect(Object.keys(createUser.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409']),
+    );
+    expect(doc.body.components.schemas.CreateUserDto.properties.username).toMatchObject({
+      type: 'string',
+    });
+  });
+
+  it('logs every request as a JSON line without credentials', async () => {
+    const secret = 'super-secret-password-123';
+    await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .set('X-Request-Id', 'log-check-1')
+      .send({ username: 'logged.user', password: secret, role: 'Analyst' })
+      .expect(201);
+    await t
+      .api()
+      .get(`/api/v1/me?password=${secret}&token=${secret}`)
+      .set('Authorization', basic('logged.user', secret))
+      .set('X-Request-Id', 'log-check-2')
+      .expect(200);
+    await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('logged.user', 'wrong-password'))
+      .set('X-Request-Id', 'log-check-3')
+      .expect(401);
+    const all = logLines.join('\n');
+    expect(all).not.toContain(secret);
+    expect(all).not.toContain(t.admin.password);
+    expect(all).not.toContain(Buffer.from(`logged.user:${secret}`).toString('base64'));
+    const entry = (id: string) => logLines.map((l) => JSON.parse(l)).find((e) => e.req?.id === id);
+    expect(entry('log-check-1')).toMatchObject({
+      level: 30,
+      req: { method: 'POST', url: '/api/v1/users', ip: expect.stringMatching(/127\.0\.0\.1/) },
+      res: { statusCode: 201 },
+      principal: { type: 'user', name: 'admin' },
+      responseTime: expect.any(Number),
+    });
+    expect(entry('log-check-2').req.url).toBe(
+      '/api/v1/me?password=%5BRedacted%5D&token=%5BRedacted%5D',
+    );
+    expect(entry('log-check-3')).toMatchObject({ level: 50, res: { statusCode: 401 } });
+  });
+});
+
+describe('concurrency limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ MAX_CONCURRENT_REQUESTS: '1' });
+    await t.app.listen(0, '127.0.0.1');
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After beyond MAX_CONCURRENT_REQUESTS; health is exempt', async () => {
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    // A request whose body never finishes keeps one slot busy.
+    const slow = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/v1/roles',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': '1000' },
+    });
+    slow.on('error', () => undefined);
+    slow.write('{"name":');
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic(t.admin.username, t.admin.password));
+    expect(busy.status).toBe(429);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.body.message).toMatch(/busy/);
+    await t.api().get('/health/live').expect(200);
+    slow.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic(t.admin.username, t.admin.password))
+      .expect(200);
+  });
+});
+
+describe('lockout', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ LOCKOUT_PRINCIPAL_FAILURES: '3', LOCKOUT_IP_FAILURES: '8' });
+  });
+  afterAll(() => t.close());
+
+  it('locks a principal after repeated failures, even with the right password', async () => {
+    const admin = basic(t.admin.username, t.admin.password);
+    await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username: 'victim', password: 'correct horse battery', role: 'Analyst' })
+      .expect(201);
+    for (let i = 0; i < 3; i++) {
+      await t
+        .api()
+        .get('/api/v1/me')
+        .set('Authorization', basic('victim', `wrong-${i}`))
+        .expect(401);
+    }
+    const locked = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('victim', 'correct horse battery'));
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800);
+    expect(locked.body.message).toMatch(/locked/);
+    // Another principal from the same IP is not locked yet.
+    await t.api().get('/api/v1/me').set('Authorization', admin).expect(200);
+  });
+
+  it('locks a source IP after repeated failures across principals', async () => {
+    for (let i = 0; i < 5; i++) {
+      await t
+        .api()
+        .get('/api/v1/me')
+        .set('Authorization', basic(`spray-${i}`, 'guess-password'))
+        .expect(401);
+    }
+    const res = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic(t.admin.username, t.admin.password));
+    expect(res.status).toBe(429);
+  });
+});

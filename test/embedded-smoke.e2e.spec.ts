@@ -1,0 +1,70 @@
+import { basic, createTestApp, TestApp } from './support/test-app';
+
+/**
+ * The embedded Postgres (PGlite) path: `npm start` on a machine without a database server.
+ * Runs in CI with DATABASE_URL unset (npm run test:embedded).
+ */
+describe('embedded database smoke', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const url = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      t = await createTestApp();
+    } finally {
+      if (url !== undefined) process.env.DATABASE_URL = url;
+    }
+  });
+  afterAll(() => t.close());
+
+  it('runs migrations, seeds admin, and serves users and roles', async () => {
+    expect(t.config.usesEmbeddedDatabase).toBe(true);
+    const admin = basic(t.admin.username, t.admin.password);
+    await t.api().get('/health/ready').expect(200);
+    await t
+      .api()
+      .post('/api/v1/roles')
+      .set('Authorization', admin)
+      .send({ name: 'Embedded', privileges: ['search'] })
+      .expect(201);
+    const created = await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .send({ username: 'embedded.user', password: 'correct horse battery', role: 'Embedded' });
+    expect(created.status).toBe(201);
+    const me = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('embedded.user', 'correct horse battery'));
+    expect(me.body).toMatchObject({
+      name: 'embedded.user',
+      role: 'Embedded',
+      privileges: ['search'],
+    });
+  });
+
+  it('keeps transactions of concurrent requests apart on the single embedded connection', async () => {
+    const admin = basic(t.admin.username, t.admin.password);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        t
+          .api()
+          .post('/api/v1/users')
+          .set('Authorization', admin)
+          .send({
+            username: i % 2 ? `conc.${i}` : 'conc.same',
+            password: 'correct horse battery',
+            role: 'Analyst',
+          }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(7);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+    const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
+    expect(
+      list.body.items.filter((u: { username: string }) => u.username.startsWith('conc.')),
+    ).toHaveLength(7);
+  });
+});
