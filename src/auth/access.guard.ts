@@ -45,7 +45,7 @@ export class AccessGuard extends AuthGuard(['basic']) {
     if (err instanceof LockedOutException) {
       context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(err.retryAfterSeconds));
     }
-    if (err) throw err;
+    if (err) throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
     if (!user) throw new UnauthorizedException('Authentication required: send HTTP Basic credentials or a Bearer token');
     return user;
   }
