@@ -26,5 +26,6 @@ module.exports = {
   // ESM-only packages that must be transpiled for Jest (see esm-to-cjs.transform.js).
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
 };

@@ -15,12 +15,17 @@ export default async function globalSetup(): Promise<void> {
   const admin = new Client({ connectionString: url });
   await admin.connect();
   try {
-    // Leftovers of earlier runs that died before their teardown.
-    const stale: Array<{ datname: string }> = (
-      await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'indicium_t%' AND datname <> $1`, [template])
+    // Leftovers of earlier runs that died before their teardown (their process is gone).
+    const leftovers: Array<{ datname: string }> = (
+      await admin.query(`SELECT datname FROM pg_database WHERE datname ~ '^indicium_tp?l?_[0-9]+'`)
     ).rows;
-    for (const { datname } of stale) {
-      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+    for (const { datname } of leftovers) {
+      const pid = Number(/^indicium_t(?:pl)?_(\d+)/.exec(datname)?.[1]);
+      if (pid !== process.pid && !isAlive(pid)) {
+        await admin
+          .query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`)
+          .catch(() => undefined);
+      }
     }
     await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${template}"`);
@@ -29,8 +34,22 @@ export default async function globalSetup(): Promise<void> {
   }
   const target = new URL(url);
   target.pathname = `/${template}`;
-  const ds = await new DataSource({ type: 'postgres', url: target.toString(), migrations, migrationsTableName: MIGRATIONS_TABLE }).initialize();
+  const ds = await new DataSource({
+    type: 'postgres',
+    url: target.toString(),
+    migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+  }).initialize();
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
   process.env.INDICIUM_TEST_TEMPLATE = template;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,15 @@
+import { Client } from 'pg';
+
+/** Drops this run's template database (see global-setup.ts). */
+export default async function globalTeardown(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  const template = process.env.INDICIUM_TEST_TEMPLATE;
+  if (!url || !template) return;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
