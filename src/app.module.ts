@@ -1,7 +1,16 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  ValidationPipe,
+} from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AuditModule } from './audit/audit.module';
+import { SiemModule } from './audit/siem/siem.module';
 import { AuthModule } from './auth/auth.module';
 import { AcceptJsonMiddleware } from './common/accept.middleware';
 import { BodyParserMiddleware } from './common/body-parser.middleware';
@@ -20,7 +29,11 @@ import { UsersModule } from './users/users.module';
 @Module({})
 class ConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
   }
 }
 
@@ -43,6 +56,8 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config, logDestination)),
         DatabaseModule,
+        AuditModule,
+        SiemModule,
         HealthModule,
         AuthModule,
         RolesModule,

@@ -1,7 +1,15 @@
-import { ExecutionContext, ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Response } from 'express';
+import { auditContextOf } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
 import { ANY_PRINCIPAL, PRIVILEGE_KEY, PUBLIC_KEY, RequiredAccess } from './auth.decorator';
 import { LockedOutException } from './auth.service';
 import type { IndiciumRequest, Principal } from './principal';
@@ -15,7 +23,10 @@ import type { IndiciumRequest, Principal } from './principal';
 export class AccessGuard extends AuthGuard(['basic']) {
   private readonly logger = new Logger(AccessGuard.name);
 
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly audit: AuditService,
+  ) {
     super();
   }
 
@@ -27,26 +38,51 @@ export class AccessGuard extends AuthGuard(['basic']) {
     context.switchToHttp().getRequest<IndiciumRequest>().handlerMatched = true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(PRIVILEGE_KEY, targets);
+    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(
+      PRIVILEGE_KEY,
+      targets,
+    );
     if (required === undefined) {
-      this.logger.error(`Route ${context.getClass().name}.${context.getHandler().name} declares no access rule; denied`);
+      this.logger.error(
+        `Route ${context.getClass().name}.${context.getHandler().name} declares no access rule; denied`,
+      );
       throw new ForbiddenException('Access denied');
     }
     await super.canActivate(context);
     const req = context.switchToHttp().getRequest<IndiciumRequest>();
     const principal = req.principal as Principal;
     if (required !== ANY_PRINCIPAL && !principal.privileges.has(required)) {
+      // Only the denial path pays for the audit write; allowed requests stay query-free.
+      await this.audit.recordEvent(auditContextOf(req), {
+        action: 'access.denied',
+        entityType: 'route',
+        entityName: `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`,
+        operation: 'access',
+        outcome: 'denied',
+        newValue: { privilege: required },
+      });
       throw new ForbiddenException(`This operation needs the privilege "${required}"`);
     }
     return true;
   }
 
-  override handleRequest<T = Principal>(err: unknown, user: T | false, _info: unknown, context: ExecutionContext): T {
+  override handleRequest<T = Principal>(
+    err: unknown,
+    user: T | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): T {
     if (err instanceof LockedOutException) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(err.retryAfterSeconds));
+      context
+        .switchToHttp()
+        .getResponse<Response>()
+        .setHeader('Retry-After', String(err.retryAfterSeconds));
     }
     if (err) throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
-    if (!user) throw new UnauthorizedException('Authentication required: send HTTP Basic credentials or a Bearer token');
+    if (!user)
+      throw new UnauthorizedException(
+        'Authentication required: send HTTP Basic credentials or a Bearer token',
+      );
     return user;
   }
 }

@@ -24,7 +24,10 @@ export function Auth(privilege: RequiredAccess = ANY_PRINCIPAL): MethodDecorator
     SetMetadata(PRIVILEGE_KEY, privilege),
     ApiBasicAuth('basic'),
     ApiOAuth2([], 'oauth2'),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid or inactive credentials', type: ErrorBody }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, invalid or inactive credentials',
+      type: ErrorBody,
+    }),
     ApiForbiddenResponse({
       description:
         privilege === ANY_PRINCIPAL
@@ -32,7 +35,10 @@ export function Auth(privilege: RequiredAccess = ANY_PRINCIPAL): MethodDecorator
           : `Missing privilege \`${privilege}\`, or client IP not in the allow-list`,
       type: ErrorBody,
     }),
-    ApiTooManyRequestsResponse({ description: 'Locked out after repeated failures, or server busy', type: ErrorBody }),
+    ApiTooManyRequestsResponse({
+      description: 'Locked out after repeated failures, or server busy',
+      type: ErrorBody,
+    }),
   );
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { BasicStrategy as PassportBasic } from 'passport-http';
+import { auditContextOf } from '../audit/audit-context';
 import { AuthService } from './auth.service';
 import type { IndiciumRequest, Principal } from './principal';
 
@@ -12,6 +13,6 @@ export class BasicStrategy extends PassportStrategy(PassportBasic, 'basic') {
   }
 
   validate(req: IndiciumRequest, name: string, secret: string): Promise<Principal> {
-    return this.auth.authenticateBasic(name, secret, req.clientIp);
+    return this.auth.authenticateBasic(name, secret, req.clientIp, auditContextOf(req, name));
   }
 }

@@ -19,15 +19,22 @@ export class LockoutService {
 
   /** Milliseconds until the lock on this principal or IP ends; 0 when not locked. */
   lockedFor(principalKey: string | undefined, ip: string, now = Date.now()): number {
-    const remaining = (key: string): number => Math.max(0, (this.counters.get(key)?.lockedUntil ?? 0) - now);
+    const remaining = (key: string): number =>
+      Math.max(0, (this.counters.get(key)?.lockedUntil ?? 0) - now);
     return Math.max(principalKey ? remaining(`p:${principalKey}`) : 0, remaining(`ip:${ip}`));
   }
 
   /** Records a failure; returns which of the two just became locked. */
-  recordFailure(principalKey: string | undefined, ip: string, now = Date.now()): { principal: boolean; ip: boolean } {
+  recordFailure(
+    principalKey: string | undefined,
+    ip: string,
+    now = Date.now(),
+  ): { principal: boolean; ip: boolean } {
     const env = this.config.env;
     return {
-      principal: principalKey ? this.bump(`p:${principalKey}`, env.LOCKOUT_PRINCIPAL_FAILURES, now) : false,
+      principal: principalKey
+        ? this.bump(`p:${principalKey}`, env.LOCKOUT_PRINCIPAL_FAILURES, now)
+        : false,
       ip: this.bump(`ip:${ip}`, env.LOCKOUT_IP_FAILURES, now),
     };
   }
@@ -59,7 +66,8 @@ export class LockoutService {
   sweep(now = Date.now()): void {
     const windowMs = this.config.env.LOCKOUT_WINDOW_MINUTES * 60_000;
     for (const [key, c] of this.counters) {
-      if (c.lockedUntil <= now && (c.failures.at(-1) ?? 0) <= now - windowMs) this.counters.delete(key);
+      if (c.lockedUntil <= now && (c.failures.at(-1) ?? 0) <= now - windowMs)
+        this.counters.delete(key);
     }
   }
 }

@@ -7,7 +7,13 @@ const P = 1;
 const KEY_LENGTH = 32;
 const MAX_MEM = 128 * N * R * 2;
 
-function scryptAsync(secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  n: number,
+  r: number,
+  p: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(secret, salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) =>
       err ? reject(err) : resolve(key),
@@ -54,7 +60,11 @@ export class PasswordHasher {
   }
 
   private memoFor(secret: string, stored: string): string {
-    return createHmac('sha256', this.memoKey).update(stored).update('\0').update(secret).digest('base64');
+    return createHmac('sha256', this.memoKey)
+      .update(stored)
+      .update('\0')
+      .update(secret)
+      .digest('base64');
   }
 
   private remember(memo: string): void {

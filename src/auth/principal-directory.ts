@@ -34,13 +34,15 @@ export class PrincipalDirectory {
 
   async findUser(username: string): Promise<UserCredentialRow | null> {
     const hit = this.users.get(username);
-    if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) return hit.value;
-    const rows: Array<Omit<UserCredentialRow, 'privileges'> & { privileges: string[] }> = await this.db.query(
-      `SELECT u.id, u.username, u.password_hash AS "passwordHash", u.role, u.status, r.privileges
+    if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000)
+      return hit.value;
+    const rows: Array<Omit<UserCredentialRow, 'privileges'> & { privileges: string[] }> =
+      await this.db.query(
+        `SELECT u.id, u.username, u.password_hash AS "passwordHash", u.role, u.status, r.privileges
          FROM users u JOIN roles r ON r.name = u.role
         WHERE u.username = $1`,
-      [username],
-    );
+        [username],
+      );
     const row = rows[0];
     const value = row ? { ...row, privileges: row.privileges.filter(isPrivilege) } : null;
     if (this.users.size > 10_000) this.users.clear();

@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
@@ -29,8 +35,8 @@ export class RolesController {
   @Post()
   @ApiBadRequestResponse({ description: 'Invalid name or unknown privilege', type: ErrorBody })
   @ApiConflictResponse({ description: 'A role with this name exists', type: ErrorBody })
-  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
-    return this.roles.create(dto);
+  create(@Body() dto: CreateRoleDto, @AuditCtx() ctx: AuditContext): Promise<RoleDto> {
+    return this.roles.create(dto, ctx);
   }
 
   /** Change a custom role's description or privileges; takes effect at once for its holders. */
@@ -38,8 +44,12 @@ export class RolesController {
   @ApiBadRequestResponse({ type: ErrorBody })
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Built-in roles are immutable', type: ErrorBody })
-  update(@Param('name') name: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
-    return this.roles.update(name, dto);
+  update(
+    @Param('name') name: string,
+    @Body() dto: UpdateRoleDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<RoleDto> {
+    return this.roles.update(name, dto, ctx);
   }
 
   /** Delete a custom role that no principal holds. */
@@ -47,7 +57,7 @@ export class RolesController {
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Built in, or still assigned', type: ErrorBody })
-  delete(@Param('name') name: string): Promise<void> {
-    return this.roles.delete(name);
+  delete(@Param('name') name: string, @AuditCtx() ctx: AuditContext): Promise<void> {
+    return this.roles.delete(name, ctx);
   }
 }

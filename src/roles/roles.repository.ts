@@ -29,7 +29,11 @@ export class RolesRepository {
     return rows.map(clean);
   }
 
-  async findByName(name: string, manager: EntityManager = this.db.manager, lock = false): Promise<RoleRow | null> {
+  async findByName(
+    name: string,
+    manager: EntityManager = this.db.manager,
+    lock = false,
+  ): Promise<RoleRow | null> {
     const rows: RoleRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM roles WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
       [name],
@@ -37,7 +41,10 @@ export class RolesRepository {
     return rows[0] ? clean(rows[0]) : null;
   }
 
-  async insert(manager: EntityManager, role: Pick<RoleRow, 'name' | 'description' | 'privileges'>): Promise<RoleRow> {
+  async insert(
+    manager: EntityManager,
+    role: Pick<RoleRow, 'name' | 'description' | 'privileges'>,
+  ): Promise<RoleRow> {
     const rows: RoleRow[] = await manager.query(
       `INSERT INTO roles (name, description, privileges) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
       [role.name, role.description, role.privileges],
@@ -45,7 +52,12 @@ export class RolesRepository {
     return clean(rows[0]);
   }
 
-  async update(manager: EntityManager, name: string, description: string, privileges: Privilege[]): Promise<RoleRow> {
+  async update(
+    manager: EntityManager,
+    name: string,
+    description: string,
+    privileges: Privilege[],
+  ): Promise<RoleRow> {
     // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
     const [rows]: [RoleRow[], number] = await manager.query(
       `UPDATE roles SET description = $2, privileges = $3, updated_at = now() WHERE name = $1 RETURNING ${COLUMNS}`,
@@ -56,7 +68,10 @@ export class RolesRepository {
 
   /** How many principals (users, and API clients once they exist) hold the role. */
   async countAssignments(manager: EntityManager, name: string): Promise<number> {
-    const rows: Array<{ n: number }> = await manager.query(`SELECT count(*)::int AS n FROM users WHERE role = $1`, [name]);
+    const rows: Array<{ n: number }> = await manager.query(
+      `SELECT count(*)::int AS n FROM users WHERE role = $1`,
+      [name],
+    );
     return rows[0].n;
   }
 

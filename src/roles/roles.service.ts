@@ -1,5 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AuditContext } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
 import { PrincipalDirectory } from '../auth/principal-directory';
 import { ALL_PRIVILEGES, PRIVILEGES } from '../auth/privileges';
 import { decodeCursor, Page, toPage } from '../common/pagination';
@@ -23,6 +25,7 @@ export class RolesService {
     private readonly db: DataSource,
     private readonly roles: RolesRepository,
     private readonly directory: PrincipalDirectory,
+    private readonly audit: AuditService,
   ) {}
 
   privilegeCatalogue(): PrivilegeDto[] {
@@ -35,37 +38,71 @@ export class RolesService {
     return toPage(rows, limit, (r) => [r.name], toRoleDto);
   }
 
-  async create(dto: CreateRoleDto): Promise<RoleDto> {
+  async create(dto: CreateRoleDto, ctx: AuditContext): Promise<RoleDto> {
     return this.db.transaction(async (tx) => {
       if (await this.roles.findByName(dto.name, tx)) {
         throw new ConflictException(`A role named "${dto.name}" already exists`);
       }
-      const row = await this.roles.insert(tx, {
-        name: dto.name,
-        description: dto.description ?? '',
-        privileges: dto.privileges,
+      const role = toRoleDto(
+        await this.roles.insert(tx, {
+          name: dto.name,
+          description: dto.description ?? '',
+          privileges: dto.privileges,
+        }),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'role.create',
+        entityType: 'role',
+        entityName: role.name,
+        operation: 'create',
+        newValue: role,
       });
-      return toRoleDto(row);
+      return role;
     });
   }
 
-  async update(name: string, dto: UpdateRoleDto): Promise<RoleDto> {
+  async update(name: string, dto: UpdateRoleDto, ctx: AuditContext): Promise<RoleDto> {
     const updated = await this.db.transaction(async (tx) => {
       const role = await this.mutableRole(name, tx);
-      return this.roles.update(tx, name, dto.description ?? role.description, dto.privileges ?? role.privileges);
+      const after = toRoleDto(
+        await this.roles.update(
+          tx,
+          name,
+          dto.description ?? role.description,
+          dto.privileges ?? role.privileges,
+        ),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'role.update',
+        entityType: 'role',
+        entityName: name,
+        operation: 'update',
+        oldValue: toRoleDto(role),
+        newValue: after,
+      });
+      return after;
     });
     this.directory.invalidate();
-    return toRoleDto(updated);
+    return updated;
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, ctx: AuditContext): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await this.mutableRole(name, tx);
+      const role = await this.mutableRole(name, tx);
       const holders = await this.roles.countAssignments(tx, name);
       if (holders > 0) {
-        throw new ConflictException(`Role "${name}" is still assigned to ${holders} principal(s); reassign them first`);
+        throw new ConflictException(
+          `Role "${name}" is still assigned to ${holders} principal(s); reassign them first`,
+        );
       }
       await this.roles.delete(tx, name);
+      await this.audit.record(tx, ctx, {
+        action: 'role.delete',
+        entityType: 'role',
+        entityName: name,
+        operation: 'delete',
+        oldValue: toRoleDto(role),
+      });
     });
     this.directory.invalidate();
   }
@@ -73,7 +110,8 @@ export class RolesService {
   private async mutableRole(name: string, tx: import('typeorm').EntityManager): Promise<RoleRow> {
     const role = await this.roles.findByName(name, tx, true);
     if (!role) throw new NotFoundException(`Role "${name}" does not exist`);
-    if (role.builtIn) throw new ConflictException(`Role "${name}" is built in and cannot be changed or deleted`);
+    if (role.builtIn)
+      throw new ConflictException(`Role "${name}" is built in and cannot be changed or deleted`);
     return role;
   }
 }

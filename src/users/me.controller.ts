@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Put, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import { Auth } from '../auth/auth.decorator';
 import type { IndiciumRequest, Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
@@ -21,8 +22,20 @@ export class MeController {
   /** Change your own password (users only). */
   @Put('password')
   @HttpCode(204)
-  @ApiBadRequestResponse({ description: 'currentPassword wrong, or newPassword invalid', type: ErrorBody })
-  changePassword(@Req() req: IndiciumRequest, @Body() dto: ChangeOwnPasswordDto): Promise<void> {
-    return this.users.changeOwnPassword(req.principal as Principal, req.clientIp, dto.currentPassword, dto.newPassword);
+  @ApiBadRequestResponse({
+    description: 'currentPassword wrong, or newPassword invalid',
+    type: ErrorBody,
+  })
+  changePassword(
+    @Req() req: IndiciumRequest,
+    @Body() dto: ChangeOwnPasswordDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<void> {
+    return this.users.changeOwnPassword(
+      req.principal as Principal,
+      ctx,
+      dto.currentPassword,
+      dto.newPassword,
+    );
   }
 }

@@ -1,5 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
@@ -25,8 +42,8 @@ export class UsersController {
   /** Create a user with a role. */
   @Post()
   @ApiConflictResponse({ description: 'Username taken', type: ErrorBody })
-  create(@Body() dto: CreateUserDto): Promise<UserDto> {
-    return this.users.create(dto);
+  create(@Body() dto: CreateUserDto, @AuditCtx() ctx: AuditContext): Promise<UserDto> {
+    return this.users.create(dto, ctx);
   }
 
   @Get(':id')
@@ -39,8 +56,12 @@ export class UsersController {
   @Patch(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Last active Administrator', type: ErrorBody })
-  update(@Param('id', uuid) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
-    return this.users.update(id, dto);
+  update(
+    @Param('id', uuid) id: string,
+    @Body() dto: UpdateUserDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<UserDto> {
+    return this.users.update(id, dto, ctx);
   }
 
   /** Delete a user. The last active Administrator cannot be deleted. */
@@ -48,15 +69,19 @@ export class UsersController {
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Last active Administrator', type: ErrorBody })
-  delete(@Param('id', uuid) id: string): Promise<void> {
-    return this.users.delete(id);
+  delete(@Param('id', uuid) id: string, @AuditCtx() ctx: AuditContext): Promise<void> {
+    return this.users.delete(id, ctx);
   }
 
   /** Administrator reset of a user's password. */
   @Put(':id/password')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
-  resetPassword(@Param('id', uuid) id: string, @Body() dto: PasswordDto): Promise<void> {
-    return this.users.resetPassword(id, dto.password);
+  resetPassword(
+    @Param('id', uuid) id: string,
+    @Body() dto: PasswordDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<void> {
+    return this.users.resetPassword(id, dto.password, ctx);
   }
 }

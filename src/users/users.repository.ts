@@ -32,7 +32,10 @@ export class UsersRepository {
   }
 
   async passwordHash(id: string): Promise<string | null> {
-    const rows: Array<{ h: string }> = await this.db.query(`SELECT password_hash AS h FROM users WHERE id = $1`, [id]);
+    const rows: Array<{ h: string }> = await this.db.query(
+      `SELECT password_hash AS h FROM users WHERE id = $1`,
+      [id],
+    );
     return rows[0]?.h ?? null;
   }
 

@@ -10,6 +10,8 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditContext } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
@@ -45,6 +47,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly hasher: PasswordHasher,
     private readonly directory: PrincipalDirectory,
     private readonly lockout: LockoutService,
+    private readonly audit: AuditService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -58,7 +61,12 @@ export class UsersService implements OnApplicationBootstrap {
       }
       if ((await this.users.count(tx)) > 0) return false;
       const passwordHash = await this.hasher.hash(password);
-      await this.users.insert(tx, { username: 'admin', passwordHash, role: ADMIN_ROLE, status: 'active' });
+      await this.users.insert(tx, {
+        username: 'admin',
+        passwordHash,
+        role: ADMIN_ROLE,
+        status: 'active',
+      });
       return true;
     });
     if (!created) return;
@@ -90,21 +98,30 @@ export class UsersService implements OnApplicationBootstrap {
     return toUserDto(await this.mustFind(id));
   }
 
-  async create(dto: CreateUserDto): Promise<UserDto> {
+  async create(dto: CreateUserDto, ctx: AuditContext): Promise<UserDto> {
     const passwordHash = await this.hasher.hash(dto.password);
     return this.db.transaction(async (tx) => {
       await this.assertRoleExists(dto.role, tx);
-      const row = await this.users.insert(tx, {
-        username: dto.username,
-        passwordHash,
-        role: dto.role,
-        status: dto.status ?? 'active',
+      const user = toUserDto(
+        await this.users.insert(tx, {
+          username: dto.username,
+          passwordHash,
+          role: dto.role,
+          status: dto.status ?? 'active',
+        }),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'user.create',
+        entityType: 'user',
+        entityName: user.username,
+        operation: 'create',
+        newValue: user,
       });
-      return toUserDto(row);
+      return user;
     });
   }
 
-  async update(id: string, dto: UpdateUserDto): Promise<UserDto> {
+  async update(id: string, dto: UpdateUserDto, ctx: AuditContext): Promise<UserDto> {
     const row = await this.db.transaction(async (tx) => {
       const admins = await this.users.lockActiveAdministrators(tx);
       const user = await this.mustFind(id, tx);
@@ -113,40 +130,88 @@ export class UsersService implements OnApplicationBootstrap {
       if (role !== user.role) await this.assertRoleExists(role, tx);
       const staysAdmin = role === ADMIN_ROLE && status === 'active';
       if (!staysAdmin) this.assertNotLastAdmin(admins, id, 'demoted or deactivated');
-      return this.users.update(tx, id, role, status);
+      const updated = await this.users.update(tx, id, role, status);
+      await this.audit.record(tx, ctx, {
+        action: 'user.update',
+        entityType: 'user',
+        entityName: user.username,
+        operation: 'update',
+        oldValue: toUserDto(user),
+        newValue: toUserDto(updated),
+      });
+      return updated;
     });
     this.directory.invalidate();
     return toUserDto(row);
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, ctx: AuditContext): Promise<void> {
     await this.db.transaction(async (tx) => {
       const admins = await this.users.lockActiveAdministrators(tx);
-      await this.mustFind(id, tx);
+      const user = await this.mustFind(id, tx);
       this.assertNotLastAdmin(admins, id, 'deleted');
       await this.users.delete(tx, id);
+      await this.audit.record(tx, ctx, {
+        action: 'user.delete',
+        entityType: 'user',
+        entityName: user.username,
+        operation: 'delete',
+        oldValue: toUserDto(user),
+      });
     });
     this.directory.invalidate();
   }
 
-  async resetPassword(id: string, password: string): Promise<void> {
-    const passwordHash = await this.hasher.hash(password);
-    const changed = await this.db.transaction((tx) => this.users.setPassword(tx, id, passwordHash));
-    if (!changed) throw new NotFoundException(`User ${id} does not exist`);
-    this.directory.invalidate();
+  resetPassword(id: string, password: string, ctx: AuditContext): Promise<void> {
+    return this.setPassword(id, password, ctx, 'user.reset_password');
   }
 
-  async changeOwnPassword(principal: Principal, ip: string, current: string, next: string): Promise<void> {
+  async changeOwnPassword(
+    principal: Principal,
+    ctx: AuditContext,
+    current: string,
+    next: string,
+  ): Promise<void> {
     if (principal.type !== 'user') {
-      throw new ForbiddenException('API clients have no password; rotate the client secret instead');
+      throw new ForbiddenException(
+        'API clients have no password; rotate the client secret instead',
+      );
     }
     const stored = await this.users.passwordHash(principal.id);
     if (stored === null || !(await this.hasher.verify(current, stored))) {
-      this.lockout.recordFailure(principal.name, ip);
+      this.lockout.recordFailure(principal.name, ctx.ip ?? '');
+      await this.audit.recordEvent(ctx, {
+        action: 'user.change_password',
+        entityType: 'user',
+        entityName: principal.name,
+        operation: 'update',
+        outcome: 'failure',
+      });
       throw new BadRequestException('currentPassword is not the current password');
     }
-    if (current === next) throw new BadRequestException('newPassword must differ from currentPassword');
-    await this.resetPassword(principal.id, next);
+    if (current === next)
+      throw new BadRequestException('newPassword must differ from currentPassword');
+    await this.setPassword(principal.id, next, ctx, 'user.change_password');
+  }
+
+  private async setPassword(
+    id: string,
+    password: string,
+    ctx: AuditContext,
+    action: string,
+  ): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
+    await this.db.transaction(async (tx) => {
+      const user = await this.mustFind(id, tx);
+      await this.users.setPassword(tx, id, passwordHash);
+      await this.audit.record(tx, ctx, {
+        action,
+        entityType: 'user',
+        entityName: user.username,
+        operation: 'update',
+      });
+    });
+    this.directory.invalidate();
   }
 
   me(principal: Principal): MeDto {
@@ -166,7 +231,8 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   private async assertRoleExists(role: string, tx: EntityManager): Promise<void> {
-    if (!(await this.roles.findByName(role, tx))) throw new BadRequestException(`role "${role}" does not exist`);
+    if (!(await this.roles.findByName(role, tx)))
+      throw new BadRequestException(`role "${role}" does not exist`);
   }
 
   private assertNotLastAdmin(activeAdmins: string[], id: string, what: string): void {

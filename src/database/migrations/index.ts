@@ -1,4 +1,5 @@
 import { Identity1763884800000 } from './1763884800000-identity';
+import { Audit1763971200000 } from './1763971200000-audit';
 
 /** Every migration, in order. New migrations are appended here. */
-export const migrations = [Identity1763884800000];
+export const migrations = [Identity1763884800000, Audit1763971200000];

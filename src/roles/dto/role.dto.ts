@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { PageDto } from '../../common/pagination';
 import { ALL_PRIVILEGES, Privilege } from '../../auth/privileges';
 
@@ -22,7 +31,10 @@ export class CreateRoleDto {
   @IsArray()
   @ArrayMaxSize(ALL_PRIVILEGES.length)
   @ArrayUnique()
-  @IsIn(ALL_PRIVILEGES, { each: true, message: `each value in privileges must be one of: ${ALL_PRIVILEGES.join(', ')}` })
+  @IsIn(ALL_PRIVILEGES, {
+    each: true,
+    message: `each value in privileges must be one of: ${ALL_PRIVILEGES.join(', ')}`,
+  })
   privileges!: Privilege[];
 }
 

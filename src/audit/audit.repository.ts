@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuditRecord, Outcome } from './audit-chain';
+
+/** Serialises appends across connections and instances, held until the writer commits. */
+const APPEND_LOCK_KEY = 7301_2030;
+
+const COLUMNS = `sequence, id, "timestamp", actor_type AS "actorType", actor_id AS "actorId",
+  actor_name AS "actorName", action, entity_type AS "entityType", entity_name AS "entityName",
+  operation, outcome, old_value AS "oldValue", new_value AS "newValue", ip, user_agent AS "userAgent",
+  request_id AS "requestId", hash`;
+
+type AuditRow = Omit<AuditRecord, 'sequence' | 'timestamp'> & {
+  sequence: string | number;
+  timestamp: Date;
+};
+
+export interface AuditFilter {
+  from?: Date;
+  to?: Date;
+  actor?: string;
+  action?: string;
+  entityType?: string;
+  outcome?: Outcome;
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return { ...row, sequence: Number(row.sequence), timestamp: row.timestamp.toISOString() };
+}
+
+const json = (v: unknown): string | null =>
+  v === null || v === undefined ? null : JSON.stringify(v);
+
+@Injectable()
+export class AuditRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Takes the append lock, then reads the chain head and the time: under the lock no other
+   * writer can append until this transaction ends, so head.sequence + 1 is gapless and the
+   * timestamps follow the sequence.
+   */
+  async lockHead(tx: EntityManager): Promise<{ sequence: number; hash: string | null; now: Date }> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+    const rows: Array<{ sequence: string | null; hash: string | null; now: Date }> = await tx.query(
+      `SELECT date_trunc('milliseconds', clock_timestamp()) AS now, h.sequence, h.hash
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1) h ON true`,
+    );
+    return { sequence: Number(rows[0].sequence ?? 0), hash: rows[0].hash, now: rows[0].now };
+  }
+
+  async insert(tx: EntityManager, r: AuditRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_log (sequence, id, "timestamp", actor_type, actor_id, actor_name, action, entity_type,
+         entity_name, operation, outcome, old_value, new_value, ip, user_agent, request_id, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17)`,
+      [
+        r.sequence,
+        r.id,
+        r.timestamp,
+        r.actorType,
+        r.actorId,
+        r.actorName,
+        r.action,
+        r.entityType,
+        r.entityName,
+        r.operation,
+        r.outcome,
+        json(r.oldValue),
+        json(r.newValue),
+        r.ip,
+        r.userAgent,
+        r.requestId,
+        r.hash,
+      ],
+    );
+  }
+
+  /** Newest first, matching every given filter, before the keyset `beforeSequence`. */
+  async listBefore(
+    filter: AuditFilter,
+    beforeSequence: number | null,
+    limit: number,
+  ): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (beforeSequence !== null) add('sequence < ?', beforeSequence);
+    if (filter.from) add('"timestamp" >= ?', filter.from);
+    if (filter.to) add('"timestamp" <= ?', filter.to);
+    if (filter.actor !== undefined) add('actor_name = ?', filter.actor);
+    if (filter.action !== undefined) add('action = ?', filter.action);
+    if (filter.entityType !== undefined) add('entity_type = ?', filter.entityType);
+    if (filter.outcome !== undefined) add('outcome = ?', filter.outcome);
+    params.push(limit);
+    const rows: AuditRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY sequence DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Oldest first, after `afterSequence`: for verification and delivery (keyset batches). */
+  async batchAfter(afterSequence: number, limit: number): Promise<AuditRecord[]> {
+    const rows: AuditRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+      [afterSequence, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async lastSequence(manager: EntityManager = this.db.manager): Promise<number> {
+    const rows: Array<{ s: string | null }> = await manager.query(
+      `SELECT max(sequence) AS s FROM audit_log`,
+    );
+    return Number(rows[0].s ?? 0);
+  }
+}

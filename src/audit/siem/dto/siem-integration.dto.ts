@@ -1,0 +1,138 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import {
+  Contains,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PageDto } from '../../../common/pagination';
+
+export const SIEM_TYPES = ['syslog', 'webhook'] as const;
+export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export const FORMATS = ['cef', 'json'] as const;
+const HOST = /^[A-Za-z0-9.:_-]{1,255}$/;
+
+export class CreateSiemIntegrationDto {
+  @ApiProperty({ minLength: 1, maxLength: 128, example: 'Corporate SIEM' })
+  @IsString()
+  @Length(1, 128)
+  name!: string;
+
+  @ApiProperty({ enum: SIEM_TYPES })
+  @IsIn(SIEM_TYPES)
+  type!: (typeof SIEM_TYPES)[number];
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** true: forward every record from the first; false (default): only records after creation. */
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  sendHistory?: boolean;
+
+  /** syslog only (required). */
+  @ApiPropertyOptional({ enum: TRANSPORTS })
+  @IsOptional()
+  @IsIn(TRANSPORTS)
+  transport?: (typeof TRANSPORTS)[number];
+
+  /** syslog only (required): host name or IP address of the receiver. */
+  @ApiPropertyOptional({ maxLength: 255, example: 'siem.example.org' })
+  @IsOptional()
+  @IsString()
+  @Matches(HOST, { message: 'host must be a host name or IP address (at most 255 characters)' })
+  host?: string;
+
+  /** syslog only (required). */
+  @ApiPropertyOptional({ minimum: 1, maximum: 65535, example: 6514 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port?: number;
+
+  /** syslog only (required): the MSG part, CEF or the record as JSON. */
+  @ApiPropertyOptional({ enum: FORMATS })
+  @IsOptional()
+  @IsIn(FORMATS)
+  format?: (typeof FORMATS)[number];
+
+  /** tls transport only: skip certificate verification (default false; for testing only). */
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  tlsInsecure?: boolean;
+
+  /** tls transport only: PEM CA certificate(s) to trust instead of the system store. */
+  @ApiPropertyOptional({ maxLength: 65536 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  @Contains('-----BEGIN CERTIFICATE-----', { message: 'caCert must be a PEM certificate' })
+  caCert?: string;
+
+  /** webhook only (required): http(s) URL receiving POSTed JSON arrays of records. */
+  @ApiPropertyOptional({ maxLength: 2048, example: 'https://siem.example.org/indicium' })
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'url must be an http or https URL' },
+  )
+  @MaxLength(2048)
+  url?: string;
+
+  /** webhook only (required): HMAC-SHA256 key for X-Indicium-Signature. Write-only, never returned. */
+  @ApiPropertyOptional({ minLength: 1, maxLength: 1024, writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  secret?: string;
+}
+
+/** Any subset; the result is validated again as a whole for its type. */
+export class UpdateSiemIntegrationDto extends PartialType(CreateSiemIntegrationDto) {}
+
+export class SiemIntegrationDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: SIEM_TYPES }) type!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty() sendHistory!: boolean;
+  @ApiProperty({ enum: TRANSPORTS, nullable: true }) transport!: string | null;
+  @ApiProperty({ type: String, nullable: true }) host!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) port!: number | null;
+  @ApiProperty({ enum: FORMATS, nullable: true }) format!: string | null;
+  @ApiProperty() tlsInsecure!: boolean;
+  @ApiProperty({ type: String, nullable: true }) caCert!: string | null;
+  @ApiProperty({ type: String, nullable: true }) url!: string | null;
+  /** Sequence of the last record this integration received (0: none yet). */
+  @ApiProperty() lastDeliveredSequence!: number;
+  @ApiProperty({ type: String, nullable: true }) lastDeliveredAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastError!: string | null;
+  /** Records waiting: the last sequence minus lastDeliveredSequence. */
+  @ApiProperty() backlog!: number;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class SiemIntegrationPageDto extends PageDto {
+  @ApiProperty({ type: [SiemIntegrationDto] }) items!: SiemIntegrationDto[];
+}
+
+export class SiemTestResultDto {
+  /** true when the receiver confirmed (TCP/TLS accepted the bytes, webhook answered 2xx); false for UDP. */
+  @ApiProperty() delivered!: boolean;
+  /** `delivered`, or `sent` for UDP (fire-and-forget: no confirmation is possible). */
+  @ApiProperty({ enum: ['delivered', 'sent'] }) status!: 'delivered' | 'sent';
+}

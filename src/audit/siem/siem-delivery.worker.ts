@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { Client } from 'pg';
+import { AppConfig } from '../../config/app-config';
+import { AuditRepository } from '../audit.repository';
+import { SiemIntegrationRow, SiemIntegrationsRepository } from './siem-integrations.repository';
+import { SiemSender } from './siem-sender';
+import { PRODUCT_VERSION } from './siem-integrations.service';
+
+const POLL_MS = 1_000;
+const EMBEDDED_POLL_MS = 500;
+/** A lease outlives a few missed renewals (renewed every run, at least every POLL_MS). */
+const LEASE_MS = 15_000;
+const BATCH_SIZE = 500;
+const MAX_BATCHES_PER_RUN = 20;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+const RELISTEN_MS = 5_000;
+const CHANNEL = 'audit_log_appended';
+
+interface Backoff {
+  failures: number;
+  until: number;
+}
+
+/**
+ * Forwards the audit log to SIEM integrations (API.md §7): in sequence order, at least once
+ * for tcp/tls/webhook. Woken by NOTIFY on every append (server Postgres) and by a short poll
+ * (always; the only trigger on the embedded database). Each integration is delivered by the
+ * one instance holding its lease; progress is saved only after a successful send, so a
+ * receiver that is down just makes records wait in the database. No transaction is held
+ * during network I/O.
+ */
+@Injectable()
+export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SiemDeliveryWorker.name);
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  private readonly senders = new Map<string, { key: string; sender: SiemSender }>();
+  private readonly backoff = new Map<string, Backoff>();
+  private poller?: NodeJS.Timeout;
+  private relisten?: NodeJS.Timeout;
+  private listener?: Client;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly integrations: SiemIntegrationsRepository,
+    private readonly audit: AuditRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const embedded = this.config.usesEmbeddedDatabase;
+    this.poller = setInterval(() => this.wake(), embedded ? EMBEDDED_POLL_MS : POLL_MS).unref();
+    if (!embedded) void this.listen();
+    this.wake();
+  }
+
+  /** Stops before the DataSource closes (that happens at application shutdown). */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    clearTimeout(this.relisten);
+    await this.running;
+    for (const { sender } of this.senders.values()) sender.close();
+    this.senders.clear();
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.integrations.release(this.owner).catch(() => undefined);
+  }
+
+  /** Runs delivery now, or once more right after the run in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runUntilIdle().finally(() => (this.running = undefined));
+  }
+
+  private async runUntilIdle(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.runOnce();
+      } catch (err) {
+        this.logger.warn({ err }, 'SIEM delivery run failed');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async runOnce(): Promise<void> {
+    const mine = await this.integrations.claim(this.owner, LEASE_MS);
+    const ids = new Set(mine.map((i) => i.id));
+    for (const [id, { sender }] of this.senders) {
+      if (!ids.has(id)) {
+        sender.close();
+        this.senders.delete(id);
+      }
+    }
+    const now = Date.now();
+    await Promise.all(
+      mine.filter((i) => (this.backoff.get(i.id)?.until ?? 0) <= now).map((i) => this.deliver(i)),
+    );
+  }
+
+  private async deliver(integration: SiemIntegrationRow): Promise<void> {
+    const sender = this.senderFor(integration);
+    let after = integration.lastDeliveredSequence;
+    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.stopped; n++) {
+      const batch = await this.audit.batchAfter(after, BATCH_SIZE);
+      if (batch.length === 0) return;
+      try {
+        await sender.send(batch);
+      } catch (err) {
+        sender.close();
+        await this.failed(integration, err as Error);
+        return;
+      }
+      this.backoff.delete(integration.id);
+      after = batch[batch.length - 1].sequence;
+      if (!(await this.integrations.saveProgress(integration.id, this.owner, after))) return;
+      if (batch.length < BATCH_SIZE) return;
+    }
+    this.again = true;
+  }
+
+  private async failed(integration: SiemIntegrationRow, err: Error): Promise<void> {
+    const failures = (this.backoff.get(integration.id)?.failures ?? 0) + 1;
+    const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+    this.backoff.set(integration.id, { failures, until: Date.now() + delay });
+    if (failures === 1)
+      this.logger.warn(`SIEM integration "${integration.name}" delivery failed: ${err.message}`);
+    await this.integrations.saveError(integration.id, this.owner, err.message);
+  }
+
+  /** One sender per integration, replaced when its delivery configuration changes. */
+  private senderFor(i: SiemIntegrationRow): SiemSender {
+    const key = JSON.stringify([
+      i.type,
+      i.transport,
+      i.host,
+      i.port,
+      i.format,
+      i.tlsInsecure,
+      i.caCert,
+      i.url,
+      i.secret,
+    ]);
+    const cached = this.senders.get(i.id);
+    if (cached?.key === key) return cached.sender;
+    cached?.sender.close();
+    const sender = new SiemSender(i, PRODUCT_VERSION, hostname());
+    this.senders.set(i.id, { key, sender });
+    return sender;
+  }
+
+  /** A dedicated session LISTENing for appends; re-established after errors. */
+  private async listen(): Promise<void> {
+    const client = new Client({
+      connectionString: this.config.env.DATABASE_URL,
+      application_name: 'indicium-siem',
+    });
+    const retry = (err: unknown): void => {
+      if (this.listener === client) this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.logger.warn({ err }, 'SIEM LISTEN connection lost; polling until it is back');
+      this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS).unref();
+    };
+    client.on('notification', () => this.wake());
+    client.on('error', retry);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      if (this.stopped) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+    } catch (err) {
+      retry(err);
+    }
+  }
+}

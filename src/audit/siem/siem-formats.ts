@@ -1,0 +1,96 @@
+import type { AuditRecord } from '../audit-chain';
+
+/** Syslog facility 13, "log audit" (RFC 5424 §6.2.1). */
+export const SYSLOG_FACILITY = 13;
+const APP_NAME = 'indicium';
+
+/** failure/denied → warning (4); success → notice (5). */
+export function syslogSeverity(outcome: AuditRecord['outcome']): number {
+  return outcome === 'success' ? 5 : 4;
+}
+
+/** CEF severity 0–10: success 3 (low), failure 6, denied 7. */
+export function cefSeverity(outcome: AuditRecord['outcome']): number {
+  return outcome === 'success' ? 3 : outcome === 'failure' ? 6 : 7;
+}
+
+/** CEF header fields: `\` → `\\`, `|` → `\|`; line breaks are not allowed there and become spaces. */
+export function cefHeader(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r\n|\r|\n/g, ' ');
+}
+
+/** CEF extension values: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`. */
+export function cefValue(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/=/g, '\\=')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+}
+
+export function toCef(r: AuditRecord, version: string): string {
+  const header = ['CEF:0', 'Indicium', 'Indicium', version, r.action, r.action]
+    .map(cefHeader)
+    .join('|');
+  const ext: Array<[string, string]> = [
+    ['rt', String(Date.parse(r.timestamp))],
+    ['suser', r.actorName ?? ''],
+    ['src', r.ip ?? ''],
+    ['outcome', r.outcome],
+    ['externalId', String(r.sequence)],
+    ['cs1Label', 'EntityName'],
+    ['cs1', r.entityName ?? ''],
+    ['cs2Label', 'OldValue'],
+    ['cs2', JSON.stringify(r.oldValue ?? null)],
+    ['cs3Label', 'NewValue'],
+    ['cs3', JSON.stringify(r.newValue ?? null)],
+  ];
+  return `${header}|${cefSeverity(r.outcome)}|${ext.map(([k, v]) => `${k}=${cefValue(v)}`).join(' ')}`;
+}
+
+/** The record as JSON, fields in API order. */
+export function toJson(r: AuditRecord): string {
+  const { id, sequence, timestamp, actorType, actorId, actorName, action, entityType, entityName } =
+    r;
+  const { operation, outcome, oldValue, newValue, ip, userAgent, requestId, hash } = r;
+  return JSON.stringify({
+    id,
+    sequence,
+    timestamp,
+    actorType,
+    actorId,
+    actorName,
+    action,
+    entityType,
+    entityName,
+    operation,
+    outcome,
+    oldValue,
+    newValue,
+    ip,
+    userAgent,
+    requestId,
+    hash,
+  });
+}
+
+/** RFC 5424 header tokens: printable US-ASCII without spaces, bounded, or the nil value `-`. */
+function token(value: string, max: number): string {
+  const clean = value.replace(/[^\x21-\x7e]/g, '').slice(0, max);
+  return clean === '' ? '-' : clean;
+}
+
+/** `<PRI>1 TIMESTAMP HOSTNAME indicium - MSGID - MSG`, MSGID = the action, no structured data. */
+export function toSyslog(r: AuditRecord, msg: string, hostname: string): string {
+  const pri = SYSLOG_FACILITY * 8 + syslogSeverity(r.outcome);
+  return `<${pri}>1 ${r.timestamp} ${token(hostname, 255)} ${APP_NAME} - ${token(r.action, 32)} - ${msg}`;
+}
+
+/** RFC 6587 octet counting: `MSG-LEN SP SYSLOG-MSG`, the length in bytes. */
+export function octetCounted(message: string): Buffer {
+  const body = Buffer.from(message, 'utf8');
+  return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
+}

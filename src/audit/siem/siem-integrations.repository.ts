@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { SiemTarget } from './siem-sender';
+
+export interface SiemIntegrationRow extends SiemTarget {
+  id: string;
+  name: string;
+  enabled: boolean;
+  sendHistory: boolean;
+  lastDeliveredSequence: number;
+  lastDeliveredAt: Date | null;
+  lastError: string | null;
+  backlog: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type SiemIntegrationFields = Pick<SiemIntegrationRow, 'name' | 'enabled' | 'sendHistory'> &
+  SiemTarget;
+
+const COLUMNS = `id, name, type, enabled, send_history AS "sendHistory", transport, host, port, format,
+  tls_insecure AS "tlsInsecure", ca_cert AS "caCert", url, secret,
+  last_delivered_sequence AS "lastDeliveredSequence", last_delivered_at AS "lastDeliveredAt",
+  last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
+  GREATEST((SELECT coalesce(max(sequence), 0) FROM audit_log) - last_delivered_sequence, 0) AS backlog`;
+
+type Raw = Omit<SiemIntegrationRow, 'lastDeliveredSequence' | 'backlog'> & {
+  lastDeliveredSequence: string | number;
+  backlog: string | number;
+};
+
+const toRow = (r: Raw): SiemIntegrationRow => ({
+  ...r,
+  lastDeliveredSequence: Number(r.lastDeliveredSequence),
+  backlog: Number(r.backlog),
+});
+
+@Injectable()
+export class SiemIntegrationsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async listAfter(afterId: string | null, limit: number): Promise<SiemIntegrationRow[]> {
+    const rows: Raw[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM siem_integrations WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map(toRow);
+  }
+
+  async findById(
+    id: string,
+    manager: EntityManager = this.db.manager,
+    lock = false,
+  ): Promise<SiemIntegrationRow | null> {
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM siem_integrations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  async nameTaken(tx: EntityManager, name: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(`SELECT 1 FROM siem_integrations WHERE name = $1`, [
+      name,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** sendHistory: start before the first record; else after the last one existing now. */
+  async insert(tx: EntityManager, f: SiemIntegrationFields): Promise<SiemIntegrationRow> {
+    const rows: Raw[] = await tx.query(
+      `WITH ins AS (
+         INSERT INTO siem_integrations (name, type, enabled, send_history, transport, host, port, format,
+           tls_insecure, ca_cert, url, secret, last_delivered_sequence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+           CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(sequence), 0) FROM audit_log) END)
+         RETURNING id)
+       SELECT id FROM ins`,
+      [
+        f.name,
+        f.type,
+        f.enabled,
+        f.sendHistory,
+        f.transport,
+        f.host,
+        f.port,
+        f.format,
+        f.tlsInsecure,
+        f.caCert,
+        f.url,
+        f.secret,
+      ],
+    );
+    return (await this.findById((rows[0] as { id: string }).id, tx))!;
+  }
+
+  async update(
+    tx: EntityManager,
+    id: string,
+    f: SiemIntegrationFields,
+  ): Promise<SiemIntegrationRow> {
+    await tx.query(
+      `UPDATE siem_integrations SET name = $2, type = $3, enabled = $4, send_history = $5, transport = $6, host = $7,
+         port = $8, format = $9, tls_insecure = $10, ca_cert = $11, url = $12, secret = $13, last_error = NULL,
+         updated_at = now()
+       WHERE id = $1`,
+      [
+        id,
+        f.name,
+        f.type,
+        f.enabled,
+        f.sendHistory,
+        f.transport,
+        f.host,
+        f.port,
+        f.format,
+        f.tlsInsecure,
+        f.caCert,
+        f.url,
+        f.secret,
+      ],
+    );
+    return (await this.findById(id, tx))!;
+  }
+
+  async delete(tx: EntityManager, id: string): Promise<void> {
+    await tx.query(`DELETE FROM siem_integrations WHERE id = $1`, [id]);
+  }
+
+  /**
+   * Takes or renews the delivery lease of every enabled integration that is free, expired,
+   * or already ours; returns those this owner now holds. One statement, no open transaction.
+   */
+  async claim(owner: string, leaseMs: number): Promise<SiemIntegrationRow[]> {
+    const [rows]: [Array<{ id: string }>, number] = await this.db.query(
+      `UPDATE siem_integrations
+          SET lease_owner = $1, lease_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+        WHERE enabled AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < clock_timestamp())
+        RETURNING id`,
+      [owner, leaseMs],
+    );
+    if (rows.length === 0) return [];
+    const full: Raw[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM siem_integrations WHERE id = ANY($1::uuid[]) AND lease_owner = $2 ORDER BY id`,
+      [rows.map((r) => r.id), owner],
+    );
+    return full.map(toRow);
+  }
+
+  /** Records progress after a successful send; false when the lease has passed to someone else. */
+  async saveProgress(id: string, owner: string, sequence: number): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.db.query(
+      `UPDATE siem_integrations SET last_delivered_sequence = $3, last_delivered_at = now(), last_error = NULL
+        WHERE id = $1 AND lease_owner = $2 AND last_delivered_sequence < $3`,
+      [id, owner, sequence],
+    );
+    return affected > 0;
+  }
+
+  async saveError(id: string, owner: string, error: string): Promise<void> {
+    await this.db.query(
+      `UPDATE siem_integrations SET last_error = $3 WHERE id = $1 AND lease_owner = $2`,
+      [id, owner, error.slice(0, 1024)],
+    );
+  }
+
+  /** On shutdown: another instance may take over at once. */
+  async release(owner: string): Promise<void> {
+    await this.db.query(
+      `UPDATE siem_integrations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`,
+      [owner],
+    );
+  }
+}

@@ -1,0 +1,236 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  BadGatewayException,
+  BadRequestException,
+  ConflictException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, Page, toPage } from '../../common/pagination';
+import type { AuditRecord } from '../audit-chain';
+import type { AuditContext } from '../audit-context';
+import { AuditService } from '../audit.service';
+import { REDACTED } from '../redact';
+import {
+  CreateSiemIntegrationDto,
+  SiemIntegrationDto,
+  SiemTestResultDto,
+  UpdateSiemIntegrationDto,
+} from './dto/siem-integration.dto';
+import {
+  SiemIntegrationFields,
+  SiemIntegrationRow,
+  SiemIntegrationsRepository,
+} from './siem-integrations.repository';
+import { SiemSender, SiemTarget } from './siem-sender';
+
+/** The version CEF headers carry (as the OpenAPI document does). */
+export const PRODUCT_VERSION = process.env.npm_package_version ?? '0.1.0';
+
+const SYSLOG_FIELDS = ['transport', 'host', 'port', 'format', 'tlsInsecure', 'caCert'] as const;
+const WEBHOOK_FIELDS = ['url', 'secret'] as const;
+
+export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    enabled: r.enabled,
+    sendHistory: r.sendHistory,
+    transport: r.transport,
+    host: r.host,
+    port: r.port,
+    format: r.format,
+    tlsInsecure: r.tlsInsecure,
+    caCert: r.caCert,
+    url: r.url,
+    lastDeliveredSequence: r.lastDeliveredSequence,
+    lastDeliveredAt: r.lastDeliveredAt ? r.lastDeliveredAt.toISOString() : null,
+    lastError: r.lastError,
+    backlog: r.backlog,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Merges a request into the stored integration (if any) and checks the result as a whole:
+ * syslog needs transport/host/port/format, webhook needs url/secret, and neither accepts
+ * the other's fields. Fields of a previous type are dropped when the type changes.
+ */
+export function resolveFields(
+  dto: UpdateSiemIntegrationDto,
+  existing?: SiemIntegrationRow,
+): SiemIntegrationFields {
+  const type = dto.type ?? existing?.type;
+  const name = dto.name ?? existing?.name;
+  if (!type || !name) throw new BadRequestException('name and type are required');
+  const keep = existing && existing.type === type ? existing : undefined;
+  const foreign = type === 'syslog' ? WEBHOOK_FIELDS : SYSLOG_FIELDS;
+  for (const field of foreign) {
+    if (dto[field] !== undefined)
+      throw new BadRequestException(`${field} does not apply to ${type} integrations`);
+  }
+  const fields: SiemIntegrationFields = {
+    name,
+    type,
+    enabled: dto.enabled ?? existing?.enabled ?? true,
+    sendHistory: dto.sendHistory ?? existing?.sendHistory ?? false,
+    transport: null,
+    host: null,
+    port: null,
+    format: null,
+    tlsInsecure: false,
+    caCert: null,
+    url: null,
+    secret: null,
+  };
+  if (type === 'syslog') {
+    fields.transport = dto.transport ?? keep?.transport ?? null;
+    fields.host = dto.host ?? keep?.host ?? null;
+    fields.port = dto.port ?? keep?.port ?? null;
+    fields.format = dto.format ?? keep?.format ?? null;
+    if (fields.transport === 'tls') {
+      fields.tlsInsecure = dto.tlsInsecure ?? keep?.tlsInsecure ?? false;
+      fields.caCert = dto.caCert ?? keep?.caCert ?? null;
+    } else if (dto.tlsInsecure !== undefined || dto.caCert !== undefined) {
+      throw new BadRequestException('tlsInsecure and caCert apply only to the tls transport');
+    }
+    const missing = (['transport', 'host', 'port', 'format'] as const).filter(
+      (f) => fields[f] === null,
+    );
+    if (missing.length)
+      throw new BadRequestException(`syslog integrations need ${missing.join(', ')}`);
+  } else {
+    fields.url = dto.url ?? keep?.url ?? null;
+    fields.secret = dto.secret ?? keep?.secret ?? null;
+    const missing = (['url', 'secret'] as const).filter((f) => fields[f] === null);
+    if (missing.length)
+      throw new BadRequestException(`webhook integrations need ${missing.join(', ')}`);
+  }
+  return fields;
+}
+
+/** The audit view of an integration: its read form, plus a marker when the secret was set. */
+function audited(row: SiemIntegrationRow, secretSet: boolean): Record<string, unknown> {
+  return { ...toSiemIntegrationDto(row), ...(secretSet ? { secret: REDACTED } : {}) };
+}
+
+@Injectable()
+export class SiemIntegrationsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly integrations: SiemIntegrationsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(limit: number, cursor?: string): Promise<Page<SiemIntegrationDto>> {
+    const after = decodeCursor(cursor, 1);
+    const rows = await this.integrations.listAfter(after ? String(after[0]) : null, limit + 1);
+    return toPage(rows, limit, (r) => [r.id], toSiemIntegrationDto);
+  }
+
+  async get(id: string): Promise<SiemIntegrationDto> {
+    return toSiemIntegrationDto(await this.mustFind(id));
+  }
+
+  async create(dto: CreateSiemIntegrationDto, ctx: AuditContext): Promise<SiemIntegrationDto> {
+    const fields = resolveFields(dto);
+    return this.db.transaction(async (tx) => {
+      await this.assertNameFree(tx, fields.name);
+      const row = await this.integrations.insert(tx, fields);
+      await this.audit.record(tx, ctx, {
+        action: 'siem_integration.create',
+        entityType: 'siem_integration',
+        entityName: row.name,
+        operation: 'create',
+        newValue: audited(row, true),
+      });
+      return toSiemIntegrationDto(row);
+    });
+  }
+
+  async update(
+    id: string,
+    dto: UpdateSiemIntegrationDto,
+    ctx: AuditContext,
+  ): Promise<SiemIntegrationDto> {
+    return this.db.transaction(async (tx) => {
+      const existing = await this.mustFind(id, tx);
+      const fields = resolveFields(dto, existing);
+      if (fields.name !== existing.name) await this.assertNameFree(tx, fields.name);
+      const row = await this.integrations.update(tx, id, fields);
+      await this.audit.record(tx, ctx, {
+        action: 'siem_integration.update',
+        entityType: 'siem_integration',
+        entityName: row.name,
+        operation: 'update',
+        oldValue: audited(existing, false),
+        newValue: audited(row, dto.secret !== undefined),
+      });
+      return toSiemIntegrationDto(row);
+    });
+  }
+
+  async delete(id: string, ctx: AuditContext): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const existing = await this.mustFind(id, tx);
+      await this.integrations.delete(tx, id);
+      await this.audit.record(tx, ctx, {
+        action: 'siem_integration.delete',
+        entityType: 'siem_integration',
+        entityName: existing.name,
+        operation: 'delete',
+        oldValue: audited(existing, false),
+      });
+    });
+  }
+
+  /** Sends one synthetic record (sequence 0, action `siem.test`) on a fresh connection. */
+  async test(id: string, ctx: AuditContext): Promise<SiemTestResultDto> {
+    const integration = await this.mustFind(id);
+    const record: AuditRecord = {
+      id: randomUUID(),
+      sequence: 0,
+      timestamp: new Date().toISOString(),
+      actorType: ctx.actorType,
+      actorId: ctx.actorId,
+      actorName: ctx.actorName,
+      action: 'siem.test',
+      entityType: 'siem_integration',
+      entityName: integration.name,
+      operation: 'access',
+      outcome: 'success',
+      oldValue: null,
+      newValue: { message: 'Indicium SIEM integration test event' },
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      requestId: ctx.requestId,
+      hash: '',
+    };
+    const sender = new SiemSender(integration satisfies SiemTarget, PRODUCT_VERSION, hostname());
+    try {
+      const status = await sender.send([record]);
+      return { delivered: status === 'delivered', status };
+    } catch (err) {
+      throw new BadGatewayException(
+        `The test event could not be delivered: ${(err as Error).message}`,
+      );
+    } finally {
+      sender.close();
+    }
+  }
+
+  private async mustFind(id: string, tx?: EntityManager): Promise<SiemIntegrationRow> {
+    const row = await this.integrations.findById(id, tx, tx !== undefined);
+    if (!row) throw new NotFoundException(`SIEM integration ${id} does not exist`);
+    return row;
+  }
+
+  private async assertNameFree(tx: EntityManager, name: string): Promise<void> {
+    if (await this.integrations.nameTaken(tx, name))
+      throw new ConflictException(`A SIEM integration named "${name}" already exists`);
+  }
+}
