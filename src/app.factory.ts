@@ -18,15 +18,21 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
 }
 
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
   const { httpsOptions, logDestination } = options;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logDestination), {
-    bodyParser: false,
-    // Start-up errors reach the caller (main.ts exits with them; tests see them).
-    abortOnError: false,
-    bufferLogs: true,
-    httpsOptions,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logDestination),
+    {
+      bodyParser: false,
+      // Start-up errors reach the caller (main.ts exits with them; tests see them).
+      abortOnError: false,
+      bufferLogs: true,
+      httpsOptions,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -16,7 +16,9 @@ async function bootstrap(): Promise<void> {
     throw e;
   }
   const tls = config.env.TLS === 'on' ? await loadTlsMaterial(config) : undefined;
-  const app = await createApp(config, { httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined });
+  const app = await createApp(config, {
+    httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined,
+  });
   const server = app.getHttpServer();
   // Slow clients must not pin sockets forever; large uploads still get minutes.
   server.requestTimeout = 15 * 60_000;
@@ -57,6 +59,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  process.stderr.write(`Indicium failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `Indicium failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

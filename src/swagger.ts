@@ -10,14 +10,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       [
         'Threat-intelligence API: is this value known-bad, who says so, and why?',
         '',
-        'Authenticate with **HTTP Basic** (a user\'s `username:password`, or an API client\'s',
+        "Authenticate with **HTTP Basic** (a user's `username:password`, or an API client's",
         '`clientId:clientSecret`) or with an **OAuth2 client-credentials** Bearer token.',
         'Errors share one body: `{statusCode, error, message, details?, requestId}`.',
         'Lists take `limit` (1–1000, default 100) and an opaque `cursor`; responses carry `nextCursor`.',
       ].join('\n'),
     )
     .setVersion(process.env.npm_package_version ?? '0.1.0')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'username:password or clientId:clientSecret' }, 'basic')
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'username:password or clientId:clientSecret' },
+      'basic',
+    )
     .addOAuth2(
       {
         type: 'oauth2',

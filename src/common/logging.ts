@@ -26,35 +26,45 @@ export function redactUrl(url: string): string {
  */
 export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
   const options: Options = {
-      level: config.env.LOG_LEVEL,
-      genReqId: (req, res) => initRequestContext(req, res, config).id,
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 400 ? 'error' : 'info'),
-      customSuccessMessage: (req, res, time) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(time)}ms`,
-      customErrorMessage: (req, res) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode}`,
-      customSuccessObject: (req, res, val: Record<string, unknown>) => withPrincipal(req, val),
-      customErrorObject: (req, res, _err, val: Record<string, unknown>) => withPrincipal(req, val),
-      serializers: {
-        req: (req: { id: string; method: string; url: string; raw: IndiciumRequest }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactUrl(req.url),
-          ip: req.raw.clientIp,
-          userAgent: req.raw.headers['user-agent'],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.clientSecret', '*.token'],
-        censor: '[Redacted]',
-      },
-      quietReqLogger: true,
-      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
+    level: config.env.LOG_LEVEL,
+    genReqId: (req, res) => initRequestContext(req, res, config).id,
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 400 ? 'error' : 'info'),
+    customSuccessMessage: (req, res, time) =>
+      `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(time)}ms`,
+    customErrorMessage: (req, res) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode}`,
+    customSuccessObject: (req, res, val: Record<string, unknown>) => withPrincipal(req, val),
+    customErrorObject: (req, res, _err, val: Record<string, unknown>) => withPrincipal(req, val),
+    serializers: {
+      req: (req: { id: string; method: string; url: string; raw: IndiciumRequest }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+        ip: req.raw.clientIp,
+        userAgent: req.raw.headers['user-agent'],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        '*.password',
+        '*.secret',
+        '*.clientSecret',
+        '*.token',
+      ],
+      censor: '[Redacted]',
+    },
+    quietReqLogger: true,
+    autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
   };
   return { pinoHttp: destination ? [options, destination] : options };
 }
 
-function withPrincipal(req: IncomingMessage, val: Record<string, unknown>): Record<string, unknown> {
+function withPrincipal(
+  req: IncomingMessage,
+  val: Record<string, unknown>,
+): Record<string, unknown> {
   const p = (req as IndiciumRequest).principal;
   return p ? { ...val, principal: { type: p.type, name: p.name } } : val;
 }
-

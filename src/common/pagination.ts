@@ -32,7 +32,10 @@ export function encodeCursor(key: ReadonlyArray<string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): Array<string | number> | null {
+export function decodeCursor(
+  cursor: string | undefined,
+  arity: number,
+): Array<string | number> | null {
   if (cursor === undefined) return null;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -50,7 +53,12 @@ export function decodeCursor(cursor: string | undefined, arity: number): Array<s
 }
 
 /** Rows fetched with `limit + 1` become a page; the extra row only says there is more. */
-export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => Array<string | number>, map: (row: R) => T): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => Array<string | number>,
+  map: (row: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return {
@@ -60,6 +68,10 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => Array<st
 }
 
 export class PageDto {
-  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page; null on the last page' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Cursor of the next page; null on the last page',
+  })
   nextCursor!: string | null;
 }

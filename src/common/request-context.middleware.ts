@@ -19,12 +19,20 @@ function requestIdFor(req: IncomingMessage): string {
  * logger calls it first (its bindings are fixed when the request starts), the middleware
  * below makes sure it happened for every route.
  */
-export function initRequestContext(req: IncomingMessage, res: ServerResponse, config: AppConfig): IndiciumRequest {
+export function initRequestContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  config: AppConfig,
+): IndiciumRequest {
   const r = req as IndiciumRequest;
   if (r.id === undefined) {
     r.id = requestIdFor(r);
     res.setHeader('X-Request-Id', r.id);
-    r.clientIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxies);
+    r.clientIp = resolveClientIp(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      config.trustedProxies,
+    );
   }
   return r;
 }

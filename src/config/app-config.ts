@@ -136,7 +136,9 @@ function describe(error: ValidationError): string {
 /** Typed, validated configuration. Injected as `AppConfig`. */
 export class AppConfig {
   readonly env: Readonly<EnvironmentVariables>;
-  readonly trustedProxies: ReadonlyArray<[import('ipaddr.js').IPv4 | import('ipaddr.js').IPv6, number]>;
+  readonly trustedProxies: ReadonlyArray<
+    [import('ipaddr.js').IPv4 | import('ipaddr.js').IPv6, number]
+  >;
 
   private constructor(env: EnvironmentVariables, trustedProxies: AppConfig['trustedProxies']) {
     this.env = Object.freeze(env);

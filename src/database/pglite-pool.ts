@@ -24,7 +24,10 @@ interface PgResult {
 
 const COMMAND = /^\s*(?:--[^\n]*\n\s*)*([A-Za-z]+)/;
 
-function toPgResult(sql: string, result: { rows: unknown[]; affectedRows?: number; fields: unknown[] }): PgResult {
+function toPgResult(
+  sql: string,
+  result: { rows: unknown[]; affectedRows?: number; fields: unknown[] },
+): PgResult {
   const command = (COMMAND.exec(sql)?.[1] ?? '').toUpperCase();
   return {
     rows: result.rows,
@@ -89,7 +92,11 @@ export class PglitePool extends EventEmitter {
   private readonly client = new PgliteClient(() => PglitePool.instance());
 
   connect(
-    callback: (err: Error | null, client: PgliteClient | null, release: (err?: unknown) => void) => void,
+    callback: (
+      err: Error | null,
+      client: PgliteClient | null,
+      release: (err?: unknown) => void,
+    ) => void,
   ): void {
     PglitePool.mutex
       .acquire()

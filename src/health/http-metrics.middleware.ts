@@ -15,7 +15,9 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
       const matched = (req as IndiciumRequest).handlerMatched === true;
-      const route = matched ? ((req.route as { path?: string } | undefined)?.path ?? 'unknown') : 'unmatched';
+      const route = matched
+        ? ((req.route as { path?: string } | undefined)?.path ?? 'unknown')
+        : 'unmatched';
       const labels = { method: req.method, route, status: String(res.statusCode) };
       this.metrics.httpRequests.inc(labels);
       this.metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);

@@ -27,6 +27,9 @@ module.exports = {
     return { code: out.outputText };
   },
   getCacheKey(source, filename) {
-    return require('node:crypto').createHash('sha256').update('v3\0' + filename + '\0' + source).digest('hex');
+    return require('node:crypto')
+      .createHash('sha256')
+      .update('v3\0' + filename + '\0' + source)
+      .digest('hex');
   },
 };

@@ -35,9 +35,12 @@ export async function createTestApp(
   let databaseUrl: string | undefined;
   if (baseUrl) {
     const template = process.env.INDICIUM_TEST_TEMPLATE;
-    if (!template) throw new Error('INDICIUM_TEST_TEMPLATE missing: run through jest (globalSetup)');
+    if (!template)
+      throw new Error('INDICIUM_TEST_TEMPLATE missing: run through jest (globalSetup)');
     dbName = `indicium_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-    await withAdminClient(baseUrl, (c) => c.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`));
+    await withAdminClient(baseUrl, (c) =>
+      c.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`),
+    );
     const u = new URL(baseUrl);
     u.pathname = `/${dbName}`;
     databaseUrl = u.toString();
@@ -64,7 +67,9 @@ export async function createTestApp(
       await app.close();
       if (!baseUrl) await PglitePool.close();
       if (dbName && baseUrl) {
-        await withAdminClient(baseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+        await withAdminClient(baseUrl, (c) =>
+          c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`),
+        );
       }
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -82,14 +82,20 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const methods = allowedMethods(this.adapterHost.httpAdapter.getInstance(), req.path);
       if (methods.length > 0) {
         res.setHeader('Allow', methods.join(', '));
-        return make(405, `Method ${req.method} is not allowed on ${req.path}; use ${methods.join(', ')}`);
+        return make(
+          405,
+          `Method ${req.method} is not allowed on ${req.path}; use ${methods.join(', ')}`,
+        );
       }
       return make(404, `No route ${req.method} ${req.path}`);
     }
     if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
       switch (cause.type) {
         case 'entity.too.large':
-          return make(HttpStatus.PAYLOAD_TOO_LARGE, 'Request body is larger than this endpoint accepts');
+          return make(
+            HttpStatus.PAYLOAD_TOO_LARGE,
+            'Request body is larger than this endpoint accepts',
+          );
         case 'entity.parse.failed':
           return make(HttpStatus.BAD_REQUEST, `Malformed JSON body: ${cause.message}`);
         case 'encoding.unsupported':
@@ -108,12 +114,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
         const messages = obj.message.map(String);
         return make(status, messages.join('; '), obj.details ?? messages);
       }
-      return make(status, typeof obj.message === 'string' ? obj.message : exception.message, obj.details);
+      return make(
+        status,
+        typeof obj.message === 'string' ? obj.message : exception.message,
+        obj.details,
+      );
     }
     if (exception instanceof QueryFailedError) {
       const code = (exception.driverError as { code?: string } | undefined)?.code;
-      if (code === PG_UNIQUE_VIOLATION) return make(409, 'A resource with the same identity already exists');
-      if (code === PG_FOREIGN_KEY_VIOLATION) return make(409, 'The resource is referenced by, or refers to, another resource');
+      if (code === PG_UNIQUE_VIOLATION)
+        return make(409, 'A resource with the same identity already exists');
+      if (code === PG_FOREIGN_KEY_VIOLATION)
+        return make(409, 'The resource is referenced by, or refers to, another resource');
       if (code === PG_INVALID_TEXT) return make(400, 'A value has an invalid format');
     }
     this.logger.error(
