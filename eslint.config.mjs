@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // Benchmarks are plain ES modules run by node directly: linted without type information.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     // Tests read response bodies, which are untyped JSON.
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {

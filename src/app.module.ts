@@ -11,6 +11,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { SiemModule } from './audit/siem/siem.module';
+import { ApiClientsModule } from './api-clients/api-clients.module';
 import { AuthModule } from './auth/auth.module';
 import { AcceptJsonMiddleware } from './common/accept.middleware';
 import { BodyParserMiddleware } from './common/body-parser.middleware';
@@ -62,6 +63,7 @@ export class AppModule implements NestModule {
         AuthModule,
         RolesModule,
         UsersModule,
+        ApiClientsModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,

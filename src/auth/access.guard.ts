@@ -20,7 +20,7 @@ import type { IndiciumRequest, Principal } from './principal';
  * the privilege the route demands.
  */
 @Injectable()
-export class AccessGuard extends AuthGuard(['basic']) {
+export class AccessGuard extends AuthGuard(['basic', 'bearer']) {
   private readonly logger = new Logger(AccessGuard.name);
 
   constructor(

@@ -1,6 +1,8 @@
 import {
+  ForbiddenException,
   HttpException,
   HttpStatus,
+  Inject,
   Injectable,
   Logger,
   UnauthorizedException,
@@ -8,12 +10,16 @@ import {
 import { DataSource } from 'typeorm';
 import { anonymousContext, type AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { anyRangeContains, parseIp } from '../common/net/ip-utils';
+import { AppConfig } from '../config/app-config';
+import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
 import type { Principal } from './principal';
-import { PrincipalDirectory } from './principal-directory';
+import { ClientCredentialRow, PrincipalDirectory } from './principal-directory';
 
-const LAST_LOGIN_INTERVAL_MS = 60_000;
+/** lastLoginAt / lastUsedAt are written at most this often per principal, off the request path. */
+const LAST_USE_INTERVAL_MS = 60_000;
 
 export class LockedOutException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
@@ -24,11 +30,26 @@ export class LockedOutException extends HttpException {
   }
 }
 
-/** Verifies HTTP Basic credentials of users (people). */
+/** An API client calling from outside its allow-list (403, audited as auth.denied_ip). */
+export class IpNotAllowedException extends ForbiddenException {
+  constructor(ip: string) {
+    super(`Client IP ${ip} is not in this API client's allow-list`);
+  }
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+/**
+ * Authentication of users (Basic) and API clients (Basic with client id + secret, or Bearer
+ * tokens), with lockout, IP allow-lists and the audit of every failure.
+ */
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
-  private readonly lastLoginWritten = new Map<string, number>();
+  private readonly lastUseWritten = new Map<string, number>();
 
   constructor(
     private readonly db: DataSource,
@@ -36,6 +57,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   /** `ctx` is the request's audit context (anonymous: the claimed name), for auth.failure/auth.lockout. */
@@ -45,9 +67,11 @@ export class AuthService {
     ip: string,
     ctx: AuditContext = anonymousContext(ip, name),
   ): Promise<Principal> {
-    const locked = this.lockout.lockedFor(name, ip);
-    if (locked > 0) throw new LockedOutException(Math.ceil(locked / 1000));
-
+    if (isClientId(name)) {
+      const client = await this.verifyClientSecret(name, secret, ip, ctx);
+      return this.clientPrincipal(client, ip, ctx);
+    }
+    this.assertNotLocked(name, ip);
     const user = await this.directory.findUser(name);
     const ok = user
       ? await this.hasher.verify(secret, user.passwordHash)
@@ -61,7 +85,7 @@ export class AuthService {
       throw new UnauthorizedException('This account is inactive');
     }
     this.lockout.recordSuccess(name);
-    this.touchLastLogin(user.id);
+    this.touchLastUse('user', user.id, ip);
     return {
       type: 'user',
       id: user.id,
@@ -71,9 +95,133 @@ export class AuthService {
     };
   }
 
+  /** A Bearer access token issued by POST /api/v1/oauth/token. */
+  async authenticateBearer(token: string, ip: string, ctx: AuditContext): Promise<Principal> {
+    this.assertNotLocked(undefined, ip);
+    const row = await this.directory.findToken(tokenDigest(token));
+    const client =
+      row && row.expiresAt > Date.now() ? await this.directory.findClient(row.clientId) : null;
+    if (!client) {
+      await this.failed(null, ip, ctx, 'invalid_token');
+      throw new UnauthorizedException('Invalid or expired access token');
+    }
+    if (client.status !== 'active') {
+      await this.failed(client.clientId, ip, ctx, 'inactive', false);
+      throw new UnauthorizedException('This API client is inactive');
+    }
+    return this.clientPrincipal(client, ip, ctx);
+  }
+
+  /**
+   * OAuth2 client credentials: verifies the client as Basic does (lockout, secret, status, IP
+   * allow-list) and stores a new token, audited in the same transaction.
+   */
+  async issueToken(
+    clientId: string,
+    secret: string,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<IssuedToken> {
+    const client = await this.verifyClientSecret(clientId, secret, ip, ctx);
+    const principal = await this.clientPrincipal(client, ip, ctx);
+    const accessToken = newAccessToken();
+    const expiresIn = this.config.env.OAUTH_TOKEN_TTL_SECONDS;
+    const actor: AuditContext = {
+      ...ctx,
+      actorType: 'client',
+      actorId: principal.id,
+      actorName: principal.name,
+    };
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO api_client_tokens (token_hash, client_id, expires_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3))`,
+        [tokenDigest(accessToken), client.id, expiresIn],
+      );
+      await this.audit.record(tx, actor, {
+        action: 'api_client.token_issue',
+        entityType: 'api_client',
+        entityName: client.clientId,
+        operation: 'auth',
+        newValue: { expiresIn },
+      });
+    });
+    return { accessToken, expiresIn };
+  }
+
+  /** Deletes expired tokens in bounded batches (called periodically). */
+  async purgeExpiredTokens(): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.db.query(
+      `DELETE FROM api_client_tokens WHERE token_hash IN (
+         SELECT token_hash FROM api_client_tokens WHERE expires_at < now() LIMIT 10000)`,
+    );
+    return deleted;
+  }
+
+  private async verifyClientSecret(
+    clientId: string,
+    secret: string,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<ClientCredentialRow> {
+    this.assertNotLocked(clientId, ip);
+    const client = await this.directory.findClient(clientId);
+    const ok = client
+      ? await this.hasher.verify(secret, client.secretHash)
+      : (await this.hasher.burn(secret), false);
+    if (!client || !ok) {
+      await this.failed(clientId, ip, ctx, client ? 'invalid_credentials' : 'unknown_principal');
+      throw new UnauthorizedException('Invalid credentials');
+    }
+    if (client.status !== 'active') {
+      await this.failed(clientId, ip, ctx, 'inactive', false);
+      throw new UnauthorizedException('This API client is inactive');
+    }
+    this.lockout.recordSuccess(clientId);
+    return client;
+  }
+
+  /** The principal of an authenticated client, once its IP allow-list admits the caller. */
+  private async clientPrincipal(
+    client: ClientCredentialRow,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<Principal> {
+    if (client.allowedRanges) {
+      const addr = parseIp(ip);
+      if (!addr || !anyRangeContains(client.allowedRanges, addr)) {
+        await this.audit.recordEvent(
+          { ...ctx, actorType: 'client', actorId: client.id, actorName: client.clientId },
+          {
+            action: 'auth.denied_ip',
+            entityType: 'api_client',
+            entityName: client.clientId,
+            operation: 'access',
+            outcome: 'denied',
+            newValue: { ip },
+          },
+        );
+        throw new IpNotAllowedException(ip);
+      }
+    }
+    this.touchLastUse('client', client.id, ip);
+    return {
+      type: 'client',
+      id: client.id,
+      name: client.clientId,
+      role: client.role,
+      privileges: new Set(client.privileges),
+    };
+  }
+
+  private assertNotLocked(name: string | undefined, ip: string): void {
+    const locked = this.lockout.lockedFor(name, ip);
+    if (locked > 0) throw new LockedOutException(Math.ceil(locked / 1000));
+  }
+
   /** Audits a failed authentication and, when it just tripped a lock, the lockout. */
   private async failed(
-    name: string,
+    name: string | null,
     ip: string,
     ctx: AuditContext,
     reason: string,
@@ -88,7 +236,7 @@ export class AuthService {
       newValue: { reason },
     });
     if (!counts) return;
-    const locked = this.lockout.recordFailure(name, ip);
+    const locked = this.lockout.recordFailure(name ?? undefined, ip);
     if (locked.principal || locked.ip) {
       await this.audit.recordEvent(ctx, {
         action: 'auth.lockout',
@@ -100,13 +248,18 @@ export class AuthService {
     }
   }
 
-  /** lastLoginAt is written at most once a minute per user, off the request path. */
-  private touchLastLogin(userId: string): void {
+  /** lastLoginAt (users) and lastUsedAt/lastUsedIp (clients): at most once a minute each. */
+  private touchLastUse(kind: 'user' | 'client', id: string, ip: string): void {
     const now = Date.now();
-    if (now - (this.lastLoginWritten.get(userId) ?? 0) < LAST_LOGIN_INTERVAL_MS) return;
-    this.lastLoginWritten.set(userId, now);
+    if (now - (this.lastUseWritten.get(id) ?? 0) < LAST_USE_INTERVAL_MS) return;
+    if (this.lastUseWritten.size >= 100_000) this.lastUseWritten.clear();
+    this.lastUseWritten.set(id, now);
+    const sql =
+      kind === 'user'
+        ? 'UPDATE users SET last_login_at = now() WHERE id = $1'
+        : 'UPDATE api_clients SET last_used_at = now(), last_used_ip = $2 WHERE id = $1';
     this.db
-      .query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId])
-      .catch((err: unknown) => this.logger.warn({ err }, 'could not record last login'));
+      .query(sql, kind === 'user' ? [id] : [id, ip])
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not record last use'));
   }
 }

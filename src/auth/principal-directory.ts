@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { IpRange, parseRange } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
 import { isPrivilege, Privilege } from './privileges';
+
+type Status = 'active' | 'inactive';
 
 /** What authentication needs to know about a user, read in one indexed query. */
 export interface UserCredentialRow {
@@ -9,8 +12,27 @@ export interface UserCredentialRow {
   username: string;
   passwordHash: string;
   role: string;
-  status: 'active' | 'inactive';
+  status: Status;
   privileges: Privilege[];
+}
+
+/** What authentication needs to know about an API client. */
+export interface ClientCredentialRow {
+  id: string;
+  clientId: string;
+  name: string;
+  secretHash: string;
+  role: string;
+  status: Status;
+  privileges: Privilege[];
+  /** null: allow_all; else the parsed allow-list. */
+  allowedRanges: IpRange[] | null;
+}
+
+/** An access token: whose, and until when. */
+export interface TokenRow {
+  clientId: string;
+  expiresAt: number;
 }
 
 interface Cached<T> {
@@ -18,40 +40,103 @@ interface Cached<T> {
   at: number;
 }
 
+const MAX_ENTRIES = 10_000;
+
 /**
- * A short-lived (AUTH_CACHE_TTL_SECONDS ≤ 5 s) snapshot of principals' credentials, roles and
- * status, so an authenticated request costs no query most of the time. Changes on this
- * instance invalidate it at once; other instances see them when the TTL runs out.
+ * A short-lived (AUTH_CACHE_TTL_SECONDS ≤ 5 s) snapshot of principals' credentials, roles,
+ * status and tokens, so an authenticated request costs no query most of the time. Changes on
+ * this instance invalidate it at once; other instances see them when the TTL runs out.
  */
 @Injectable()
 export class PrincipalDirectory {
   private readonly users = new Map<string, Cached<UserCredentialRow>>();
+  private readonly clients = new Map<string, Cached<ClientCredentialRow>>();
+  private readonly tokens = new Map<string, Cached<TokenRow>>();
 
   constructor(
     private readonly db: DataSource,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  async findUser(username: string): Promise<UserCredentialRow | null> {
-    const hit = this.users.get(username);
-    if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000)
-      return hit.value;
-    const rows: Array<Omit<UserCredentialRow, 'privileges'> & { privileges: string[] }> =
-      await this.db.query(
-        `SELECT u.id, u.username, u.password_hash AS "passwordHash", u.role, u.status, r.privileges
-         FROM users u JOIN roles r ON r.name = u.role
-        WHERE u.username = $1`,
-        [username],
-      );
-    const row = rows[0];
-    const value = row ? { ...row, privileges: row.privileges.filter(isPrivilege) } : null;
-    if (this.users.size > 10_000) this.users.clear();
-    this.users.set(username, { value, at: Date.now() });
-    return value;
+  findUser(username: string): Promise<UserCredentialRow | null> {
+    return this.cached(this.users, username, async () => {
+      const rows: Array<Omit<UserCredentialRow, 'privileges'> & { privileges: string[] }> =
+        await this.db.query(
+          `SELECT u.id, u.username, u.password_hash AS "passwordHash", u.role, u.status, r.privileges
+             FROM users u JOIN roles r ON r.name = u.role
+            WHERE u.username = $1`,
+          [username],
+        );
+      const row = rows[0];
+      return row ? { ...row, privileges: row.privileges.filter(isPrivilege) } : null;
+    });
   }
 
-  /** Forget everything: after any change to users or roles on this instance. */
+  /** By the public client id (`ind_…`). */
+  findClient(clientId: string): Promise<ClientCredentialRow | null> {
+    return this.cached(this.clients, clientId, async () => {
+      const rows: Array<{
+        id: string;
+        clientId: string;
+        name: string;
+        secretHash: string;
+        role: string;
+        status: Status;
+        privileges: string[];
+        ipMode: string;
+        allowedIps: string[];
+      }> = await this.db.query(
+        `SELECT c.id, c.client_id AS "clientId", c.name, c.secret_hash AS "secretHash", c.role,
+                c.status, r.privileges, c.ip_mode AS "ipMode", c.allowed_ips AS "allowedIps"
+           FROM api_clients c JOIN roles r ON r.name = c.role
+          WHERE c.client_id = $1`,
+        [clientId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const { ipMode, allowedIps, privileges, ...rest } = row;
+      return {
+        ...rest,
+        privileges: privileges.filter(isPrivilege),
+        allowedRanges: ipMode === 'restricted' ? allowedIps.map(parseRange) : null,
+      };
+    });
+  }
+
+  /** By the token's SHA-256; expired tokens are not found. */
+  findToken(digest: string): Promise<TokenRow | null> {
+    return this.cached(this.tokens, digest, async () => {
+      const rows: Array<{ clientId: string; expiresAt: Date }> = await this.db.query(
+        `SELECT c.client_id AS "clientId", t.expires_at AS "expiresAt"
+           FROM api_client_tokens t JOIN api_clients c ON c.id = t.client_id
+          WHERE t.token_hash = $1 AND t.expires_at > now()`,
+        [digest],
+      );
+      return rows[0]
+        ? { clientId: rows[0].clientId, expiresAt: rows[0].expiresAt.getTime() }
+        : null;
+    });
+  }
+
+  /** Forget everything: after any change to users, clients, tokens or roles on this instance. */
   invalidate(): void {
     this.users.clear();
+    this.clients.clear();
+    this.tokens.clear();
+  }
+
+  private async cached<T>(
+    map: Map<string, Cached<T>>,
+    key: string,
+    load: () => Promise<T | null>,
+  ): Promise<T | null> {
+    const hit = map.get(key);
+    if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) {
+      return hit.value;
+    }
+    const value = await load();
+    if (map.size >= MAX_ENTRIES) map.clear();
+    map.set(key, { value, at: Date.now() });
+    return value;
   }
 }

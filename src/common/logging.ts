@@ -4,7 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { IndiciumRequest } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
-import { initRequestContext } from './request-context.middleware';
+import { ensureRequestId } from './request-context.middleware';
 
 /** Query parameters whose values are never logged. */
 const SECRET_PARAM = /(pass|secret|token|authorization|api[-_]?key)/i;
@@ -27,19 +27,18 @@ export function redactUrl(url: string): string {
 export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
   const options: Options = {
     level: config.env.LOG_LEVEL,
-    genReqId: (req, res) => initRequestContext(req, res, config).id,
+    genReqId: (req, res) => ensureRequestId(req, res),
+    // Evaluated again when the response is logged, once authentication and the client IP are known.
+    customProps: (req) => requestProps(req),
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 400 ? 'error' : 'info'),
     customSuccessMessage: (req, res, time) =>
       `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(time)}ms`,
     customErrorMessage: (req, res) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode}`,
-    customSuccessObject: (req, res, val: Record<string, unknown>) => withPrincipal(req, val),
-    customErrorObject: (req, res, _err, val: Record<string, unknown>) => withPrincipal(req, val),
     serializers: {
       req: (req: { id: string; method: string; url: string; raw: IndiciumRequest }) => ({
         id: req.id,
         method: req.method,
         url: redactUrl(req.url),
-        ip: req.raw.clientIp,
         userAgent: req.raw.headers['user-agent'],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -61,10 +60,11 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
   return { pinoHttp: destination ? [options, destination] : options };
 }
 
-function withPrincipal(
-  req: IncomingMessage,
-  val: Record<string, unknown>,
-): Record<string, unknown> {
-  const p = (req as IndiciumRequest).principal;
-  return p ? { ...val, principal: { type: p.type, name: p.name } } : val;
+function requestProps(req: IncomingMessage): Record<string, unknown> {
+  const r = req as IndiciumRequest;
+  const p = r.principal;
+  return {
+    ...(r.clientIp ? { ip: r.clientIp } : {}),
+    ...(p ? { principal: { type: p.type, name: p.name } } : {}),
+  };
 }

@@ -14,35 +14,28 @@ function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/**
- * Gives a request its id (echoed in X-Request-Id) and client IP. Idempotent: the request
- * logger calls it first (its bindings are fixed when the request starts), the middleware
- * below makes sure it happened for every route.
- */
-export function initRequestContext(
-  req: IncomingMessage,
-  res: ServerResponse,
-  config: AppConfig,
-): IndiciumRequest {
+/** Gives a request its id, echoed in X-Request-Id. Idempotent: the request logger calls it first. */
+export function ensureRequestId(req: IncomingMessage, res: ServerResponse): string {
   const r = req as IndiciumRequest;
   if (r.id === undefined) {
     r.id = requestIdFor(r);
     res.setHeader('X-Request-Id', r.id);
-    r.clientIp = resolveClientIp(
-      req.socket.remoteAddress,
-      req.headers['x-forwarded-for'],
-      config.trustedProxies,
-    );
   }
-  return r;
+  return r.id;
 }
 
+/** Request id and client IP (TCP peer, or X-Forwarded-For from a trusted proxy) for every route. */
 @Injectable()
 export class RequestContextMiddleware implements NestMiddleware {
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    initRequestContext(req, res, this.config);
+    ensureRequestId(req, res);
+    (req as IndiciumRequest).clientIp = resolveClientIp(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      this.config.trustedProxies,
+    );
     next();
   }
 }

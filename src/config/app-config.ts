@@ -118,6 +118,13 @@ export class EnvironmentVariables {
   @Max(1440)
   LOCKOUT_DURATION_MINUTES = 15;
 
+  /** Lifetime of OAuth2 access tokens issued to API clients (seconds). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  OAUTH_TOKEN_TTL_SECONDS = 3600;
+
   /** Graceful shutdown: how long in-flight requests may take before the process exits. */
   @Transform(toInt)
   @IsInt()

@@ -66,13 +66,14 @@ export class RolesRepository {
     return clean(rows[0]);
   }
 
-  /** How many principals (users, and API clients once they exist) hold the role. */
+  /** How many principals (users and API clients) hold the role. */
   async countAssignments(manager: EntityManager, name: string): Promise<number> {
     const rows: Array<{ n: number }> = await manager.query(
-      `SELECT count(*)::int AS n FROM users WHERE role = $1`,
+      `SELECT (SELECT count(*) FROM users WHERE role = $1)
+            + (SELECT count(*) FROM api_clients WHERE role = $1) AS n`,
       [name],
     );
-    return rows[0].n;
+    return Number(rows[0].n);
   }
 
   async delete(manager: EntityManager, name: string): Promise<void> {

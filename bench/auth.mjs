@@ -1,0 +1,81 @@
+// Authenticated throughput of GET /api/v1/me per credential scheme, against the same
+// server's public /health/live as the baseline (issue 4: each ratio must be >= 0.7).
+// Usage: npm run build && npm run bench:auth   (DATABASE_URL: a Postgres server; loopback only)
+import autocannon from 'autocannon';
+import { api, fmt, startServer } from './support.mjs';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+function run(url, headers, duration = DURATION) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, headers, connections: CONNECTIONS, duration, pipelining: 1 },
+      (err, result) => {
+        if (err) return reject(err);
+        if (result.non2xx > 0 || result.errors > 0) {
+          return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+        }
+        resolve(result);
+      },
+    );
+  });
+}
+
+const server = await startServer({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+try {
+  const password = 'bench-user-password';
+  await api(server, 'POST', '/api/v1/users', { username: 'bench.user', password, role: 'Analyst' });
+  const client = await api(server, 'POST', '/api/v1/api-clients', {
+    name: 'bench',
+    role: 'Analyst',
+  });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+  });
+  const tokenRes = await fetch(`${server.base}/api/v1/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form,
+  });
+  const { access_token: token } = await tokenRes.json();
+  const b64 = (s) => Buffer.from(s).toString('base64');
+
+  // Warm-up: the first verification of each secret is a deliberate slow hash, and the JIT
+  // needs a moment on each path; neither belongs in the measurement.
+  const schemes = {
+    'Basic (API client)': {
+      Authorization: `Basic ${b64(`${client.clientId}:${client.clientSecret}`)}`,
+    },
+    'Basic (user)': { Authorization: `Basic ${b64(`bench.user:${password}`)}` },
+    Bearer: { Authorization: `Bearer ${token}` },
+  };
+  await run(`${server.base}/health/live`, {}, 2);
+  for (const headers of Object.values(schemes)) await run(`${server.base}/api/v1/me`, headers, 2);
+
+  console.log(
+    `autocannon: ${CONNECTIONS} connections, ${DURATION} s per run, server LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'}`,
+  );
+  const baseline = await run(`${server.base}/health/live`, {});
+  const base = baseline.requests.average;
+  console.log(
+    `baseline GET /health/live        ${fmt(base)} req/s  p99 ${baseline.latency.p99} ms`,
+  );
+  let ok = true;
+  for (const [name, headers] of Object.entries(schemes)) {
+    const r = await run(`${server.base}/api/v1/me`, headers);
+    const ratio = r.requests.average / base;
+    ok &&= ratio >= 0.7;
+    console.log(
+      `GET /api/v1/me ${name.padEnd(19)} ${fmt(r.requests.average)} req/s  p99 ${r.latency.p99} ms  ratio ${ratio.toFixed(2)}`,
+    );
+  }
+  console.log(
+    ok ? 'PASS: every scheme >= 0.70 of baseline' : 'FAIL: a scheme is below 0.70 of baseline',
+  );
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await server.stop();
+}

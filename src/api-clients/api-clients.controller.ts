@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { AuditCtx, type AuditContext } from '../audit/audit-context';
+import { Auth } from '../auth/auth.decorator';
+import { ErrorBody } from '../common/errors/error-body.dto';
+import { PageQuery } from '../common/pagination';
+import { uuidParam } from '../common/uuid.pipe';
+import { ApiClientsService } from './api-clients.service';
+import {
+  ApiClientDto,
+  ApiClientPageDto,
+  ApiClientWithSecretDto,
+  ClientSecretDto,
+  CreateApiClientDto,
+  UpdateApiClientDto,
+} from './dto/api-client.dto';
+
+const uuid = uuidParam('id');
+
+@ApiTags('API clients')
+@Controller('api/v1/api-clients')
+@Auth('clients.manage')
+@ApiBadRequestResponse({ type: ErrorBody })
+export class ApiClientsController {
+  constructor(private readonly clients: ApiClientsService) {}
+
+  /** List API clients (never with secrets). */
+  @Get()
+  list(@Query() query: PageQuery): Promise<ApiClientPageDto> {
+    return this.clients.list(query.limit, query.cursor);
+  }
+
+  /** Create an API client. The response holds `clientSecret`, shown this once only. */
+  @Post()
+  create(
+    @Body() dto: CreateApiClientDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<ApiClientWithSecretDto> {
+    return this.clients.create(dto, ctx);
+  }
+
+  @Get(':id')
+  @ApiNotFoundResponse({ type: ErrorBody })
+  get(@Param('id', uuid) id: string): Promise<ApiClientDto> {
+    return this.clients.get(id);
+  }
+
+  /** Change name, role, IP allow-list or status; `inactive` also revokes its tokens. */
+  @Patch(':id')
+  @ApiNotFoundResponse({ type: ErrorBody })
+  update(
+    @Param('id', uuid) id: string,
+    @Body() dto: UpdateApiClientDto,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<ApiClientDto> {
+    return this.clients.update(id, dto, ctx);
+  }
+
+  /** Delete an API client; its tokens stop working at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNotFoundResponse({ type: ErrorBody })
+  delete(@Param('id', uuid) id: string, @AuditCtx() ctx: AuditContext): Promise<void> {
+    return this.clients.delete(id, ctx);
+  }
+
+  /** Rotate the secret: the old secret and every token issued with it stop working at once. */
+  @Post(':id/secret')
+  @HttpCode(200)
+  @ApiNotFoundResponse({ type: ErrorBody })
+  rotateSecret(
+    @Param('id', uuid) id: string,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<ClientSecretDto> {
+    return this.clients.rotateSecret(id, ctx);
+  }
+}

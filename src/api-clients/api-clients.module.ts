@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { RolesModule } from '../roles/roles.module';
+import { ApiClientsController } from './api-clients.controller';
+import { ApiClientsRepository } from './api-clients.repository';
+import { ApiClientsService } from './api-clients.service';
+
+@Module({
+  imports: [RolesModule],
+  controllers: [ApiClientsController],
+  providers: [ApiClientsRepository, ApiClientsService],
+})
+export class ApiClientsModule {}
