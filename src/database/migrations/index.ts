@@ -1,6 +1,6 @@
-import { Identity1763884800000 } from "./1763884800000-identity";
-import { Audit1763971200000 } from "./1763971200000-audit";
-import { ApiClients1764057600000 } from "./1764057600000-api-clients";
+import { Identity1763884800000 } from './1763884800000-identity';
+import { Audit1763971200000 } from './1763971200000-audit';
+import { ApiClients1764057600000 } from './1764057600000-api-clients';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
