@@ -5,9 +5,12 @@ import type { NextFunction, Request, Response } from 'express';
 @Injectable()
 export class AcceptJsonMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
-    if (req.headers.accept !== undefined && !req.accepts('application/json')) {
+    const accept = req.headers.accept;
+    // Fast path for what clients send nearly always; full negotiation otherwise.
+    if (accept === undefined || accept === '*/*' || accept === 'application/json') return next();
+    if (!req.accepts('application/json')) {
       throw new HttpException(
-        `This endpoint responds with application/json, which the Accept header "${req.headers.accept.slice(0, 200)}" excludes`,
+        `This endpoint responds with application/json, which the Accept header "${accept.slice(0, 200)}" excludes`,
         HttpStatus.NOT_ACCEPTABLE,
       );
     }

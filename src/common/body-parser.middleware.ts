@@ -15,13 +15,14 @@ const STREAMED = [/^\/api\/v1\/suppliers\/[^/]+\/indicators\/?$/];
 @Injectable()
 export class BodyParserMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
+    if (!hasBody(req)) return next();
     if (req.method === 'PUT' && STREAMED.some((re) => re.test(req.path))) return next();
     const json = req.path === '/api/v1/search' ? searchJson : defaultJson;
     json(req, res, (err?: unknown) => {
       if (err) return next(err);
       form(req, res, (formErr?: unknown) => {
         if (formErr) return next(formErr);
-        if (req.body === undefined && hasBody(req)) {
+        if (req.body === undefined) {
           return next(
             new HttpException(
               `Unsupported Content-Type "${String(req.headers['content-type'] ?? '')}"; send application/json`,
