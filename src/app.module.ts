@@ -24,6 +24,8 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HttpMetricsMiddleware } from './health/http-metrics.middleware';
 import { RolesModule } from './roles/roles.module';
+import { SuppliersModule } from './suppliers/suppliers.module';
+import { TagsModule } from './tags/tags.module';
 import { UsersModule } from './users/users.module';
 
 @Global()
@@ -63,6 +65,8 @@ export class AppModule implements NestModule {
         AuthModule,
         RolesModule,
         UsersModule,
+        SuppliersModule,
+        TagsModule,
         ApiClientsModule,
       ],
       providers: [

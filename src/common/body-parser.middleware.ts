@@ -16,8 +16,10 @@ const STREAMED = [/^\/api\/v1\/suppliers\/[^/]+\/indicators\/?$/];
 export class BodyParserMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     if (!hasBody(req)) return next();
-    if (req.method === 'PUT' && STREAMED.some((re) => re.test(req.path))) return next();
-    const json = req.path === '/api/v1/search' ? searchJson : defaultJson;
+    // Nest mounts middleware on a wildcard route, so req.path is "/" here: match the full path.
+    const path = req.originalUrl.split('?', 1)[0];
+    if (req.method === 'PUT' && STREAMED.some((re) => re.test(path))) return next();
+    const json = path === '/api/v1/search' ? searchJson : defaultJson;
     json(req, res, (err?: unknown) => {
       if (err) return next(err);
       form(req, res, (formErr?: unknown) => {

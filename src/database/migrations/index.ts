@@ -1,10 +1,12 @@
 import { Identity1763884800000 } from './1763884800000-identity';
 import { Audit1763971200000 } from './1763971200000-audit';
 import { ApiClients1764057600000 } from './1764057600000-api-clients';
+import { ThreatIntel1764144000000 } from './1764144000000-threat-intel';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
   Identity1763884800000,
   Audit1763971200000,
   ApiClients1764057600000,
+  ThreatIntel1764144000000,
 ];

@@ -1,0 +1,281 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { IndicatorType } from '../../indicators';
+import { queryRows } from '../sql-rows';
+import type { IndicatorEntry } from './indicator-entry';
+
+/**
+ * One batch of validated entries in column form, for `unnest` (works on Postgres and PGlite).
+ * A key repeated within the batch keeps its last entry (one upsert statement may not touch a
+ * row twice); across batches, later batches simply upsert again.
+ */
+export class UpsertBatch {
+  type: string[] = [];
+  value: string[] = [];
+  context: string[] = [];
+  confidence: Array<number | null> = [];
+  firstSeen: Array<string | null> = [];
+  lastSeen: Array<string | null> = [];
+  expiresAt: Array<string | null> = [];
+  /** Postgres array literals of tag ids, or null when the entry left tags as they are. */
+  tagIds: Array<string | null> = [];
+  private readonly slots = new Map<string, number>();
+
+  get size(): number {
+    return this.type.length;
+  }
+
+  push(e: IndicatorEntry): void {
+    const key = `${e.type}\u0000${e.value}`;
+    let i = this.slots.get(key);
+    if (i === undefined) {
+      i = this.type.length;
+      this.slots.set(key, i);
+    }
+    this.type[i] = e.type;
+    this.value[i] = e.value;
+    this.context[i] = e.context;
+    this.confidence[i] = e.confidence;
+    this.firstSeen[i] = e.firstSeen;
+    this.lastSeen[i] = e.lastSeen;
+    this.expiresAt[i] = e.expiresAt;
+    this.tagIds[i] = e.tagIds === null ? null : `{${e.tagIds.join(',')}}`;
+  }
+}
+
+export interface IndicatorRow {
+  id: string;
+  indicator: string;
+  type: IndicatorType;
+  context: Record<string, unknown>;
+  tags: string[];
+  confidence: number | null;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IndicatorFilter {
+  type?: IndicatorType;
+  value?: string;
+  tagId?: string;
+  updatedSince?: Date;
+  includeExpired: boolean;
+}
+
+export interface IndicatorKey {
+  type: IndicatorType;
+  value: string;
+}
+
+/** Rows the sweeper deletes per statement. */
+export const SWEEP_BATCH = 10_000;
+
+/**
+ * Indicator rows. Bulk writes go through a per-transaction staging table: batches are staged
+ * with `INSERT … SELECT FROM unnest(…)`, then merged into `indicators` in one statement.
+ */
+@Injectable()
+export class IndicatorsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Tag ids by (uppercase) name, for validating an upload's entries. */
+  async tagIdsByName(): Promise<Map<string, string>> {
+    const rows = await queryRows<{ id: string; name: string }>(
+      this.db.manager,
+      `SELECT id, name FROM tags`,
+    );
+    return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
+  /**
+   * Upserts one batch into the supplier's indicators (the caller holds the supplier row lock):
+   * context, confidence and timestamps are replaced and `updated_at` (the retention clock)
+   * restarts; entries that carry `tags` get exactly those tags. One statement per batch.
+   * Returns how many rows it created.
+   */
+  async upsertBatch(
+    tx: EntityManager,
+    supplierId: string,
+    retentionMinutes: number,
+    b: UpsertBatch,
+  ): Promise<number> {
+    const [row] = await queryRows<{ created: number }>(
+      tx,
+      `WITH input AS (
+         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[],
+                              $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+                AS u(t, v, c, conf, fs, ls, ea, tg)
+       ), up AS (
+         INSERT INTO indicators AS i (supplier_id, type, value, network, prefix_len, context,
+           confidence, first_seen, last_seen, expires_at, effective_expires_at)
+         SELECT $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
+                LEAST(ea, CASE WHEN $10 > 0 THEN now() + make_interval(mins => $10) END)
+         FROM input CROSS JOIN LATERAL
+              (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+         ORDER BY v, t
+         ON CONFLICT (supplier_id, type, value) DO UPDATE SET
+           context = EXCLUDED.context, confidence = EXCLUDED.confidence,
+           first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+           expires_at = EXCLUDED.expires_at, effective_expires_at = EXCLUDED.effective_expires_at,
+           updated_at = now()
+         RETURNING i.id, i.type, i.value, (i.xmax = 0) AS inserted
+       ), tagged AS (
+         SELECT up.id, up.inserted, input.tg::uuid[] AS tag_ids
+         FROM up JOIN input ON input.t = up.type AND input.v = up.value
+         WHERE input.tg IS NOT NULL
+       ), removed AS (
+         DELETE FROM indicator_tags it USING tagged
+         WHERE NOT tagged.inserted AND it.indicator_id = tagged.id
+           AND it.tag_id <> ALL (tagged.tag_ids)
+       ), added AS (
+         INSERT INTO indicator_tags (indicator_id, tag_id)
+         SELECT tagged.id, tags.id FROM tagged
+         CROSS JOIN LATERAL unnest(tagged.tag_ids) AS u(tag_id)
+         JOIN tags ON tags.id = u.tag_id
+         ON CONFLICT DO NOTHING
+       )
+       SELECT (count(*) FILTER (WHERE inserted))::int AS created FROM up`,
+      [
+        supplierId,
+        b.type,
+        b.value,
+        b.context,
+        b.confidence,
+        b.firstSeen,
+        b.lastSeen,
+        b.expiresAt,
+        b.tagIds,
+        retentionMinutes,
+      ],
+    );
+    return row.created;
+  }
+
+  /**
+   * Rows of the supplier that existed before this transaction and were upserted in it: their
+   * `updated_at` is this transaction's `now()`, their `created_at` earlier.
+   */
+  async countUpdatedInTransaction(tx: EntityManager, supplierId: string): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(
+      tx,
+      `SELECT count(*)::int AS n FROM indicators
+       WHERE supplier_id = $1 AND updated_at = now() AND created_at < now()`,
+      [supplierId],
+    );
+    return row.n;
+  }
+
+  /** A page of the supplier's indicators in id order (keyset), with their tag names. */
+  list(
+    supplierId: string,
+    filter: IndicatorFilter,
+    afterId: string | null,
+    limit: number,
+  ): Promise<IndicatorRow[]> {
+    const params: unknown[] = [supplierId];
+    const where = ['i.supplier_id = $1'];
+    const param = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (afterId !== null) where.push(`i.id > ${param(afterId)}::uuid`);
+    if (filter.type !== undefined) where.push(`i.type = ${param(filter.type)}`);
+    if (filter.value !== undefined) where.push(`i.value = ${param(filter.value)}`);
+    if (filter.updatedSince !== undefined) {
+      where.push(`i.updated_at >= ${param(filter.updatedSince)}`);
+    }
+    if (filter.tagId !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM indicator_tags ft WHERE ft.indicator_id = i.id AND ft.tag_id = ${param(filter.tagId)})`,
+      );
+    }
+    if (!filter.includeExpired) {
+      where.push(`(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`);
+    }
+    return queryRows(
+      this.db.manager,
+      `SELECT i.id, i.value AS indicator, i.type, i.context, i.confidence,
+              i.first_seen AS "firstSeen", i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
+              i.created_at AS "createdAt", i.updated_at AS "updatedAt",
+              ARRAY(SELECT t.name FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+                    WHERE it.indicator_id = i.id ORDER BY t.name) AS tags
+       FROM indicators i WHERE ${where.join(' AND ')}
+       ORDER BY i.id LIMIT ${param(limit)}`,
+      params,
+    );
+  }
+
+  /** Deletes the given keys of a supplier; returns the keys that existed. */
+  deleteKeys(tx: EntityManager, supplierId: string, keys: IndicatorKey[]): Promise<IndicatorKey[]> {
+    return queryRows(
+      tx,
+      `DELETE FROM indicators i USING unnest($2::text[], $3::text[]) AS k(type, value)
+       WHERE i.supplier_id = $1 AND i.type = k.type AND i.value = k.value
+       RETURNING i.type, i.value`,
+      [supplierId, keys.map((k) => k.type), keys.map((k) => k.value)],
+    );
+  }
+
+  /** Ids of the supplier's indicators with these keys. */
+  findIds(
+    tx: EntityManager,
+    supplierId: string,
+    keys: IndicatorKey[],
+  ): Promise<Array<IndicatorKey & { id: string }>> {
+    return queryRows(
+      tx,
+      `SELECT i.id, i.type, i.value FROM indicators i
+       JOIN unnest($2::text[], $3::text[]) AS k(type, value) ON i.type = k.type AND i.value = k.value
+       WHERE i.supplier_id = $1`,
+      [supplierId, keys.map((k) => k.type), keys.map((k) => k.value)],
+    );
+  }
+
+  /** Recomputes effective expiry after the supplier's retention changed. */
+  async recomputeExpiry(
+    tx: EntityManager,
+    supplierId: string,
+    retentionMinutes: number,
+  ): Promise<void> {
+    await queryRows(
+      tx,
+      `UPDATE indicators SET effective_expires_at =
+         LEAST(expires_at, CASE WHEN $2 > 0 THEN updated_at + make_interval(mins => $2) END)
+       WHERE supplier_id = $1
+         AND effective_expires_at IS DISTINCT FROM
+             LEAST(expires_at, CASE WHEN $2 > 0 THEN updated_at + make_interval(mins => $2) END)`,
+      [supplierId, retentionMinutes],
+    );
+  }
+
+  /** Deletes up to SWEEP_BATCH expired indicators of a supplier (whose row the caller locked). */
+  async deleteExpired(tx: EntityManager, supplierId: string): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(
+      tx,
+      `WITH gone AS (
+         DELETE FROM indicators WHERE id IN (
+           SELECT id FROM indicators
+           WHERE supplier_id = $1 AND effective_expires_at IS NOT NULL AND effective_expires_at <= now()
+           LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
+         RETURNING 1
+       ) SELECT count(*)::int AS n FROM gone`,
+      [supplierId],
+    );
+    return row.n;
+  }
+
+  /** Whether the supplier has expired indicators (cheap probe on the partial index). */
+  async hasExpired(supplierId: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db.manager,
+      `SELECT 1 FROM indicators
+       WHERE supplier_id = $1 AND effective_expires_at IS NOT NULL AND effective_expires_at <= now()
+       LIMIT 1`,
+      [supplierId],
+    );
+    return rows.length > 0;
+  }
+}

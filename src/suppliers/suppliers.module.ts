@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { ExpirySweeper } from './indicators/expiry-sweeper';
+import { IndicatorUploadService } from './indicators/indicator-upload.service';
+import { IndicatorsController } from './indicators/indicators.controller';
+import { IndicatorsRepository } from './indicators/indicators.repository';
+import { IndicatorsService } from './indicators/indicators.service';
+import { SuppliersController } from './suppliers.controller';
+import { SuppliersRepository } from './suppliers.repository';
+import { SuppliersService } from './suppliers.service';
+
+/** Suppliers and their indicators (API.md §3), with the expiry sweeper. */
+@Module({
+  controllers: [SuppliersController, IndicatorsController],
+  providers: [
+    SuppliersRepository,
+    SuppliersService,
+    IndicatorsRepository,
+    IndicatorsService,
+    IndicatorUploadService,
+    ExpirySweeper,
+  ],
+  exports: [SuppliersRepository, IndicatorsRepository, ExpirySweeper],
+})
+export class SuppliersModule {}

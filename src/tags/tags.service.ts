@@ -1,0 +1,163 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuditContext } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import { IndicatorsRepository } from '../suppliers/indicators/indicators.repository';
+import { keyString, lookupOf } from '../suppliers/indicators/indicators.service';
+import { SuppliersRepository } from '../suppliers/suppliers.repository';
+import {
+  CreateTagDto,
+  TagAssignmentDto,
+  TagAssignmentResultDto,
+  TagDto,
+  UpdateTagDto,
+} from './dto/tag.dto';
+import { TagRow, TagsRepository } from './tags.repository';
+
+export function toTagDto(row: TagRow): TagDto {
+  return {
+    name: row.name,
+    weight: row.weight,
+    description: row.description,
+    color: row.color,
+    indicatorCount: Number(row.indicatorCount),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class TagsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly tags: TagsRepository,
+    private readonly suppliers: SuppliersRepository,
+    private readonly indicators: IndicatorsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(limit: number, cursor?: string): Promise<Page<TagDto>> {
+    const after = decodeCursor(cursor, 1);
+    const rows = await this.tags.listAfter(after ? String(after[0]) : null, limit + 1);
+    return toPage(rows, limit, (r) => [r.name], toTagDto);
+  }
+
+  async get(name: string): Promise<TagDto> {
+    return toTagDto(await this.find(name));
+  }
+
+  async create(dto: CreateTagDto, ctx: AuditContext): Promise<TagDto> {
+    return this.db.transaction(async (tx) => {
+      await this.assertNameFree(tx, dto.name);
+      const tag = toTagDto(
+        await this.tags.insert(tx, {
+          name: dto.name.toUpperCase(),
+          weight: dto.weight ?? 0,
+          description: dto.description ?? '',
+          color: dto.color?.toLowerCase() ?? null,
+        }),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'tag.create',
+        entityType: 'tag',
+        entityName: tag.name,
+        operation: 'create',
+        newValue: tag,
+      });
+      return tag;
+    });
+  }
+
+  async update(name: string, dto: UpdateTagDto, ctx: AuditContext): Promise<TagDto> {
+    return this.db.transaction(async (tx) => {
+      const row = await this.find(name, tx, true);
+      if (dto.name !== undefined && dto.name.toUpperCase() !== row.name) {
+        await this.assertNameFree(tx, dto.name);
+      }
+      const after = toTagDto(
+        await this.tags.update(tx, row.id, {
+          name: dto.name?.toUpperCase() ?? row.name,
+          weight: dto.weight ?? row.weight,
+          description: dto.description ?? row.description,
+          color: dto.color === undefined ? row.color : (dto.color?.toLowerCase() ?? null),
+        }),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'tag.update',
+        entityType: 'tag',
+        entityName: after.name,
+        operation: 'update',
+        oldValue: toTagDto(row),
+        newValue: after,
+      });
+      return after;
+    });
+  }
+
+  /** Deletes the tag and every assignment of it. */
+  async delete(name: string, ctx: AuditContext): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.find(name, tx, true);
+      await this.tags.delete(tx, row.id);
+      await this.audit.record(tx, ctx, {
+        action: 'tag.delete',
+        entityType: 'tag',
+        entityName: row.name,
+        operation: 'delete',
+        oldValue: toTagDto(row),
+      });
+    });
+  }
+
+  /** Adds (`assign`) or removes the tag on a supplier's indicators named by value. */
+  async changeAssignments(
+    name: string,
+    dto: TagAssignmentDto,
+    assign: boolean,
+    ctx: AuditContext,
+  ): Promise<TagAssignmentResultDto> {
+    return this.db.transaction(async (tx) => {
+      const tag = await this.find(name, tx);
+      const supplier = await this.suppliers.findByName(dto.supplier, tx);
+      if (!supplier) throw new NotFoundException(`Supplier "${dto.supplier}" does not exist`);
+      const lookups = dto.indicators.map((v) => lookupOf(v));
+      const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
+      const found = keys.length > 0 ? await this.indicators.findIds(tx, supplier.id, keys) : [];
+      const byKey = new Map(found.map((f) => [keyString(f), f.id]));
+      const ids = [...new Set(byKey.values())];
+      if (ids.length > 0) {
+        if (assign) await this.tags.assign(tx, tag.id, ids);
+        else await this.tags.unassign(tx, tag.id, ids);
+      }
+      const notFound = lookups
+        .filter((l) => !l.key || !byKey.has(keyString(l.key)))
+        .map((l) => l.raw);
+      await this.audit.record(tx, ctx, {
+        action: assign ? 'tag.assign' : 'tag.unassign',
+        entityType: 'tag',
+        entityName: tag.name,
+        operation: 'update',
+        newValue: {
+          supplier: supplier.name,
+          requested: dto.indicators.length,
+          updated: ids.length,
+          notFound: notFound.length,
+        },
+      });
+      return { updated: ids.length, notFound };
+    });
+  }
+
+  private async find(name: string, manager?: EntityManager, lock = false): Promise<TagRow> {
+    const row = await this.tags.findByName(name, manager, lock);
+    if (!row) throw new NotFoundException(`Tag "${name.toUpperCase()}" does not exist`);
+    return row;
+  }
+
+  private async assertNameFree(tx: EntityManager, name: string): Promise<void> {
+    if (await this.tags.findByName(name, tx)) {
+      throw new ConflictException(`A tag named "${name.toUpperCase()}" already exists`);
+    }
+  }
+}
