@@ -26,6 +26,7 @@ import { HttpMetricsMiddleware } from './health/http-metrics.middleware';
 import { RolesModule } from './roles/roles.module';
 import { SuppliersModule } from './suppliers/suppliers.module';
 import { TagsModule } from './tags/tags.module';
+import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 
 @Global()
@@ -68,6 +69,7 @@ export class AppModule implements NestModule {
         SuppliersModule,
         TagsModule,
         ApiClientsModule,
+        SearchModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,

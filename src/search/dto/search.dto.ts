@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+} from 'class-validator';
+import { INDICATOR_TYPES } from '../../indicators';
+
+export const MAX_VALUES = 100_000;
+export const DEFAULT_MATCHES_LIMIT = 100;
+
+class MatchesLimit {
+  /**
+   * At most this many matches per value (1–1000, default 100), so a wide network query cannot
+   * return millions of rows; `matchesTruncated` says when it cut.
+   */
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: DEFAULT_MATCHES_LIMIT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  matchesLimit?: number;
+}
+
+export class SearchQueryDto extends MatchesLimit {
+  /** The value to look up; its type is detected. */
+  @ApiProperty({ example: 'http://www.evil.com/x' })
+  @IsString()
+  value!: string;
+}
+
+export class SearchRequestDto extends MatchesLimit {
+  /** 1–100,000 values, answered in order; a value that is not a valid indicator gets `invalid`. */
+  @ApiProperty({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_VALUES,
+    example: ['10.1.2.3', 'a.evil.com'],
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_VALUES)
+  values!: unknown[];
+}
+
+export class TagRefDto {
+  @ApiProperty() name!: string;
+  @ApiProperty({ minimum: 0, maximum: 5 }) weight!: number;
+}
+
+export class MatchDto {
+  @ApiProperty() supplier!: string;
+  @ApiProperty() vendor!: string;
+  @ApiProperty({ description: 'The indicator as stored (canonical)' }) indicator!: string;
+  @ApiProperty({ enum: INDICATOR_TYPES }) indicatorType!: string;
+  @ApiProperty({ enum: ['exact', 'cidr', 'within', 'parent_domain', 'url_prefix', 'host'] })
+  matchedBy!: string;
+  @ApiProperty({ description: "The indicator's confidence, else its supplier's" })
+  confidence!: number;
+  @ApiProperty({ type: Object }) context!: Record<string, unknown>;
+  @ApiProperty({
+    type: Object,
+    description: "Only the supplier's actionableFields keys of context",
+  })
+  actionable!: Record<string, unknown>;
+  @ApiProperty({ type: [TagRefDto] }) tags!: TagRefDto[];
+  @ApiProperty({ type: String, nullable: true }) firstSeen!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastSeen!: string | null;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class SearchResultDto {
+  @ApiProperty({ description: 'The value as sent' }) value!: unknown;
+  @ApiProperty({ enum: INDICATOR_TYPES, nullable: true }) type!: string | null;
+  @ApiProperty({ type: String, nullable: true }) normalized!: string | null;
+  @ApiProperty({ enum: ['detected', 'not_detected', 'false_positive', 'invalid'] }) result!: string;
+  @ApiProperty({ type: [MatchDto] }) matches!: MatchDto[];
+  @ApiProperty({ type: MatchDto, nullable: true }) falsePositive!: MatchDto | null;
+  @ApiProperty({ description: 'True when matchesLimit cut the matches' })
+  matchesTruncated!: boolean;
+  @ApiPropertyOptional({ description: 'Why the value is invalid' }) reason?: string;
+}
+
+export class SearchResponseDto {
+  @ApiProperty({ type: [SearchResultDto] }) results!: SearchResultDto[];
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { ErrorBody } from '../common/errors/error-body.dto';
+import {
+  DEFAULT_MATCHES_LIMIT,
+  SearchQueryDto,
+  SearchRequestDto,
+  SearchResponseDto,
+  SearchResultDto,
+} from './dto/search.dto';
+import { SearchService } from './search.service';
+
+@ApiTags('Search')
+@Controller('api/v1/search')
+@Auth('search')
+@ApiBadRequestResponse({ type: ErrorBody })
+export class SearchController {
+  constructor(private readonly search: SearchService) {}
+
+  /**
+   * Is this value known-bad, who says so, and why? The type is detected. Matching covers
+   * exact values, IPs in CIDRs, networks (containing and within), parent domains, URL
+   * prefixes at `/` or `?`, URL and email hosts; FalsePositive suppresses.
+   */
+  @Get()
+  async one(@Query() q: SearchQueryDto): Promise<SearchResultDto> {
+    const [result] = await this.search.search(
+      [q.value],
+      q.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
+      'single',
+    );
+    return result;
+  }
+
+  /** Bulk lookup of up to 100,000 values (body up to 64 MiB), one result per value, in order. */
+  @Post()
+  @HttpCode(200)
+  @ApiPayloadTooLargeResponse({ type: ErrorBody })
+  async many(@Body() body: SearchRequestDto): Promise<SearchResponseDto> {
+    return {
+      results: await this.search.search(
+        body.values,
+        body.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
+        'bulk',
+      ),
+    };
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { IndicatorType } from '../indicators';
+import type { PrefixLengths } from './search-plan';
+
+/** One indicator that a lookup key (or a within-range) hit, with what a result needs. */
+export interface MatchRow {
+  /** 1-based position of the key (or queried network) in the request's arrays. */
+  ord: number;
+  type: IndicatorType;
+  value: string;
+  context: Record<string, unknown>;
+  confidence: number | null;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  updatedAt: Date;
+  supplier: string;
+  vendor: string;
+  supplierConfidence: number;
+  actionableFields: string[];
+  falsePositive: boolean;
+  tags: Array<{ name: string; weight: number }>;
+}
+
+const ACTIVE = `s.status = 'enabled' AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())`;
+
+const MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_seen AS "firstSeen",
+  i.last_seen AS "lastSeen", i.updated_at AS "updatedAt", s.name AS supplier, s.vendor,
+  s.confidence AS "supplierConfidence", s.actionable_fields AS "actionableFields",
+  (s.built_in AND s.name = 'FalsePositive') AS "falsePositive",
+  COALESCE((SELECT json_agg(json_build_object('name', t.name, 'weight', t.weight) ORDER BY t.weight DESC, t.name)
+              FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+             WHERE it.indicator_id = i.id), '[]'::json) AS tags`;
+
+/** The search hot path's SQL: a fixed, small number of set-based queries per request. */
+@Injectable()
+export class SearchRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Distinct prefix lengths of CIDR indicators per family, by a loose index scan over
+   * indicators_cidr_prefix_idx (one index probe per length present, not a table scan).
+   */
+  async prefixLengths(): Promise<PrefixLengths> {
+    const rows: Array<{ f: number; l: number }> = await this.db.query(`
+      WITH RECURSIVE v4 AS (
+          SELECT min(prefix_len) AS l FROM indicators WHERE type = 'cidr' AND family(network) = 4
+        UNION ALL
+          SELECT (SELECT min(prefix_len) FROM indicators
+                   WHERE type = 'cidr' AND family(network) = 4 AND prefix_len > v4.l)
+            FROM v4 WHERE v4.l IS NOT NULL
+      ), v6 AS (
+          SELECT min(prefix_len) AS l FROM indicators WHERE type = 'cidr' AND family(network) = 6
+        UNION ALL
+          SELECT (SELECT min(prefix_len) FROM indicators
+                   WHERE type = 'cidr' AND family(network) = 6 AND prefix_len > v6.l)
+            FROM v6 WHERE v6.l IS NOT NULL
+      )
+      SELECT 4 AS f, l FROM v4 WHERE l IS NOT NULL
+      UNION ALL SELECT 6 AS f, l FROM v6 WHERE l IS NOT NULL`);
+    const lens: { 4: number[]; 6: number[] } = { 4: [], 6: [] };
+    for (const r of rows) lens[Number(r.f) as 4 | 6].push(Number(r.l));
+    lens[4].sort((a, b) => a - b);
+    lens[6].sort((a, b) => a - b);
+    return lens;
+  }
+
+  /** Active indicators equal to any of the keys (`values[k]`, `types[k]`), by the (value, type) index. */
+  findByKeys(values: string[], types: string[]): Promise<MatchRow[]> {
+    if (values.length === 0) return Promise.resolve([]);
+    return this.db.query(
+      `SELECT k.ord::int AS ord, ${MATCH_COLUMNS}
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(value, type, ord)
+         JOIN indicators i ON i.value = k.value AND i.type = k.type
+         JOIN suppliers s ON s.id = i.supplier_id
+        WHERE ${ACTIVE}`,
+      [values, types],
+    );
+  }
+
+  /**
+   * Active ip/cidr indicators strictly inside each queried network (GiST), at most `limit`
+   * per network. False positives never match `within` (API.md §5).
+   */
+  findWithin(networks: string[], limit: number): Promise<MatchRow[]> {
+    if (networks.length === 0) return Promise.resolve([]);
+    return this.db.query(
+      `SELECT q.ord::int AS ord, m.*
+         FROM unnest($1::cidr[]) WITH ORDINALITY AS q(net, ord)
+         CROSS JOIN LATERAL (
+           SELECT ${MATCH_COLUMNS}
+             FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
+            WHERE i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = 'FalsePositive')
+            ORDER BY i.network
+            LIMIT $2) m`,
+      [networks, limit],
+    );
+  }
+}

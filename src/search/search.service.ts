@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { MetricsService } from '../health/metrics.service';
+import { IndicatorType, normalizeIndicator } from '../indicators';
+import { MatchDto, SearchResultDto } from './dto/search.dto';
+import { MatchedBy, needsPrefixLengths, PrefixLengths, planValue } from './search-plan';
+import { MatchRow, SearchRepository } from './search.repository';
+
+const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
+const RANK: Record<MatchedBy, number> = {
+  exact: 0,
+  cidr: 1,
+  parent_domain: 1,
+  url_prefix: 1,
+  host: 2,
+  within: 3,
+};
+
+/** A distinct canonical value of the request and everything found for it. */
+interface Subject {
+  type: IndicatorType;
+  value: string;
+  hits: Array<{ row: MatchRow; matchedBy: MatchedBy }>;
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+function toMatch(row: MatchRow, matchedBy: MatchedBy): MatchDto {
+  const actionable: Record<string, unknown> = {};
+  for (const field of row.actionableFields) {
+    if (Object.prototype.hasOwnProperty.call(row.context, field))
+      actionable[field] = row.context[field];
+  }
+  return {
+    supplier: row.supplier,
+    vendor: row.vendor,
+    indicator: row.value,
+    indicatorType: row.type,
+    matchedBy,
+    confidence: row.confidence ?? row.supplierConfidence,
+    context: row.context,
+    actionable,
+    tags: row.tags,
+    firstSeen: iso(row.firstSeen),
+    lastSeen: iso(row.lastSeen),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function byRelevance(a: MatchDto, b: MatchDto): number {
+  return (
+    RANK[a.matchedBy as MatchedBy] - RANK[b.matchedBy as MatchedBy] ||
+    b.confidence - a.confidence ||
+    (a.supplier < b.supplier ? -1 : a.supplier > b.supplier ? 1 : 0) ||
+    (a.indicator < b.indicator ? -1 : a.indicator > b.indicator ? 1 : 0)
+  );
+}
+
+/**
+ * The matching engine (API.md §5). A request of any size costs at most three queries:
+ * prefix lengths present (only when an address is searched), all exact keys at once, and
+ * the within-ranges of queried networks.
+ */
+@Injectable()
+export class SearchService {
+  private readonly valuesSearched: Counter<'type'>;
+  private readonly verdicts: Counter<'result'>;
+  private readonly latency: Histogram<'mode'>;
+
+  constructor(
+    private readonly repo: SearchRepository,
+    metrics: MetricsService,
+  ) {
+    this.valuesSearched = new Counter({
+      name: 'indicium_search_values_total',
+      help: 'Values searched, by detected type (invalid for values that are not indicators)',
+      labelNames: ['type'],
+      registers: [metrics.registry],
+    });
+    this.verdicts = new Counter({
+      name: 'indicium_search_verdicts_total',
+      help: 'Search verdicts',
+      labelNames: ['result'],
+      registers: [metrics.registry],
+    });
+    this.latency = new Histogram({
+      name: 'indicium_search_duration_seconds',
+      help: 'Search request processing time, single (GET) or bulk (POST)',
+      labelNames: ['mode'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [metrics.registry],
+    });
+  }
+
+  async search(
+    values: readonly unknown[],
+    matchesLimit: number,
+    mode: 'single' | 'bulk',
+  ): Promise<SearchResultDto[]> {
+    const stop = this.latency.startTimer({ mode });
+    try {
+      const results = await this.run(values, matchesLimit);
+      for (const r of results) {
+        this.valuesSearched.inc({ type: r.type ?? 'invalid' });
+        this.verdicts.inc({ result: r.result });
+      }
+      return results;
+    } finally {
+      stop();
+    }
+  }
+
+  private async run(values: readonly unknown[], matchesLimit: number): Promise<SearchResultDto[]> {
+    // 1. Canonicalise; duplicates in the input share one subject.
+    const subjects = new Map<string, Subject>();
+    const perValue: Array<Subject | string> = values.map((raw) => {
+      if (typeof raw !== 'string') return 'value must be a string';
+      const n = normalizeIndicator(raw);
+      if (!n.ok) return n.reason;
+      const key = `${n.type}\u0000${n.value}`;
+      let s = subjects.get(key);
+      if (!s) subjects.set(key, (s = { type: n.type, value: n.value, hits: [] }));
+      return s;
+    });
+
+    // 2. Plan: exact keys (deduplicated across subjects) and within-ranges.
+    const distinct = [...subjects.values()];
+    const lens = distinct.some((s) => needsPrefixLengths(s.type, s.value))
+      ? await this.repo.prefixLengths()
+      : NO_LENGTHS;
+    const keyIndex = new Map<string, number>();
+    const keyValues: string[] = [];
+    const keyTypes: string[] = [];
+    const keyUsers: Array<Array<{ subject: Subject; matchedBy: MatchedBy }>> = [];
+    const withinNets: string[] = [];
+    const withinSubjects: Subject[] = [];
+    for (const s of distinct) {
+      const plan = planValue(s.type, s.value, lens);
+      for (const k of plan.keys) {
+        const id = `${k.type}\u0000${k.value}`;
+        let i = keyIndex.get(id);
+        if (i === undefined) {
+          i = keyValues.length;
+          keyIndex.set(id, i);
+          keyValues.push(k.value);
+          keyTypes.push(k.type);
+          keyUsers.push([]);
+        }
+        keyUsers[i].push({ subject: s, matchedBy: k.matchedBy });
+      }
+      if (plan.within) {
+        withinNets.push(plan.within);
+        withinSubjects.push(s);
+      }
+    }
+
+    // 3. Look up, set-based.
+    const [keyRows, withinRows] = await Promise.all([
+      this.repo.findByKeys(keyValues, keyTypes),
+      this.repo.findWithin(withinNets, matchesLimit + 1),
+    ]);
+    for (const row of keyRows) {
+      for (const u of keyUsers[row.ord - 1]) u.subject.hits.push({ row, matchedBy: u.matchedBy });
+    }
+    for (const row of withinRows)
+      withinSubjects[row.ord - 1].hits.push({ row, matchedBy: 'within' });
+
+    // 4. Verdicts, in input order.
+    const verdicts = new Map<Subject, Omit<SearchResultDto, 'value'>>();
+    return values.map((raw, i) => {
+      const s = perValue[i];
+      if (typeof s === 'string') {
+        return {
+          value: raw,
+          type: null,
+          normalized: null,
+          result: 'invalid',
+          matches: [],
+          falsePositive: null,
+          matchesTruncated: false,
+          reason: s,
+        };
+      }
+      let v = verdicts.get(s);
+      if (!v) verdicts.set(s, (v = this.verdict(s, matchesLimit)));
+      return { value: raw, ...v };
+    });
+  }
+
+  private verdict(s: Subject, limit: number): Omit<SearchResultDto, 'value'> {
+    const fps: MatchDto[] = [];
+    const matches: MatchDto[] = [];
+    for (const h of s.hits) (h.row.falsePositive ? fps : matches).push(toMatch(h.row, h.matchedBy));
+    const base = { type: s.type, normalized: s.value };
+    if (fps.length > 0) {
+      fps.sort(byRelevance);
+      return {
+        ...base,
+        result: 'false_positive',
+        matches: [],
+        falsePositive: fps[0],
+        matchesTruncated: false,
+      };
+    }
+    matches.sort(byRelevance);
+    const truncated = matches.length > limit;
+    return {
+      ...base,
+      result: matches.length > 0 ? 'detected' : 'not_detected',
+      matches: truncated ? matches.slice(0, limit) : matches,
+      falsePositive: null,
+      matchesTruncated: truncated,
+    };
+  }
+}

@@ -1,0 +1,337 @@
+import { basic, createTestApp, TestApp } from './support/test-app';
+
+const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+const SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** The matching rules of API.md §5, end to end over real uploads. */
+describe('search (API.md §5)', () => {
+  let t: TestApp;
+  let admin: string;
+
+  async function call(
+    method: 'post' | 'put' | 'patch',
+    path: string,
+    body: unknown,
+    expected = [200, 201],
+  ) {
+    const res = await t
+      .api()
+      [method](path)
+      .set('Authorization', admin)
+      .send(body as object);
+    if (!expected.includes(res.status))
+      throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    admin = basic(t.admin.username, t.admin.password);
+    await call('post', '/api/v1/tags', { name: 'phishing', weight: 4 });
+    await call('post', '/api/v1/tags', { name: 'c2', weight: 5 });
+    await call('post', '/api/v1/suppliers', {
+      name: 'AcmeFeed',
+      vendor: 'Acme',
+      confidence: 80,
+      actionableFields: ['threat'],
+    });
+    await call('post', '/api/v1/suppliers', { name: 'OtherFeed', vendor: 'Other', confidence: 40 });
+    await call('post', '/api/v1/suppliers', { name: 'DisabledFeed', vendor: 'Off' });
+    await call('put', '/api/v1/suppliers/AcmeFeed/indicators', [
+      { indicator: '198.51.100.7', tags: ['C2'] },
+      { indicator: '10.0.0.0/8' },
+      { indicator: '10.1.2.3/16', confidence: 90 },
+      { indicator: '2001:db8::/32' },
+      {
+        indicator: 'evil.com',
+        context: { threat: 'phishing', note: 'seen in campaign' },
+        tags: ['PHISHING'],
+      },
+      { indicator: 'http://evil.com/kit/' },
+      { indicator: MD5.toUpperCase() },
+      { indicator: SHA256 },
+      { indicator: 'Bad@Evil.org' },
+      { indicator: 'expired.com', expiresAt: '2020-01-01T00:00:00Z' },
+    ]);
+    await call('put', '/api/v1/suppliers/OtherFeed/indicators', [
+      { indicator: 'evil.com', context: { threat: 'malware' } },
+    ]);
+    await call('put', '/api/v1/suppliers/DisabledFeed/indicators', [
+      { indicator: 'disabled.com' },
+      { indicator: '203.0.113.0/24' },
+    ]);
+    await call('patch', '/api/v1/suppliers/DisabledFeed', { status: 'disabled' });
+    await call('put', '/api/v1/suppliers/FalsePositive/indicators', [
+      { indicator: 'good.evil.com' },
+      { indicator: '10.9.0.0/16' },
+      { indicator: '10.1.2.99' },
+    ]);
+  });
+  afterAll(() => t.close());
+
+  async function one(value: string) {
+    const res = await t.api().get('/api/v1/search').query({ value }).set('Authorization', admin);
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+  const how = (r: { matches: Array<{ supplier: string; indicator: string; matchedBy: string }> }) =>
+    r.matches.map((m) => `${m.supplier}:${m.matchedBy}:${m.indicator}`);
+
+  it.each([
+    ['198.51.100.7', 'ip', '198.51.100.7', ['AcmeFeed:exact:198.51.100.7']],
+    ['10.1.2.3', 'ip', '10.1.2.3', ['AcmeFeed:cidr:10.1.0.0/16', 'AcmeFeed:cidr:10.0.0.0/8']],
+    ['::ffff:10.200.0.1', 'ip', '10.200.0.1', ['AcmeFeed:cidr:10.0.0.0/8']],
+    ['2001:DB8:0:0::1', 'ip', '2001:db8::1', ['AcmeFeed:cidr:2001:db8::/32']],
+    [
+      '10.1.0.0/16',
+      'cidr',
+      '10.1.0.0/16',
+      ['AcmeFeed:exact:10.1.0.0/16', 'AcmeFeed:cidr:10.0.0.0/8'],
+    ],
+    [
+      '10.0.0.0/8',
+      'cidr',
+      '10.0.0.0/8',
+      ['AcmeFeed:exact:10.0.0.0/8', 'AcmeFeed:within:10.1.0.0/16'],
+    ],
+    [
+      'a.b.evil.com',
+      'domain',
+      'a.b.evil.com',
+      ['AcmeFeed:parent_domain:evil.com', 'OtherFeed:parent_domain:evil.com'],
+    ],
+    ['EVIL.com.', 'domain', 'evil.com', ['AcmeFeed:exact:evil.com', 'OtherFeed:exact:evil.com']],
+    [
+      'HTTP://www.Evil.COM:8080/kit/./a.php?x=1#frag',
+      'url',
+      'evil.com/kit/a.php?x=1',
+      ['AcmeFeed:url_prefix:evil.com/kit', 'AcmeFeed:host:evil.com', 'OtherFeed:host:evil.com'],
+    ],
+    [
+      'evil.com/kitten',
+      'url',
+      'evil.com/kitten',
+      ['AcmeFeed:host:evil.com', 'OtherFeed:host:evil.com'],
+    ],
+    [
+      'http://10.1.2.3/x',
+      'url',
+      '10.1.2.3/x',
+      ['AcmeFeed:host:10.1.0.0/16', 'AcmeFeed:host:10.0.0.0/8'],
+    ],
+    [MD5, 'md5', MD5, [`AcmeFeed:exact:${MD5}`]],
+    [SHA256.toUpperCase(), 'sha256', SHA256, [`AcmeFeed:exact:${SHA256}`]],
+    ['bad@evil.ORG', 'email', 'bad@evil.org', ['AcmeFeed:exact:bad@evil.org']],
+    [
+      'someone@mail.evil.com',
+      'email',
+      'someone@mail.evil.com',
+      ['AcmeFeed:host:evil.com', 'OtherFeed:host:evil.com'],
+    ],
+  ])('%s is detected as %s %s by %j', async (value, type, normalized, expected) => {
+    const r = await one(value);
+    expect(r).toMatchObject({
+      value,
+      type,
+      normalized,
+      result: 'detected',
+      falsePositive: null,
+      matchesTruncated: false,
+    });
+    expect(how(r)).toEqual(expected);
+  });
+
+  it.each([
+    ['notbad.com', 'domain'],
+    ['com.evil', 'domain'],
+    ['expired.com', 'domain'],
+    ['disabled.com', 'domain'],
+    ['203.0.113.9', 'ip'],
+    ['11.0.0.1', 'ip'],
+    ['evil.org', 'domain'],
+    ['a'.repeat(40), 'sha1'],
+  ])('%s (%s) is not detected: no rule, expired, or a disabled supplier', async (value, type) => {
+    const r = await one(value);
+    expect(r).toMatchObject({
+      value,
+      type,
+      result: 'not_detected',
+      matches: [],
+      falsePositive: null,
+    });
+  });
+
+  it.each([
+    ['good.evil.com', 'exact', 'good.evil.com'],
+    ['x.good.evil.com', 'parent_domain', 'good.evil.com'],
+    ['http://www.x.good.evil.com/path', 'host', 'good.evil.com'],
+    ['10.9.1.1', 'cidr', '10.9.0.0/16'],
+    ['10.1.2.99', 'exact', '10.1.2.99'],
+    ['10.9.0.0/24', 'cidr', '10.9.0.0/16'],
+  ])(
+    '%s is a false positive (%s %s) and reports no matches',
+    async (value, matchedBy, indicator) => {
+      const r = await one(value);
+      expect(r).toMatchObject({ result: 'false_positive', matches: [] });
+      expect(r.falsePositive).toMatchObject({ supplier: 'FalsePositive', matchedBy, indicator });
+    },
+  );
+
+  it('a false-positive sub-range does not suppress a wider network query', async () => {
+    const r = await one('10.0.0.0/8');
+    expect(r.result).toBe('detected');
+    expect(how(r)).not.toContain('FalsePositive:within:10.9.0.0/16');
+  });
+
+  it('reports supplier context, actionable fields, confidence and tags', async () => {
+    const r = await one('evil.com');
+    const acme = r.matches.find((m: { supplier: string }) => m.supplier === 'AcmeFeed');
+    expect(acme).toEqual({
+      supplier: 'AcmeFeed',
+      vendor: 'Acme',
+      indicator: 'evil.com',
+      indicatorType: 'domain',
+      matchedBy: 'exact',
+      confidence: 80,
+      context: { threat: 'phishing', note: 'seen in campaign' },
+      actionable: { threat: 'phishing' },
+      tags: [{ name: 'PHISHING', weight: 4 }],
+      firstSeen: null,
+      lastSeen: null,
+      updatedAt: expect.any(String),
+    });
+    expect(r.matches.find((m: { supplier: string }) => m.supplier === 'OtherFeed')).toMatchObject({
+      confidence: 40,
+      actionable: {},
+      tags: [],
+    });
+    const ip = await one('10.1.2.3');
+    expect(ip.matches[0]).toMatchObject({ indicator: '10.1.0.0/16', confidence: 90 });
+    expect((await one('198.51.100.7')).matches[0].tags).toEqual([{ name: 'C2', weight: 5 }]);
+  });
+
+  it('bulk: one result per value, in input order, duplicates answered each time, invalid values inline', async () => {
+    const values = [
+      'evil.com',
+      '',
+      'notbad.com',
+      12345,
+      'evil.com',
+      'good.evil.com',
+      'com',
+      '10.1.2.3',
+    ];
+    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    expect(res.status).toBe(200);
+    expect(
+      res.body.results.map((r: { value: unknown; result: string }) => [r.value, r.result]),
+    ).toEqual([
+      ['evil.com', 'detected'],
+      ['', 'invalid'],
+      ['notbad.com', 'not_detected'],
+      [12345, 'invalid'],
+      ['evil.com', 'detected'],
+      ['good.evil.com', 'false_positive'],
+      ['com', 'invalid'],
+      ['10.1.2.3', 'detected'],
+    ]);
+    expect(res.body.results[1].reason).toEqual(expect.any(String));
+    expect(res.body.results[3].reason).toBe('value must be a string');
+    expect(res.body.results[6]).toMatchObject({
+      type: null,
+      normalized: null,
+      matches: [],
+      falsePositive: null,
+      reason: expect.stringMatching(/domain/),
+    });
+    expect(res.body.results[4]).toEqual(res.body.results[0]);
+  });
+
+  it('caps matches per value with matchesLimit and says so', async () => {
+    const r = await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: '10.0.0.0/8', matchesLimit: 1 })
+      .set('Authorization', admin);
+    expect(r.body.matches).toHaveLength(1);
+    expect(r.body.matchesTruncated).toBe(true);
+    const bad = await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: 'x.com', matchesLimit: 0 })
+      .set('Authorization', admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/matchesLimit/);
+  });
+
+  it('validates the request itself', async () => {
+    for (const body of [{}, { values: [] }, { values: 'evil.com' }, { values: ['x'], extra: 1 }]) {
+      const res = await t.api().post('/api/v1/search').set('Authorization', admin).send(body);
+      expect(res.status).toBe(400);
+    }
+    const missing = await t.api().get('/api/v1/search').set('Authorization', admin);
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/value/);
+    const tooMany = await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', admin)
+      .send({ values: Array(100_001).fill('a.com') });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/100000/);
+  });
+
+  it('accepts 100,000 values in one request', async () => {
+    const values = Array.from(
+      { length: 100_000 },
+      (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    );
+    values[99_999] = 'evil.com';
+    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toHaveLength(100_000);
+    expect(res.body.results[5]).toMatchObject({ value: '10.0.0.5', result: 'detected' });
+    expect(res.body.results[99_999]).toMatchObject({ value: 'evil.com', result: 'detected' });
+  }, 120_000);
+
+  it('Analysts and custom search-only roles may search; a role without search may not', async () => {
+    await call('post', '/api/v1/users', {
+      username: 'analyst.s',
+      password: 'correct horse battery',
+      role: 'Analyst',
+    });
+    await call('post', '/api/v1/roles', { name: 'Searcher', privileges: ['search'] });
+    await call('post', '/api/v1/roles', { name: 'NoSearch', privileges: ['tags.read'] });
+    const client = await call('post', '/api/v1/api-clients', { name: 'siem', role: 'Searcher' });
+    await call('post', '/api/v1/users', {
+      username: 'nosearch',
+      password: 'correct horse battery',
+      role: 'NoSearch',
+    });
+    await t
+      .api()
+      .get('/api/v1/search?value=evil.com')
+      .set('Authorization', basic('analyst.s', 'correct horse battery'))
+      .expect(200);
+    await t
+      .api()
+      .get('/api/v1/search?value=evil.com')
+      .set('Authorization', basic(client.clientId, client.clientSecret))
+      .expect(200);
+    const denied = await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', basic('nosearch', 'correct horse battery'))
+      .send({ values: ['evil.com'] });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toMatch(/"search"/);
+    await t.api().get('/api/v1/search?value=evil.com').expect(401);
+  });
+
+  it('counts values and verdicts in the metrics', async () => {
+    const m = await t.api().get('/metrics').set('Authorization', admin);
+    expect(m.text).toMatch(/indicium_search_verdicts_total\{result="detected"\} \d+/);
+    expect(m.text).toMatch(/indicium_search_values_total\{type="domain"\} \d+/);
+    expect(m.text).toMatch(/indicium_search_duration_seconds_count\{mode="single"\} \d+/);
+  });
+});
