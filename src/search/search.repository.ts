@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { IndicatorType } from '../indicators';
+import { PreparedQuery } from '../database/prepared-query';
 import type { PrefixLengths } from './search-plan';
 
 /** One indicator that a lookup key (or a within-range) hit, with what a result needs. */
@@ -32,17 +33,9 @@ const MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_seen AS
               FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
              WHERE it.indicator_id = i.id), '[]'::json) AS tags`;
 
-/** The search hot path's SQL: a fixed, small number of set-based queries per request. */
-@Injectable()
-export class SearchRepository {
-  constructor(private readonly db: DataSource) {}
-
-  /**
-   * Distinct prefix lengths of CIDR indicators per family, by a loose index scan over
-   * indicators_cidr_prefix_idx (one index probe per length present, not a table scan).
-   */
-  async prefixLengths(): Promise<PrefixLengths> {
-    const rows: Array<{ f: number; l: number }> = await this.db.query(`
+const PREFIX_LENGTHS = new PreparedQuery<{ f: number; l: number }>(
+  'search_prefix_lengths',
+  `
       WITH RECURSIVE v4 AS (
           SELECT min(prefix_len) AS l FROM indicators WHERE type = 'cidr' AND family(network) = 4
         UNION ALL
@@ -57,7 +50,29 @@ export class SearchRepository {
             FROM v6 WHERE v6.l IS NOT NULL
       )
       SELECT 4 AS f, l FROM v4 WHERE l IS NOT NULL
-      UNION ALL SELECT 6 AS f, l FROM v6 WHERE l IS NOT NULL`);
+      UNION ALL SELECT 6 AS f, l FROM v6 WHERE l IS NOT NULL`,
+);
+
+const BY_KEYS = new PreparedQuery<MatchRow>(
+  'search_by_keys',
+  `SELECT k.ord::int AS ord, ${MATCH_COLUMNS}
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(value, type, ord)
+     JOIN indicators i ON i.value = k.value AND i.type = k.type
+     JOIN suppliers s ON s.id = i.supplier_id
+    WHERE ${ACTIVE}`,
+);
+
+/** The search hot path's SQL: a fixed, small number of set-based queries per request. */
+@Injectable()
+export class SearchRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Distinct prefix lengths of CIDR indicators per family, by a loose index scan over
+   * indicators_cidr_prefix_idx (one index probe per length present, not a table scan).
+   */
+  async prefixLengths(): Promise<PrefixLengths> {
+    const rows = await PREFIX_LENGTHS.run(this.db, []);
     const lens: { 4: number[]; 6: number[] } = { 4: [], 6: [] };
     for (const r of rows) lens[Number(r.f) as 4 | 6].push(Number(r.l));
     lens[4].sort((a, b) => a - b);
@@ -68,14 +83,7 @@ export class SearchRepository {
   /** Active indicators equal to any of the keys (`values[k]`, `types[k]`), by the (value, type) index. */
   findByKeys(values: string[], types: string[]): Promise<MatchRow[]> {
     if (values.length === 0) return Promise.resolve([]);
-    return this.db.query(
-      `SELECT k.ord::int AS ord, ${MATCH_COLUMNS}
-         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(value, type, ord)
-         JOIN indicators i ON i.value = k.value AND i.type = k.type
-         JOIN suppliers s ON s.id = i.supplier_id
-        WHERE ${ACTIVE}`,
-      [values, types],
-    );
+    return BY_KEYS.run(this.db, [values, types]);
   }
 
   /**
