@@ -25,7 +25,7 @@ import {
 /** API.md §1: indicator uploads may be up to 128 MiB. */
 export const UPLOAD_LIMIT_BYTES = 128 * MiB;
 /** Entries per upsert statement: large enough to amortise a round trip, small enough to stream. */
-export const UPSERT_BATCH_ROWS = 5_000;
+export const UPSERT_BATCH_ROWS = 20_000;
 /** At most this many failures are listed in a 400 (all of them are listed in a 202). */
 const MAX_400_DETAILS = 1_000;
 
@@ -97,6 +97,9 @@ export class IndicatorUploadService {
 
     let runner: QueryRunner | undefined;
     let locked: SupplierRow | undefined;
+    /** The supplier had no indicators when the upload locked it: new keys take a plain INSERT. */
+    let fresh = false;
+    const seen = new Set<number>();
     let created = 0;
     // One upsert runs while the next batch is parsed.
     let pending: Promise<void> | undefined;
@@ -107,13 +110,19 @@ export class IndicatorUploadService {
         await runner.startTransaction();
         locked = (await this.suppliers.lockById(runner.manager, supplier.id)) ?? undefined;
         if (!locked) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+        fresh = await this.indicators.isEmpty(runner.manager, supplier.id);
       }
-      created += await this.indicators.upsertBatch(
-        runner.manager,
-        supplier.id,
-        locked!.retentionMinutes,
-        rows,
-      );
+      const tx = runner.manager;
+      const retention = locked!.retentionMinutes;
+      if (fresh) {
+        // Keys an earlier batch may have written are upserted; the rest are certainly new.
+        const again = rows.splitSeen(seen);
+        if (rows.size > 0)
+          created += await this.indicators.insertNew(tx, supplier.id, retention, rows);
+        if (again) created += await this.indicators.upsertBatch(tx, supplier.id, retention, again);
+      } else {
+        created += await this.indicators.upsertBatch(tx, supplier.id, retention, rows);
+      }
     };
     const flush = async (): Promise<void> => {
       if (pending) await pending;
@@ -154,10 +163,7 @@ export class IndicatorUploadService {
       const tx = runner!.manager;
       const supplierRow = locked!;
       // Pre-existing rows touched; none when the supplier was empty (the lock keeps it so).
-      const updated =
-        supplierRow.indicatorCount > 0
-          ? await this.indicators.countUpdatedInTransaction(tx, supplier.id)
-          : 0;
+      const updated = fresh ? 0 : await this.indicators.countUpdatedInTransaction(tx, supplier.id);
       await this.suppliers.addToCount(tx, supplier.id, created);
       const result: UploadResultDto = { processed, created, updated, failed };
       await this.audit.record(tx, ctx, {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomFillSync } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IndicatorType } from '../../indicators';
 import { queryRows } from '../sql-rows';
@@ -17,8 +18,8 @@ export class UpsertBatch {
   firstSeen: Array<string | null> = [];
   lastSeen: Array<string | null> = [];
   expiresAt: Array<string | null> = [];
-  /** Postgres array literals of tag ids, or null when the entry left tags as they are. */
-  tagIds: Array<string | null> = [];
+  /** Tag ids of each entry, or null when the entry left tags as they are. */
+  tagIds: Array<string[] | null> = [];
   private readonly slots = new Map<string, number>();
 
   get size(): number {
@@ -39,8 +40,112 @@ export class UpsertBatch {
     this.firstSeen[i] = e.firstSeen;
     this.lastSeen[i] = e.lastSeen;
     this.expiresAt[i] = e.expiresAt;
-    this.tagIds[i] = e.tagIds === null ? null : `{${e.tagIds.join(',')}}`;
+    this.tagIds[i] = e.tagIds;
   }
+
+  /**
+   * Splits off the entries whose key may have been written by an earlier batch of the upload
+   * (`seen` holds a 32-bit hash of every key handed to the database so far; a hash collision
+   * only sends a new key down the upsert path, which is always correct). Returns that part
+   * (null when empty); this batch keeps the keys that are certainly new, and their hashes are
+   * added to `seen`.
+   */
+  splitSeen(seen: Set<number>): UpsertBatch | null {
+    let keep: number[] | null = null;
+    let moved: UpsertBatch | null = null;
+    const n = this.type.length;
+    for (let i = 0; i < n; i++) {
+      const h = keyHash(this.type[i], this.value[i]);
+      if (seen.has(h)) {
+        if (keep === null) keep = Array.from({ length: i }, (_, k) => k);
+        moved ??= new UpsertBatch();
+        moved.copyFrom(this, i);
+      } else {
+        seen.add(h);
+        keep?.push(i);
+      }
+    }
+    if (keep !== null) {
+      const k = keep;
+      const pick = <T>(a: T[]): T[] => k.map((i) => a[i]);
+      this.type = pick(this.type);
+      this.value = pick(this.value);
+      this.context = pick(this.context);
+      this.confidence = pick(this.confidence);
+      this.firstSeen = pick(this.firstSeen);
+      this.lastSeen = pick(this.lastSeen);
+      this.expiresAt = pick(this.expiresAt);
+      this.tagIds = pick(this.tagIds);
+      this.slots.clear(); // the batch is sealed: no more pushes after the split
+    }
+    return moved;
+  }
+
+  private copyFrom(b: UpsertBatch, i: number): void {
+    this.type.push(b.type[i]);
+    this.value.push(b.value[i]);
+    this.context.push(b.context[i]);
+    this.confidence.push(b.confidence[i]);
+    this.firstSeen.push(b.firstSeen[i]);
+    this.lastSeen.push(b.lastSeen[i]);
+    this.expiresAt.push(b.expiresAt[i]);
+    this.tagIds.push(b.tagIds[i]);
+  }
+}
+
+/** FNV-1a over type and value, as a small integer (stays a V8 Smi, so a Set of them is cheap). */
+function keyHash(type: string, value: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < type.length; i++) h = Math.imul(h ^ type.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0, 0x01000193);
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return h >> 1;
+}
+
+/** A column for `unnest`, or null when every element is null (unnest pads it with NULLs). */
+function column<T>(values: Array<T | null>): Array<T | null> | null {
+  for (const v of values) if (v !== null) return values;
+  return null;
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const ID_POOL = Buffer.alloc(16 * 4096);
+let idPoolPos = ID_POOL.length;
+
+/**
+ * A time-ordered UUID (RFC 9562 v7: 48-bit Unix milliseconds, version, variant, random bits),
+ * the same layout as the column default `indicium_uuid7()`, generated here for bulk inserts:
+ * the SQL function costs several microseconds per row.
+ */
+export function uuid7(ms = Date.now()): string {
+  if (idPoolPos === ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idPoolPos = 0;
+  }
+  const r = ID_POOL;
+  const p = idPoolPos;
+  idPoolPos += 16;
+  const hi = Math.floor(ms / 0x10000);
+  const lo = ms % 0x10000;
+  return (
+    hi.toString(16).padStart(8, '0') +
+    '-' +
+    HEX[lo >> 8] +
+    HEX[lo & 255] +
+    '-7' +
+    (r[p] & 15).toString(16) +
+    HEX[r[p + 1]] +
+    '-' +
+    HEX[(r[p + 2] & 0x3f) | 0x80] +
+    HEX[r[p + 3]] +
+    '-' +
+    HEX[r[p + 4]] +
+    HEX[r[p + 5]] +
+    HEX[r[p + 6]] +
+    HEX[r[p + 7]] +
+    HEX[r[p + 8]] +
+    HEX[r[p + 9]]
+  );
 }
 
 export interface IndicatorRow {
@@ -147,11 +252,76 @@ export class IndicatorsRepository {
         b.firstSeen,
         b.lastSeen,
         b.expiresAt,
-        b.tagIds,
+        b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`)),
         retentionMinutes,
       ],
     );
     return row.created;
+  }
+
+  /**
+   * Inserts a batch of keys the supplier certainly does not have yet (the caller holds the
+   * supplier row lock, saw no rows of the supplier when it took it, and sends every key of the
+   * upload at most once through here): a plain INSERT — no conflict probe, no RETURNING — with
+   * ids made here, so the tag assignments go in the same statement without a join back.
+   * Returns how many rows it created (all of them; a duplicate would abort the statement).
+   */
+  async insertNew(
+    tx: EntityManager,
+    supplierId: string,
+    retentionMinutes: number,
+    b: UpsertBatch,
+  ): Promise<number> {
+    const ms = Date.now();
+    const ids = b.type.map(() => uuid7(ms));
+    const tagIndicator: string[] = [];
+    const tagId: string[] = [];
+    b.tagIds.forEach((tags, i) => {
+      for (const t of tags ?? []) {
+        tagIndicator.push(ids[i]);
+        tagId.push(t);
+      }
+    });
+    await queryRows(
+      tx,
+      `WITH ins AS (
+         INSERT INTO indicators (id, supplier_id, type, value, network, prefix_len, context,
+           confidence, first_seen, last_seen, expires_at, effective_expires_at)
+         SELECT id, $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
+                LEAST(ea, CASE WHEN $9 > 0 THEN now() + make_interval(mins => $9) END)
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[],
+                     $7::timestamptz[], $8::timestamptz[], $10::timestamptz[])
+                AS u(id, t, v, c, conf, fs, ls, ea)
+         CROSS JOIN LATERAL (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+         ORDER BY v, t
+       )
+       INSERT INTO indicator_tags (indicator_id, tag_id)
+       SELECT u.i, tags.id FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)
+       JOIN tags ON tags.id = u.t`,
+      [
+        supplierId,
+        ids,
+        b.type,
+        b.value,
+        b.context,
+        column(b.confidence),
+        column(b.firstSeen),
+        column(b.lastSeen),
+        retentionMinutes,
+        column(b.expiresAt),
+        tagIndicator,
+        tagId,
+      ],
+    );
+    return ids.length;
+  }
+
+  /** Whether the supplier has no indicators at all (cheap probe on (supplier_id, id)). */
+  async isEmpty(tx: EntityManager, supplierId: string): Promise<boolean> {
+    const rows = await queryRows(tx, `SELECT 1 FROM indicators WHERE supplier_id = $1 LIMIT 1`, [
+      supplierId,
+    ]);
+    return rows.length === 0;
   }
 
   /**
