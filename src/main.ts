@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import pino from 'pino';
 import { createApp } from './app.factory';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadTlsMaterial } from './tls';
@@ -16,7 +17,17 @@ async function bootstrap(): Promise<void> {
     throw e;
   }
   const tls = config.env.TLS === 'on' ? await loadTlsMaterial(config) : undefined;
+  // Asynchronous stdout: a request never waits for its log line's write(2); flushed on exit.
+  const logDestination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      logDestination.flushSync();
+    } catch {
+      // nothing more can be done for the log at exit
+    }
+  });
   const app = await createApp(config, {
+    logDestination,
     httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined,
   });
   const server = app.getHttpServer();

@@ -22,6 +22,9 @@ import {
   NdjsonParser,
 } from './upload-parser';
 
+/** Uploads creating at least this many rows refresh the planner statistics. */
+const ANALYZE_AFTER_ROWS = 50_000;
+
 /** API.md §1: indicator uploads may be up to 128 MiB. */
 export const UPLOAD_LIMIT_BYTES = 128 * MiB;
 /** Entries per upsert statement: large enough to amortise a round trip, small enough to stream. */
@@ -175,6 +178,9 @@ export class IndicatorUploadService {
       });
       await runner!.commitTransaction();
       committed = true;
+      // A bulk load changes the table's statistics at once; refresh them now rather than
+      // leave search to plans made for the old table until autovacuum gets round to it.
+      if (created >= ANALYZE_AFTER_ROWS) await runner!.query('ANALYZE indicators, indicator_tags');
       return { status: failed.length === 0 ? 200 : 202, body: result };
     } catch (e) {
       if (e instanceof MalformedBodyError)
