@@ -1,5 +1,6 @@
 // Shared by the benchmarks: start the built server (dist/) as a child process on loopback,
-// over a fresh database on the Postgres server, and measure it.
+// over a fresh database on the Postgres server, and measure it. BENCH_MAIN points at another
+// build's main.js (default dist/main.js).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,7 +39,7 @@ export async function startServer(env = {}) {
   const url = new URL(DATABASE_URL);
   url.pathname = `/${db}`;
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [process.env.BENCH_MAIN ?? 'dist/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: url.toString(),
