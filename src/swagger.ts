@@ -1,10 +1,32 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ErrorBody } from './common/errors/error-body.dto';
+import { PACKAGE_INFO } from './config/package-info';
+import { documentPipelineResponses } from './common/openapi-conventions';
 
 export const TOKEN_URL = '/api/v1/oauth/token';
 
+/** Every @ApiTags name, in the order Swagger UI shows the sections. */
+const TAGS: ReadonlyArray<[string, string]> = [
+  ['Search', 'Is this value known-bad, who says so, and why?'],
+  [
+    'Suppliers',
+    'Sources of indicators: the built-in InternalTI and FalsePositive, and custom ones',
+  ],
+  ['Indicators', "A supplier's indicators: streamed upsert, list, delete"],
+  ['Tags', 'Weighted labels on indicators'],
+  ['Me', 'The calling user or API client'],
+  ['Users', 'People, who sign in with a username and password'],
+  ['Roles', 'Built-in and custom roles, and the privilege catalogue'],
+  ['API clients', 'Integrations: a client id and secret, a role and an IP allow-list'],
+  ['OAuth 2.0', 'Client-credentials access tokens for API clients'],
+  ['Audit log', 'Append-only, hash-chained record of every change and security event'],
+  ['SIEM integrations', 'Real-time forwarding of the audit log over syslog or a webhook'],
+  ['Operations', 'Health probes and Prometheus metrics'],
+];
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle('Indicium')
     .setDescription(
       [
@@ -16,7 +38,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Lists take `limit` (1–1000, default 100) and an opaque `cursor`; responses carry `nextCursor`.',
       ].join('\n'),
     )
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setVersion(PACKAGE_INFO.version)
+    .addServer('/', 'This server')
     .addBasicAuth(
       { type: 'http', scheme: 'basic', description: 'username:password or clientId:clientSecret' },
       'basic',
@@ -28,9 +51,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         flows: { clientCredentials: { tokenUrl: TOKEN_URL, scopes: {} } },
       },
       'oauth2',
-    )
-    .build();
-  return SwaggerModule.createDocument(app, config);
+    );
+  for (const [name, description] of TAGS) builder.addTag(name, description);
+  const config = builder.build();
+  config.info.license = { name: PACKAGE_INFO.license };
+  delete config.info.contact; // DocumentBuilder's empty default says nothing
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] });
+  documentPipelineResponses(document);
+  return document;
 }
 
 /** Swagger UI at /docs, the OpenAPI document at /docs-json. */

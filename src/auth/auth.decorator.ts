@@ -3,10 +3,12 @@ import {
   ApiBasicAuth,
   ApiForbiddenResponse,
   ApiOAuth2,
+  ApiOperation,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorBody } from '../common/errors/error-body.dto';
+import { RETRY_AFTER_HEADER } from '../common/openapi-conventions';
 import type { Privilege } from './privileges';
 
 export const PRIVILEGE_KEY = 'indicium:privilege';
@@ -26,6 +28,9 @@ export function Auth(privilege: RequiredAccess = ANY_PRINCIPAL): MethodDecorator
     ApiOAuth2([], 'oauth2'),
     ApiUnauthorizedResponse({
       description: 'Missing, invalid or inactive credentials',
+      headers: {
+        'WWW-Authenticate': { description: 'Basic realm="indicium"', schema: { type: 'string' } },
+      },
       type: ErrorBody,
     }),
     ApiForbiddenResponse({
@@ -37,12 +42,20 @@ export function Auth(privilege: RequiredAccess = ANY_PRINCIPAL): MethodDecorator
     }),
     ApiTooManyRequestsResponse({
       description: 'Locked out after repeated failures, or server busy',
+      headers: RETRY_AFTER_HEADER,
       type: ErrorBody,
     }),
   );
 }
 
-/** Marks one of the few routes open without credentials. */
-export function Public(): MethodDecorator & ClassDecorator {
-  return applyDecorators(SetMetadata(PUBLIC_KEY, true));
+/**
+ * Marks one of the few routes open without credentials (a handler, so the document can say
+ * so too: an explicit empty `security`).
+ */
+export function Public(): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(PUBLIC_KEY, true),
+    // `summary: undefined` keeps the summary the Swagger plugin takes from the handler's comment.
+    ApiOperation({ summary: undefined, security: [] }),
+  );
 }

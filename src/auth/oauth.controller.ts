@@ -89,8 +89,10 @@ export class OAuthController {
   constructor(private readonly auth: AuthService) {}
 
   /**
-   * Issue an access token. Send `grant_type=client_credentials` with `client_id` and
-   * `client_secret` in the form body, or the same credentials as HTTP Basic (not both).
+   * Issue an access token (OAuth 2.0 client credentials).
+   *
+   * @remarks Send `grant_type=client_credentials` with `client_id` and `client_secret` in the
+   * form body, or the same credentials as HTTP Basic (not both).
    */
   @Post('token')
   @Public()

@@ -19,9 +19,11 @@ export class SearchController {
   constructor(private readonly search: SearchService) {}
 
   /**
-   * Is this value known-bad, who says so, and why? The type is detected. Matching covers
-   * exact values, IPs in CIDRs, networks (containing and within), parent domains, URL
-   * prefixes at `/` or `?`, URL and email hosts; FalsePositive suppresses.
+   * Look up one value: is it known-bad, who says so, and why?
+   *
+   * @remarks The type is detected. Matching covers exact values, IPs in CIDRs, networks
+   * (containing and within), parent domains, URL prefixes at `/` or `?`, URL and email hosts;
+   * FalsePositive suppresses.
    */
   @Get()
   async one(@Query() q: SearchQueryDto): Promise<SearchResultDto> {

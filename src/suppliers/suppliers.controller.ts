@@ -50,8 +50,10 @@ export class SuppliersController {
   }
 
   /**
-   * Change (or rename) a supplier. Built-in suppliers accept only `status` and
-   * `actionableFields`. Changing `retentionMinutes` recomputes every indicator's expiry.
+   * Change (or rename) a supplier.
+   *
+   * @remarks Built-in suppliers accept only `status` and `actionableFields`. Changing
+   * `retentionMinutes` recomputes every indicator's expiry.
    */
   @Patch(':name')
   @Auth('suppliers.write')

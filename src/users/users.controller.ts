@@ -46,6 +46,7 @@ export class UsersController {
     return this.users.create(dto, ctx);
   }
 
+  /** One user (never with a password or hash). */
   @Get(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   get(@Param('id', uuid) id: string): Promise<UserDto> {

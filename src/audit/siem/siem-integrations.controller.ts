@@ -36,8 +36,10 @@ export class SiemIntegrationsController {
   }
 
   /**
-   * Forward the audit log in real time: syslog (RFC 5424; CEF or JSON; UDP, TCP or TLS with
-   * RFC 6587 octet counting) or a webhook (POSTed JSON arrays signed with HMAC-SHA256).
+   * Create a SIEM integration that forwards the audit log in real time.
+   *
+   * @remarks Syslog (RFC 5424; CEF or JSON; UDP, TCP or TLS with RFC 6587 octet counting) or
+   * a webhook (POSTed JSON arrays signed with HMAC-SHA256).
    */
   @Post()
   @ApiConflictResponse({ description: 'Name taken', type: ErrorBody })
@@ -48,6 +50,7 @@ export class SiemIntegrationsController {
     return this.integrations.create(dto, ctx);
   }
 
+  /** One SIEM integration with its delivery progress. */
   @Get(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   get(@Param('id', uuid) id: string): Promise<SiemIntegrationDto> {
@@ -66,6 +69,7 @@ export class SiemIntegrationsController {
     return this.integrations.update(id, dto, ctx);
   }
 
+  /** Delete a SIEM integration. */
   @Delete(':id')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })

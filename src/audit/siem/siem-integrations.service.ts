@@ -25,9 +25,10 @@ import {
   SiemIntegrationsRepository,
 } from './siem-integrations.repository';
 import { SiemSender, SiemTarget } from './siem-sender';
+import { PACKAGE_INFO } from '../../config/package-info';
 
 /** The version CEF headers carry (as the OpenAPI document does). */
-export const PRODUCT_VERSION = process.env.npm_package_version ?? '0.1.0';
+export const PRODUCT_VERSION = PACKAGE_INFO.version;
 
 const SYSLOG_FIELDS = ['transport', 'host', 'port', 'format', 'tlsInsecure', 'caCert'] as const;
 const WEBHOOK_FIELDS = ['url', 'secret'] as const;

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The error body of every 4xx/5xx response (API.md §1). */
 export class ErrorBody {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode!: number;
 
   @ApiProperty({ example: 'Bad Request' })
@@ -11,7 +11,12 @@ export class ErrorBody {
   @ApiProperty({ example: 'username must match /^[A-Za-z0-9._@-]{3,64}$/' })
   message!: string;
 
-  @ApiPropertyOptional({ type: [Object], description: 'Per-field or per-entry details' })
+  @ApiPropertyOptional({
+    type: 'array',
+    // Validation messages are strings; rejected batch entries are objects ({index, indicator, reason}).
+    items: { oneOf: [{ type: 'string' }, { type: 'object' }] },
+    description: 'Per-field messages or per-entry failures',
+  })
   details?: unknown[];
 
   @ApiProperty({ example: '3f0c9f0e-6a55-4b5e-9a43-5d1f1b7e2a10' })

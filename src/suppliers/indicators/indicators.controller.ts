@@ -37,11 +37,13 @@ export class IndicatorsController {
   ) {}
 
   /**
-   * Upsert indicators: a JSON array, or NDJSON (one object per line), up to 128 MiB and a
-   * million entries, streamed. Identity is (supplier, type, canonical value); the last entry of
-   * a key in one body wins. All applied entries commit atomically. 200 when every entry was
-   * applied; 202 when some failed (`failed` lists them); 400 when the body is malformed or no
-   * entry is valid (nothing applied).
+   * Upsert indicators from a JSON array or NDJSON, streamed.
+   *
+   * @remarks A JSON array, or NDJSON (one object per line), up to 128 MiB and a million
+   * entries. Identity is (supplier, type, canonical value); the last entry of a key in one body
+   * wins. All applied entries commit atomically. 200 when every entry was applied; 202 when
+   * some failed (`failed` lists them); 400 when the body is malformed or no entry is valid
+   * (nothing applied).
    */
   @Put()
   @Auth('indicators.write')
@@ -82,8 +84,10 @@ export class IndicatorsController {
   }
 
   /**
-   * A page of the supplier's indicators (keyset on id). Expired indicators are hidden until
-   * purged unless `includeExpired=true`.
+   * A page of the supplier's indicators.
+   *
+   * @remarks Keyset pagination on id. Expired indicators are hidden until purged unless
+   * `includeExpired=true`.
    */
   @Get()
   @Auth('indicators.read')
@@ -92,8 +96,9 @@ export class IndicatorsController {
   }
 
   /**
-   * Delete indicators by value (normalised; type detected unless given). Values that are not
-   * indicators of the supplier come back in `notFound`.
+   * Delete indicators by value (normalised; type detected unless given).
+   *
+   * @remarks Values that are not indicators of the supplier come back in `notFound`.
    */
   @Delete()
   @Auth('indicators.write')
