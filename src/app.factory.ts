@@ -40,7 +40,15 @@ export async function createApp(
     helmet({
       // Swagger UI loads its own scripts and styles from /docs and inlines a few styles.
       contentSecurityPolicy: {
-        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+        directives: {
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+          // Only when this server speaks TLS itself: with TLS=off reached over plain HTTP,
+          // browsers would rewrite Swagger UI's same-origin script/style URLs to https:// on
+          // this HTTP port and /docs would stay blank. Behind a TLS proxy all URLs are
+          // relative, so they are https anyway.
+          'upgrade-insecure-requests': httpsOptions ? [] : null,
+        },
       },
       crossOriginEmbedderPolicy: false,
     }),
