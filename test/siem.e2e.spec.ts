@@ -5,12 +5,12 @@ import {
   IncomingHttpHeaders,
   Server as HttpServer,
 } from 'node:http';
-import { AddressInfo, createServer as createNetServer, Server, Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { generate } from 'selfsigned';
 import request from 'supertest';
 import { createApp } from '../src/app.factory';
+import { FramedReceiver } from './support/syslog-receiver';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 const PASSWORD = 'correct horse battery staple';
@@ -25,52 +25,6 @@ async function waitFor<T>(
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A syslog receiver speaking RFC 6587 octet counting over TCP (or TLS), restartable on its port. */
-class FramedReceiver {
-  readonly messages: string[] = [];
-  raw = '';
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly tls?: { key: string; cert: string }) {}
-
-  async start(): Promise<this> {
-    const onSocket = (socket: Socket): void => {
-      this.sockets.add(socket);
-      let buf = Buffer.alloc(0);
-      socket.on('data', (chunk: Buffer) => {
-        this.raw += chunk.toString('utf8');
-        buf = Buffer.concat([buf, chunk]);
-        for (;;) {
-          const space = buf.indexOf(0x20);
-          if (space < 0) break;
-          const len = Number(buf.subarray(0, space).toString('ascii'));
-          if (buf.length < space + 1 + len) break;
-          this.messages.push(buf.subarray(space + 1, space + 1 + len).toString('utf8'));
-          buf = buf.subarray(space + 1 + len);
-        }
-      });
-      socket.on('error', () => undefined);
-      socket.on('close', () => this.sockets.delete(socket));
-    };
-    this.server = this.tls ? createTlsServer(this.tls, onSocket) : createNetServer(onSocket);
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  /** externalId (= sequence) of each CEF message received, in arrival order. */
-  sequences(): number[] {
-    return this.messages.map((m) => Number(/externalId=(\d+)/.exec(m)?.[1]));
   }
 }
 

@@ -52,6 +52,8 @@ export class PrincipalDirectory {
   private readonly users = new Map<string, Cached<UserCredentialRow>>();
   private readonly clients = new Map<string, Cached<ClientCredentialRow>>();
   private readonly tokens = new Map<string, Cached<TokenRow>>();
+  /** Bumped by invalidate(): a load that overlapped a change must not be cached. */
+  private generation = 0;
 
   constructor(
     private readonly db: DataSource,
@@ -120,6 +122,7 @@ export class PrincipalDirectory {
 
   /** Forget everything: after any change to users, clients, tokens or roles on this instance. */
   invalidate(): void {
+    this.generation++;
     this.users.clear();
     this.clients.clear();
     this.tokens.clear();
@@ -134,9 +137,14 @@ export class PrincipalDirectory {
     if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) {
       return hit.value;
     }
+    // Aged from before the query: its snapshot is no older than that, so a change committed
+    // while it ran is still seen within the TTL.
+    const at = Date.now();
+    const generation = this.generation;
     const value = await load();
+    if (generation !== this.generation) return value;
     if (map.size >= MAX_ENTRIES) map.clear();
-    map.set(key, { value, at: Date.now() });
+    map.set(key, { value, at });
     return value;
   }
 }
