@@ -82,6 +82,7 @@ describe('API clients and OAuth2 client credentials (API.md §2)', () => {
       .set('Authorization', admin)
       .send({ name: 'SOAR', role: 'Analyst' });
     expect(res.status).toBe(201);
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'SOAR',
@@ -273,6 +274,7 @@ describe('API clients and OAuth2 client credentials (API.md §2)', () => {
       .post(`/api/v1/api-clients/${c.id}/secret`)
       .set('Authorization', admin);
     expect(rotated.status).toBe(200);
+    expect(rotated.headers['cache-control']).toBe('no-store');
     expect(rotated.body).toEqual({
       clientId: c.clientId,
       clientSecret: expect.stringMatching(/^inds_/),

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import { Auth } from '../auth/auth.decorator';
@@ -32,6 +43,7 @@ export class ApiClientsController {
 
   /** Create an API client. The response holds `clientSecret`, shown this once only. */
   @Post()
+  @Header('Cache-Control', 'no-store') // a secret must not linger in any cache
   create(
     @Body() dto: CreateApiClientDto,
     @AuditCtx() ctx: AuditContext,
@@ -39,6 +51,7 @@ export class ApiClientsController {
     return this.clients.create(dto, ctx);
   }
 
+  /** One API client (never with its secret). */
   @Get(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   get(@Param('id', uuid) id: string): Promise<ApiClientDto> {
@@ -67,6 +80,7 @@ export class ApiClientsController {
   /** Rotate the secret: the old secret and every token issued with it stop working at once. */
   @Post(':id/secret')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiNotFoundResponse({ type: ErrorBody })
   rotateSecret(
     @Param('id', uuid) id: string,
