@@ -1,4 +1,10 @@
-import { HttpException, HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NestMiddleware,
+} from '@nestjs/common';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -11,18 +17,45 @@ const form = express.urlencoded({ limit: 1 * MiB, extended: false });
 
 /** Routes that read their body as a stream themselves (with their own limit). */
 const STREAMED = [/^\/api\/v1\/suppliers\/[^/]+\/indicators\/?$/];
+/** Routes that take a form (OAuth 2.0 token requests, RFC 6749); every other body is JSON. */
+const FORM_PATHS = new Set(['/api/v1/oauth/token']);
+/** Search judges each value itself (control characters make a value `invalid`, API.md §5). */
+const SEARCH_PATH = '/api/v1/search';
+/**
+ * No documented body nests more than a few levels. Deeper JSON is refused before validation,
+ * whose recursive transform would overflow the stack (a 500) on hostile nesting.
+ */
+export const MAX_JSON_DEPTH = 32;
+/**
+ * Field names that the validation pipe would silently drop (its prototype-pollution guard), so
+ * they would be neither applied nor refused: refused here, like every unknown field.
+ */
+const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 @Injectable()
 export class BodyParserMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    if (!hasBody(req)) return next();
     // Nest mounts middleware on a wildcard route, so req.path is "/" here: match the full path.
-    const path = req.originalUrl.split('?', 1)[0];
+    const q = req.originalUrl.indexOf('?');
+    const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
+    // Postgres text cannot hold U+0000: refuse it before it reaches a query (a 500).
+    if (path.includes('%00')) {
+      return next(new BadRequestException('The request path contains a NUL character (%00)'));
+    }
+    if (q >= 0) {
+      const query = req.originalUrl.slice(q + 1);
+      if (/%|proto|constructor/i.test(query)) {
+        const problem = queryProblem(query, path !== SEARCH_PATH);
+        if (problem) return next(new BadRequestException(problem));
+      }
+    }
+    if (!hasBody(req)) return next();
     if (req.method === 'PUT' && STREAMED.some((re) => re.test(path))) return next();
-    const json = path === '/api/v1/search' ? searchJson : defaultJson;
+    const json = path === SEARCH_PATH ? searchJson : defaultJson;
     json(req, res, (err?: unknown) => {
       if (err) return next(err);
-      form(req, res, (formErr?: unknown) => {
+      const parseForm = FORM_PATHS.has(path) ? form : skipParser;
+      parseForm(req, res, (formErr?: unknown) => {
         if (formErr) return next(formErr);
         if (req.body === undefined) {
           return next(
@@ -32,10 +65,64 @@ export class BodyParserMiddleware implements NestMiddleware {
             ),
           );
         }
+        const problem = bodyProblem(req.body, path !== SEARCH_PATH);
+        if (problem) return next(new BadRequestException(problem));
         next();
       });
     });
   }
+}
+
+function skipParser(_req: Request, _res: Response, next: NextFunction): void {
+  next();
+}
+
+/** Why a query string is refused, naming the parameter; null when fine. */
+function queryProblem(query: string, checkNul: boolean): string | null {
+  for (const [name, value] of new URLSearchParams(query)) {
+    const shown = name.replaceAll('\0', '\\0');
+    if (PROTO_KEYS.has(name.split('[', 1)[0])) return `property ${shown} should not exist`;
+    if (checkNul && (name.includes('\0') || value.includes('\0')))
+      return `Query parameter "${shown}" contains a NUL character (U+0000)`;
+  }
+  return null;
+}
+
+/**
+ * Why a parsed body is refused, naming where: nesting deeper than MAX_JSON_DEPTH, a field name
+ * of PROTO_KEYS, or (when `checkNul`) a NUL character, which Postgres cannot store. Null when
+ * fine. Iterative, so hostile nesting cannot overflow the stack here either; arrays are walked
+ * by index, so a search of 100,000 values costs no allocation per value.
+ */
+function bodyProblem(body: unknown, checkNul: boolean): string | null {
+  const stack: Array<{ node: object; depth: number; path: string }> = [];
+  if (typeof body === 'object' && body !== null) stack.push({ node: body, depth: 1, path: '' });
+  while (stack.length > 0) {
+    const { node, depth, path } = stack.pop() as { node: object; depth: number; path: string };
+    const items = Array.isArray(node) ? (node as unknown[]) : null;
+    const keys = items ? null : Object.keys(node);
+    const at = (i: number): string =>
+      keys ? (path ? `${path}.${keys[i]}` : keys[i]) : `${path}[${i}]`;
+    const count = items ? items.length : (keys as string[]).length;
+    for (let i = 0; i < count; i++) {
+      if (keys) {
+        if (PROTO_KEYS.has(keys[i])) return `property ${at(i)} should not exist`;
+        if (checkNul && keys[i].includes('\0'))
+          return `A field name in ${path || 'the body'} contains a NUL character (U+0000)`;
+      }
+      const value = items ? items[i] : (node as Record<string, unknown>)[(keys as string[])[i]];
+      if (typeof value === 'string') {
+        if (checkNul && value.includes('\0'))
+          return `${at(i)} contains a NUL character (U+0000), which is not allowed`;
+      } else if (typeof value === 'object' && value !== null) {
+        if (depth >= MAX_JSON_DEPTH)
+          return `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels (in ${path})`;
+        // Paths are named to a few levels: enough to find the field, bounded in length.
+        stack.push({ node: value, depth: depth + 1, path: depth < 4 ? at(i) : path });
+      }
+    }
+  }
+  return null;
 }
 
 function hasBody(req: Request): boolean {

@@ -95,7 +95,8 @@ export class SuppliersService {
           );
         }
       }
-      if (dto.name !== undefined && dto.name.toLowerCase() !== row.name.toLowerCase()) {
+      // @IsOptional() lets null through: like every field here, null leaves the name as it is.
+      if (typeof dto.name === 'string' && dto.name.toLowerCase() !== row.name.toLowerCase()) {
         await this.assertNameFree(tx, dto.name);
       }
       const updated = await this.suppliers.update(tx, row.id, {

@@ -72,7 +72,8 @@ export class TagsService {
   async update(name: string, dto: UpdateTagDto, ctx: AuditContext): Promise<TagDto> {
     return this.db.transaction(async (tx) => {
       const row = await this.find(name, tx, true);
-      if (dto.name !== undefined && dto.name.toUpperCase() !== row.name) {
+      // @IsOptional() lets null through: like every field here, null leaves the name as it is.
+      if (typeof dto.name === 'string' && dto.name.toUpperCase() !== row.name) {
         await this.assertNameFree(tx, dto.name);
       }
       const after = toTagDto(

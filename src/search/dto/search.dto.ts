@@ -15,6 +15,7 @@ import { INDICATOR_TYPES } from '../../indicators';
 export const MAX_VALUES = 100_000;
 export const DEFAULT_MATCHES_LIMIT = 100;
 
+/** In a JSON body `matchesLimit` must be a number: `true` or `"5"` is refused, not coerced. */
 class MatchesLimit {
   /**
    * At most this many matches per value (1–1000, default 100), so a wide network query cannot
@@ -22,14 +23,26 @@ class MatchesLimit {
    */
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: DEFAULT_MATCHES_LIMIT })
   @IsOptional()
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1000)
   matchesLimit?: number;
 }
 
-export class SearchQueryDto extends MatchesLimit {
+export class SearchQueryDto {
+  /**
+   * At most this many matches per value (1–1000, default 100), so a wide network query cannot
+   * return millions of rows; `matchesTruncated` says when it cut.
+   */
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: DEFAULT_MATCHES_LIMIT })
+  @IsOptional()
+  // A query string carries text: `?matchesLimit=5` is converted.
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  matchesLimit?: number;
+
   /** The value to look up; its type is detected. */
   @ApiProperty({ example: 'http://www.evil.com/x' })
   @IsString()

@@ -99,6 +99,8 @@ function contextError(context: unknown): string | null {
       if (v.length > ENTRY_LIMITS.contextString) {
         return `context.${key} is longer than ${ENTRY_LIMITS.contextString} characters`;
       }
+      // Postgres (jsonb) cannot store U+0000: refused here rather than failing the upload.
+      if (v.includes('\0')) return `context.${key} contains a NUL character (U+0000)`;
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) return `context.${key} must be a finite number`;
     } else if (Array.isArray(v)) {
@@ -110,6 +112,7 @@ function contextError(context: unknown): string | null {
         if (item.length > ENTRY_LIMITS.contextString) {
           return `context.${key} has an item longer than ${ENTRY_LIMITS.contextString} characters`;
         }
+        if (item.includes('\0')) return `context.${key} has an item with a NUL character (U+0000)`;
       }
     } else if (typeof v !== 'boolean') {
       return `context.${key} must be a string, number, boolean or array of strings`;
@@ -118,13 +121,19 @@ function contextError(context: unknown): string | null {
   return null;
 }
 
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}
+
 function tagIds(tags: unknown, rules: EntryRules): string[] | string {
   if (!Array.isArray(tags)) return 'tags must be an array of tag names';
   if (tags.length > ENTRY_LIMITS.tags) return `tags has more than ${ENTRY_LIMITS.tags} items`;
   const ids = new Set<string>();
   for (const tag of tags) {
-    if (typeof tag !== 'string' || !TAG_NAME.test(tag)) {
-      return `tag ${JSON.stringify(String(tag).slice(0, 64))} must match ${TAG_NAME.source}`;
+    // Not String(tag): a hostile deeply nested array would overflow the stack (a 500).
+    if (typeof tag !== 'string') return `tags must be an array of tag names (found ${kindOf(tag)})`;
+    if (!TAG_NAME.test(tag)) {
+      return `tag ${JSON.stringify(tag.slice(0, 64))} must match ${TAG_NAME.source}`;
     }
     const upper = tag.toUpperCase();
     const id = rules.tagId(upper);

@@ -41,7 +41,20 @@ export interface UploadOutcome {
 
 /** The body's media type, or a 415 naming what is accepted. */
 export function uploadFormatOf(contentType: string | undefined): UploadFormat {
-  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const [mediaType, ...params] = (contentType ?? '').split(';');
+  const media = mediaType.trim().toLowerCase();
+  // The body is parsed as UTF-8 bytes: another declared charset would be misread, not decoded.
+  const charset = params
+    .map((p) => p.trim().toLowerCase())
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"(.*)"$/, '$1');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HttpException(
+      `Unsupported charset "${charset}"; send the upload as UTF-8`,
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    );
+  }
   if (media === 'application/json') return 'json';
   if (media === 'application/x-ndjson' || media === 'application/ndjson') return 'ndjson';
   throw new HttpException(
