@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { answerClientErrors } from './common/errors/client-error';
 import { AppConfig } from './config/app-config';
 import { setupSwagger } from './swagger';
 
@@ -34,6 +35,7 @@ export async function createApp(
     },
   );
   app.useLogger(app.get(Logger));
+  answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(

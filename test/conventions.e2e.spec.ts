@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
@@ -216,6 +216,54 @@ describe('conventions', () => {
       '/api/v1/me?password=%5BRedacted%5D&token=%5BRedacted%5D',
     );
     expect(entry('log-check-3')).toMatchObject({ level: 50, res: { statusCode: 401 } });
+  });
+});
+
+describe('requests the HTTP parser refuses', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
+  });
+  afterAll(() => t.close());
+
+  /** Sends raw bytes and resolves with everything the server answered before closing. */
+  function raw(bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      let answer = '';
+      socket.on('data', (d) => (answer += d.toString('utf8')));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+  function parse(answer: string): { status: number; headers: string; body: unknown } {
+    const [head, body] = answer.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), headers: head, body: JSON.parse(body) };
+  }
+
+  it('431 with the error body for a URL beyond the header limit', async () => {
+    const res = parse(
+      await raw(`GET /api/v1/search?value=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    expect(res.status).toBe(431);
+    expect(res.headers).toMatch(/content-type: application\/json/i);
+    expect(res.body).toEqual({
+      statusCode: 431,
+      error: 'Request Header Fields Too Large',
+      message: 'The request line or headers exceed the 16 KiB limit',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(res.headers).toContain(`X-Request-Id: ${(res.body as { requestId: string }).requestId}`);
+  });
+
+  it('400 with the error body for a malformed request', async () => {
+    const res = parse(await raw('GET /health/live HTTP/1.1\r\nHost x\r\n\r\n'));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, message: 'Malformed HTTP request' });
+    await t.api().get('/health/live').expect(200);
   });
 });
 
