@@ -26,7 +26,13 @@ export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
     return {
       ...common,
       url: config.env.DATABASE_URL,
-      extra: { max: config.env.DATABASE_POOL_SIZE, application_name: 'indicium' },
+      extra: {
+        max: config.env.DATABASE_POOL_SIZE,
+        application_name: 'indicium',
+        // JIT compiles any plan the optimiser costs high: a bulk search's lookups, each a
+        // few ms of index probes, spent ~300 ms compiling. Our queries are all index-driven.
+        options: '-c jit=off',
+      },
     };
   }
   const dir = embeddedDatabaseDir(config);
