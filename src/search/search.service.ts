@@ -21,7 +21,19 @@ interface Subject {
   type: IndicatorType;
   value: string;
   hits: Array<{ row: MatchRow; matchedBy: MatchedBy }>;
+  /** Computed once, shared by every input position holding this value. */
+  verdict?: Verdict;
 }
+
+type Verdict = Pick<SearchResultDto, 'result' | 'matches' | 'falsePositive' | 'matchesTruncated'>;
+
+/** Most values are clean: one shared, immutable answer for all of them. */
+const NOT_DETECTED: Verdict = Object.freeze({
+  result: 'not_detected',
+  matches: Object.freeze([]) as unknown as MatchDto[],
+  falsePositive: null,
+  matchesTruncated: false,
+});
 
 function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
@@ -130,7 +142,8 @@ export class SearchService {
     const lens = distinct.some((s) => needsPrefixLengths(s.type, s.value))
       ? await this.repo.prefixLengths()
       : NO_LENGTHS;
-    const keyIndex = new Map<string, number>();
+    // Keys deduplicated per type (a Map per type: no concatenated key strings to hash).
+    const keyIndex = new Map<IndicatorType, Map<string, number>>();
     const keyValues: string[] = [];
     const keyTypes: string[] = [];
     const keyUsers: Array<Array<{ subject: Subject; matchedBy: MatchedBy }>> = [];
@@ -139,11 +152,12 @@ export class SearchService {
     for (const s of distinct) {
       const plan = planValue(s.type, s.value, lens);
       for (const k of plan.keys) {
-        const id = `${k.type}\u0000${k.value}`;
-        let i = keyIndex.get(id);
+        let ofType = keyIndex.get(k.type);
+        if (!ofType) keyIndex.set(k.type, (ofType = new Map<string, number>()));
+        let i = ofType.get(k.value);
         if (i === undefined) {
           i = keyValues.length;
-          keyIndex.set(id, i);
+          ofType.set(k.value, i);
           keyValues.push(k.value);
           keyTypes.push(k.type);
           keyUsers.push([]);
@@ -167,8 +181,8 @@ export class SearchService {
     for (const row of withinRows)
       withinSubjects[row.ord - 1].hits.push({ row, matchedBy: 'within' });
 
-    // 4. Verdicts, in input order.
-    const verdicts = new Map<Subject, Omit<SearchResultDto, 'value'>>();
+    // 4. Verdicts, in input order. Results are built as literals of one shape (no spreads):
+    // a bulk answer is 100,000 of them, and object spreads were its costliest line.
     return values.map((raw, i) => {
       const s = perValue[i];
       if (typeof s === 'string') {
@@ -183,35 +197,40 @@ export class SearchService {
           reason: s,
         };
       }
-      let v = verdicts.get(s);
-      if (!v) verdicts.set(s, (v = this.verdict(s, matchesLimit)));
-      return { value: raw, ...v };
+      const v = (s.verdict ??= verdictOf(s, matchesLimit));
+      return {
+        value: raw,
+        type: s.type,
+        normalized: s.value,
+        result: v.result,
+        matches: v.matches,
+        falsePositive: v.falsePositive,
+        matchesTruncated: v.matchesTruncated,
+      };
     });
   }
+}
 
-  private verdict(s: Subject, limit: number): Omit<SearchResultDto, 'value'> {
-    const fps: MatchDto[] = [];
-    const matches: MatchDto[] = [];
-    for (const h of s.hits) (h.row.falsePositive ? fps : matches).push(toMatch(h.row, h.matchedBy));
-    const base = { type: s.type, normalized: s.value };
-    if (fps.length > 0) {
-      fps.sort(byRelevance);
-      return {
-        ...base,
-        result: 'false_positive',
-        matches: [],
-        falsePositive: fps[0],
-        matchesTruncated: false,
-      };
-    }
-    matches.sort(byRelevance);
-    const truncated = matches.length > limit;
+function verdictOf(s: Subject, limit: number): Verdict {
+  if (s.hits.length === 0) return NOT_DETECTED;
+  const fps: MatchDto[] = [];
+  const matches: MatchDto[] = [];
+  for (const h of s.hits) (h.row.falsePositive ? fps : matches).push(toMatch(h.row, h.matchedBy));
+  if (fps.length > 0) {
+    fps.sort(byRelevance);
     return {
-      ...base,
-      result: matches.length > 0 ? 'detected' : 'not_detected',
-      matches: truncated ? matches.slice(0, limit) : matches,
-      falsePositive: null,
-      matchesTruncated: truncated,
+      result: 'false_positive',
+      matches: [],
+      falsePositive: fps[0],
+      matchesTruncated: false,
     };
   }
+  matches.sort(byRelevance);
+  const truncated = matches.length > limit;
+  return {
+    result: 'detected',
+    matches: truncated ? matches.slice(0, limit) : matches,
+    falsePositive: null,
+    matchesTruncated: truncated,
+  };
 }
