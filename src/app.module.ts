@@ -1,4 +1,5 @@
 import {
+  ArgumentMetadata,
   DynamicModule,
   Global,
   MiddlewareConsumer,
@@ -10,6 +11,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { SELF_VALIDATED } from './common/self-validated';
 import { SiemModule } from './audit/siem/siem.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
 import { AuthModule } from './auth/auth.module';
@@ -41,8 +43,16 @@ class ConfigModule {
   }
 }
 
+/** The global pipe, except for DTOs that a route's own pipe validates (SELF_VALIDATED). */
+class AppValidationPipe extends ValidationPipe {
+  protected override toValidate(metadata: ArgumentMetadata): boolean {
+    const type = metadata.metatype as { [SELF_VALIDATED]?: boolean } | undefined;
+    return !type?.[SELF_VALIDATED] && super.toValidate(metadata);
+  }
+}
+
 /** Validation errors name the field; unknown fields are rejected (API.md §1). */
-export const validationPipe = new ValidationPipe({
+export const validationPipe = new AppValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -272,6 +272,26 @@ describe('search (API.md §5)', () => {
     const missing = await t.api().get('/api/v1/search').set('Authorization', admin);
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/value/);
+    for (const [query, message] of [
+      ['value=a.com&extra=1', 'property extra should not exist'],
+      ['value=a.com&value=b.com', 'value must be a string'],
+      ['value=a.com&matchesLimit=abc', 'matchesLimit must be an integer number'],
+      ['value=a.com&matchesLimit=2.5', 'matchesLimit must be an integer number'],
+      ['value=a.com&matchesLimit=1001', 'matchesLimit must not be greater than 1000'],
+      ['matchesLimit=-1', 'value must be a string; matchesLimit must not be less than 1'],
+    ]) {
+      const res = await t.api().get(`/api/v1/search?${query}`).set('Authorization', admin);
+      expect({ query, status: res.status, message: res.body.message }).toEqual({
+        query,
+        status: 400,
+        message,
+      });
+    }
+    const ok = await t
+      .api()
+      .get('/api/v1/search?value=a.com&matchesLimit=1000')
+      .set('Authorization', admin);
+    expect(ok.status).toBe(200);
     const tooMany = await t
       .api()
       .post('/api/v1/search')

@@ -9,6 +9,7 @@ import {
   SearchResponseDto,
   SearchResultDto,
 } from './dto/search.dto';
+import { SearchQueryPipe } from './search-query.pipe';
 import { SearchService } from './search.service';
 
 @ApiTags('Search')
@@ -26,7 +27,7 @@ export class SearchController {
    * FalsePositive suppresses.
    */
   @Get()
-  async one(@Query() q: SearchQueryDto): Promise<SearchResultDto> {
+  async one(@Query(SearchQueryPipe) q: SearchQueryDto): Promise<SearchResultDto> {
     const [result] = await this.search.search(
       [q.value],
       q.matchesLimit ?? DEFAULT_MATCHES_LIMIT,

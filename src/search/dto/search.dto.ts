@@ -11,6 +11,7 @@ import {
   Min,
 } from 'class-validator';
 import { INDICATOR_TYPES } from '../../indicators';
+import { SELF_VALIDATED } from '../../common/self-validated';
 
 export const MAX_VALUES = 100_000;
 export const DEFAULT_MATCHES_LIMIT = 100;
@@ -29,7 +30,10 @@ class MatchesLimit {
   matchesLimit?: number;
 }
 
+/** Validated by SearchQueryPipe (the hot path), not by the global ValidationPipe. */
 export class SearchQueryDto {
+  static readonly [SELF_VALIDATED] = true;
+
   /**
    * At most this many matches per value (1–1000, default 100), so a wide network query cannot
    * return millions of rows; `matchesTruncated` says when it cut.
