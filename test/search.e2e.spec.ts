@@ -301,6 +301,20 @@ describe('search (API.md §5)', () => {
     expect(tooMany.body.message).toMatch(/100000/);
   });
 
+  it('plans many addresses with the prefix lengths present, a few with every length: same answers', async () => {
+    // A single lookup of a few IPv4 addresses tries every prefix length; more addresses (or
+    // any IPv6) ask the database which lengths exist. Both must find the same matches.
+    const values = ['10.1.2.3', '10.200.0.1', '10.9.1.1', '11.0.0.1', '10.1.255.255', '10.0.0.1'];
+    const bulk = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    expect(bulk.status).toBe(200);
+    for (const [i, value] of values.entries())
+      expect(bulk.body.results[i]).toEqual(await one(value));
+    expect(how(bulk.body.results[0])).toEqual([
+      'AcmeFeed:cidr:10.1.0.0/16',
+      'AcmeFeed:cidr:10.0.0.0/8',
+    ]);
+  });
+
   it('accepts 100,000 values in one request', async () => {
     const values = Array.from(
       { length: 100_000 },

@@ -1,5 +1,5 @@
 import { normalizeIndicator } from '../indicators';
-import { coveringNetworks, planValue } from './search-plan';
+import { ALL_IPV4_LENGTHS, containmentFamily, coveringNetworks, planValue } from './search-plan';
 
 const lens = { 4: [0, 8, 16, 24, 30], 6: [32, 48, 64] } as const;
 
@@ -112,5 +112,32 @@ describe('planValue', () => {
 
   it('hashes: exact only', () => {
     expect(keys('sha256', 'a'.repeat(64))).toEqual([`exact:sha256:${'a'.repeat(64)}`]);
+  });
+});
+
+describe('containmentFamily', () => {
+  it.each([
+    ['ip', '10.1.2.3', 4],
+    ['cidr', '10.0.0.0/8', 4],
+    ['ip', '2001:db8::1', 6],
+    ['url', '10.1.2.3/x', 4],
+    ['url', '[2001:db8::1]/x', 6],
+    ['url', 'evil.com/x', null],
+    ['domain', 'evil.com', null],
+    ['email', 'a@evil.com', null],
+  ] as const)('%s %s -> %s', (type, value, family) => {
+    expect(containmentFamily(type, value)).toBe(family);
+  });
+});
+
+describe('ALL_IPV4_LENGTHS', () => {
+  it('gives an address a key for every shorter prefix, /0 to /31', () => {
+    const keys = planValue('ip', '192.168.1.77', ALL_IPV4_LENGTHS).keys.filter(
+      (k) => k.type === 'cidr',
+    );
+    expect(keys).toHaveLength(32);
+    expect(keys[0].value).toBe('0.0.0.0/0');
+    expect(keys[16].value).toBe('192.168.0.0/16');
+    expect(keys[31].value).toBe('192.168.1.76/31');
   });
 });

@@ -130,7 +130,23 @@ export function coveringNetworks(
   return out;
 }
 
-/** Whether a value of this type (or its URL/email host) can be inside a CIDR indicator. */
-export function needsPrefixLengths(type: IndicatorType, value: string): boolean {
-  return type === 'ip' || type === 'cidr' || (type === 'url' && urlHost(value).type === 'ip');
+/**
+ * The address family whose CIDR indicators could contain this value (or its URL host), or
+ * null when none could.
+ */
+export function containmentFamily(type: IndicatorType, value: string): 4 | 6 | null {
+  let address: string;
+  if (type === 'ip' || type === 'cidr') address = value;
+  else if (type === 'url') {
+    const host = urlHost(value);
+    if (host.type !== 'ip') return null;
+    address = host.value;
+  } else return null;
+  return address.includes(':') ? 6 : 4;
 }
+
+/** Every IPv4 prefix length: as keys, cheaper for a few addresses than asking which exist. */
+export const ALL_IPV4_LENGTHS: PrefixLengths = {
+  4: Array.from({ length: 32 }, (_, i) => i),
+  6: [],
+};

@@ -3,10 +3,18 @@ import { Counter, Histogram } from 'prom-client';
 import { MetricsService } from '../health/metrics.service';
 import { IndicatorType, normalizeIndicator } from '../indicators';
 import { MatchDto, SearchResultDto } from './dto/search.dto';
-import { MatchedBy, needsPrefixLengths, PrefixLengths, planValue } from './search-plan';
+import {
+  ALL_IPV4_LENGTHS,
+  containmentFamily,
+  MatchedBy,
+  PrefixLengths,
+  planValue,
+} from './search-plan';
 import { MatchRow, SearchRepository } from './search.repository';
 
 const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
+/** Up to this many IPv4 addresses are planned with every prefix length (ALL_IPV4_LENGTHS). */
+const FEW_ADDRESSES = 4;
 const RANK: Record<MatchedBy, number> = {
   exact: 0,
   cidr: 1,
@@ -124,6 +132,24 @@ export class SearchService {
     }
   }
 
+  /**
+   * The CIDR prefix lengths to build containment keys for: none when no value is an address;
+   * every IPv4 length for a few IPv4 addresses (up to 32 index probes each beat a round trip
+   * to ask which lengths exist — the common single lookup); otherwise the lengths present.
+   */
+  private async prefixLengthsFor(subjects: readonly Subject[]): Promise<PrefixLengths> {
+    let v4 = 0;
+    let v6 = 0;
+    for (const s of subjects) {
+      const family = containmentFamily(s.type, s.value);
+      if (family === 4) v4++;
+      else if (family === 6) v6++;
+    }
+    if (v4 === 0 && v6 === 0) return NO_LENGTHS;
+    if (v6 === 0 && v4 <= FEW_ADDRESSES) return ALL_IPV4_LENGTHS;
+    return this.repo.prefixLengths();
+  }
+
   private async run(values: readonly unknown[], matchesLimit: number): Promise<SearchResultDto[]> {
     // 1. Canonicalise; duplicates in the input share one subject.
     const subjects = new Map<string, Subject>();
@@ -139,9 +165,7 @@ export class SearchService {
 
     // 2. Plan: exact keys (deduplicated across subjects) and within-ranges.
     const distinct = [...subjects.values()];
-    const lens = distinct.some((s) => needsPrefixLengths(s.type, s.value))
-      ? await this.repo.prefixLengths()
-      : NO_LENGTHS;
+    const lens = await this.prefixLengthsFor(distinct);
     // Keys deduplicated per type (a Map per type: no concatenated key strings to hash).
     const keyIndex = new Map<IndicatorType, Map<string, number>>();
     const keyValues: string[] = [];
