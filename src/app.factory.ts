@@ -2,10 +2,11 @@ import type { NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { answerClientErrors } from './common/errors/client-error';
+import { createLoggers, PinoNestLogger } from './common/logging';
+import { requestContext } from './common/request-context.middleware';
 import { AppConfig } from './config/app-config';
 import { setupSwagger } from './swagger';
 
@@ -24,20 +25,19 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<NestExpressApplication> {
   const { httpsOptions, logDestination } = options;
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, logDestination),
-    {
-      bodyParser: false,
-      // Start-up errors reach the caller (main.ts exits with them; tests see them).
-      abortOnError: false,
-      bufferLogs: true,
-      httpsOptions,
-    },
-  );
-  app.useLogger(app.get(Logger));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    // Start-up errors reach the caller (main.ts exits with them; tests see them).
+    abortOnError: false,
+    bufferLogs: true,
+    httpsOptions,
+  });
+  const logs = createLoggers(config, logDestination);
+  app.useLogger(new PinoNestLogger(logs.app));
   answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestContext(config, logs.requests));
   app.use(
     helmet({
       // Swagger UI loads its own scripts and styles from /docs and inlines a few styles.

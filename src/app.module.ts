@@ -8,8 +8,6 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { SELF_VALIDATED } from './common/self-validated';
 import { SiemModule } from './audit/siem/siem.module';
@@ -19,8 +17,6 @@ import { AcceptJsonMiddleware } from './common/accept.middleware';
 import { BodyParserMiddleware } from './common/body-parser.middleware';
 import { ConcurrencyLimiterMiddleware } from './common/concurrency-limiter.middleware';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
-import { loggerParams } from './common/logging';
-import { RequestContextMiddleware } from './common/request-context.middleware';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -63,12 +59,11 @@ export const validationPipe = new AppValidationPipe({
 
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: AppConfig, logDestination?: DestinationStream): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(config, logDestination)),
         DatabaseModule,
         AuditModule,
         SiemModule,
@@ -90,7 +85,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware, HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
     consumer
       .apply(ConcurrencyLimiterMiddleware, AcceptJsonMiddleware, BodyParserMiddleware)
       .exclude('health/*path', 'docs', 'docs/*path', 'docs-json', 'metrics')

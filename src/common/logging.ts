@@ -1,10 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
-import type { Options } from 'pino-http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { IndiciumRequest } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
-import { ensureRequestId } from './request-context.middleware';
 
 /** Query parameters whose values are never logged. */
 const SECRET_PARAM = /(pass|secret|token|authorization|api[-_]?key)/i;
@@ -20,59 +18,113 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * JSON lines to stdout (API.md §8). At `info` every request/response is logged; error
- * responses (4xx/5xx) are logged at `error` so LOG_LEVEL=error still shows them. Only an
- * allow-list of request fields is serialised, so credentials cannot leak through headers.
+ * The two JSON-lines loggers of API.md §8, on one destination (default stdout).
+ * - `app`: what the code logs (Nest's Logger); objects it is given may carry anything, so
+ *   credential-shaped fields are redacted.
+ * - `requests`: one line per request, built only from an allow-list of request fields, so it
+ *   needs no redaction pass — it runs on every request and is kept cheap.
  */
-export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
-  const options: Options = {
-    level: config.env.LOG_LEVEL,
-    genReqId: (req, res) => ensureRequestId(req, res),
-    // Added to the response line only, once authentication and the client IP are known
-    // (cheaper than customProps, which builds child loggers per request).
-    customSuccessObject: (req, _res, val: Record<string, unknown>) => ({
-      ...val,
-      ...requestProps(req),
-    }),
-    customErrorObject: (req, _res, _err, val: Record<string, unknown>) => ({
-      ...val,
-      ...requestProps(req),
-    }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 400 ? 'error' : 'info'),
-    customSuccessMessage: (req, res, time) =>
-      `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(time)}ms`,
-    customErrorMessage: (req, res) => `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode}`,
-    serializers: {
-      req: (req: { id: string; method: string; url: string; raw: IndiciumRequest }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-        userAgent: req.raw.headers['user-agent'],
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.password',
-        '*.secret',
-        '*.clientSecret',
-        '*.token',
-      ],
-      censor: '[Redacted]',
-    },
-    quietReqLogger: true,
-    autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
-  };
-  return { pinoHttp: destination ? [options, destination] : options };
+export interface AppLoggers {
+  app: Logger;
+  requests: Logger;
 }
 
-function requestProps(req: IncomingMessage): Record<string, unknown> {
-  const r = req as IndiciumRequest;
-  const p = r.principal;
+export function createLoggers(config: AppConfig, destination?: DestinationStream): AppLoggers {
+  const options: LoggerOptions = { level: config.env.LOG_LEVEL };
+  const dest = destination ?? pino.destination({ dest: 1, sync: true });
   return {
-    ...(r.clientIp ? { ip: r.clientIp } : {}),
-    ...(p ? { principal: { type: p.type, name: p.name } } : {}),
+    app: pino(
+      {
+        ...options,
+        redact: {
+          paths: ['*.password', '*.secret', '*.clientSecret', '*.token', '*.authorization'],
+          censor: '[Redacted]',
+        },
+      },
+      dest,
+    ),
+    requests: pino(options, dest),
   };
+}
+
+/**
+ * Logs a request once its response is done (or the connection dropped): at `info` when it
+ * succeeded, at `error` for every error response, so LOG_LEVEL=error still shows them.
+ */
+export function logRequest(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  startedAt: number,
+): void {
+  const failed = res.statusCode >= 400 || !res.writableFinished;
+  if (!log.isLevelEnabled(failed ? 'error' : 'info')) return;
+  const r = req as IndiciumRequest;
+  const url = redactUrl(req.url ?? '');
+  const responseTime = Math.round(performance.now() - startedAt);
+  const principal = r.principal;
+  const line = {
+    req: { id: r.id, method: req.method, url, userAgent: req.headers['user-agent'] },
+    res: { statusCode: res.statusCode },
+    responseTime,
+    ip: r.clientIp,
+    principal: principal ? { type: principal.type, name: principal.name } : undefined,
+  };
+  if (!res.writableFinished) {
+    log.error(line, `${req.method} ${url} aborted after ${responseTime}ms`);
+  } else if (failed) {
+    log.error(line, `${req.method} ${url} ${res.statusCode} ${responseTime}ms`);
+  } else {
+    log.info(line, `${req.method} ${url} ${res.statusCode} ${responseTime}ms`);
+  }
+}
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/**
+ * Nest's LoggerService on pino. Accepts both Nest's `(message, context)` and pino's
+ * `({ err, ... }, message)` call styles; Nest's Logger appends its context as the last
+ * argument.
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.call('trace', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.call('debug', message, params);
+  }
+  log(message: unknown, ...params: unknown[]): void {
+    this.call('info', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.call('warn', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.call('error', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.call('fatal', message, params);
+  }
+
+  private call(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    const rest = params.slice(0, -1);
+    if (params.length > 0) fields.context = params[params.length - 1];
+    if (message instanceof Error) {
+      fields.err = message;
+      this.logger[level](fields, typeof rest[0] === 'string' ? rest[0] : message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger[level]({ ...fields, ...message }, ...(rest as [string]));
+    } else if (level === 'error' && typeof rest[0] === 'string' && /\n\s*at /.test(rest[0])) {
+      // Nest's own exception handlers call error(message, stack).
+      const err = new Error(String(message));
+      err.stack = rest[0];
+      this.logger.error({ ...fields, err }, String(message));
+    } else {
+      this.logger[level](fields, String(message), ...rest);
+    }
+  }
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import type { IndiciumRequest } from '../auth/principal';
-import { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
+import { logRequest } from './logging';
 import { resolveClientIp } from './net/ip-utils';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,28 +15,23 @@ function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** Gives a request its id, echoed in X-Request-Id. Idempotent: the request logger calls it first. */
-export function ensureRequestId(req: IncomingMessage, res: ServerResponse): string {
-  const r = req as IndiciumRequest;
-  if (r.id === undefined) {
-    r.id = requestIdFor(r);
+/**
+ * The first middleware of every request, before any routing: its id (echoed in X-Request-Id),
+ * its client IP (the TCP peer, or X-Forwarded-For from a trusted proxy) and, once the
+ * response is done, its log line.
+ */
+export function requestContext(config: AppConfig, log: Logger): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const startedAt = performance.now();
+    const r = req as IndiciumRequest;
+    r.id = requestIdFor(req);
     res.setHeader('X-Request-Id', r.id);
-  }
-  return r.id;
-}
-
-/** Request id and client IP (TCP peer, or X-Forwarded-For from a trusted proxy) for every route. */
-@Injectable()
-export class RequestContextMiddleware implements NestMiddleware {
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    ensureRequestId(req, res);
-    (req as IndiciumRequest).clientIp = resolveClientIp(
+    r.clientIp = resolveClientIp(
       req.socket.remoteAddress,
       req.headers['x-forwarded-for'],
-      this.config.trustedProxies,
+      config.trustedProxies,
     );
+    res.once('close', () => logRequest(log, req, res, startedAt));
     next();
-  }
+  };
 }

@@ -12,7 +12,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import type { IndiciumRequest } from '../../auth/principal';
-import { ensureRequestId } from '../request-context.middleware';
 import { allowedMethods } from './route-methods';
 
 interface ErrorPayload {
@@ -67,9 +66,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private toPayload(exception: unknown, req: IndiciumRequest, res: Response): ErrorPayload {
-    // A request refused before the request-context middleware ran (an undecodable path
-    // parameter fails Express's route matching) still gets its id, in the body and the header.
-    const requestId = req.id ?? (res.headersSent ? '' : ensureRequestId(req, res));
+    // Set by the first middleware of every request, before any routing (requestContext).
+    const requestId = req.id;
     const make = (statusCode: number, message: string, details?: unknown[]): ErrorPayload => ({
       statusCode,
       error: STATUS_CODES[statusCode] ?? 'Error',

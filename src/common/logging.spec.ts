@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import { Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { createLoggers, logRequest, PinoNestLogger, redactUrl } from './logging';
+
+function capture(level = 'info') {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const config = AppConfig.load({ LOG_LEVEL: level, ADMIN_PASSWORD: 'x'.repeat(12) });
+  return { lines, logs: createLoggers(config, sink) };
+}
+
+describe('PinoNestLogger', () => {
+  it("takes Nest's (message, context) and pino's ({ err }, message) call styles", () => {
+    const { lines, logs } = capture();
+    const nest = new PinoNestLogger(logs.app);
+    nest.log('started', 'Bootstrap');
+    nest.warn({ err: new Error('boom'), attempt: 2 }, 'delivery failed', 'Worker');
+    nest.error(new Error('bad thing'), 'Filter');
+    nest.error('handler failed', 'Error: x\n    at f (file.js:1:1)', 'ExceptionsHandler');
+    nest.debug('hidden at info', 'Ctx');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, context: 'Bootstrap', msg: 'started' }),
+      expect.objectContaining({
+        level: 40,
+        context: 'Worker',
+        attempt: 2,
+        err: expect.objectContaining({ message: 'boom', type: 'Error' }),
+        msg: 'delivery failed',
+      }),
+      expect.objectContaining({
+        level: 50,
+        context: 'Filter',
+        err: expect.objectContaining({ message: 'bad thing' }),
+        msg: 'bad thing',
+      }),
+      expect.objectContaining({
+        level: 50,
+        context: 'ExceptionsHandler',
+        err: expect.objectContaining({ stack: 'Error: x\n    at f (file.js:1:1)' }),
+        msg: 'handler failed',
+      }),
+    ]);
+  });
+
+  it("is the application logger behind Nest's Logger, and redacts secrets in objects", () => {
+    const { lines, logs } = capture();
+    Logger.overrideLogger(new PinoNestLogger(logs.app));
+    try {
+      new Logger('Users').warn({ user: { name: 'a', password: 'hunter2hunter2' } }, 'odd');
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({
+        context: 'Users',
+        user: { name: 'a', password: '[Redacted]' },
+        msg: 'odd',
+      }),
+    ]);
+  });
+});
+
+describe('logRequest', () => {
+  function exchange(status: number, finished: boolean) {
+    const req = Object.assign(new EventEmitter(), {
+      method: 'GET',
+      url: '/api/v1/me?token=abc&page=2',
+      headers: { 'user-agent': 'curl/8', authorization: 'Basic c2VjcmV0' },
+      id: 'req-1',
+      clientIp: '10.0.0.1',
+      principal: { type: 'client', name: 'ind_x', id: 'i', role: 'Analyst' },
+    }) as unknown as IncomingMessage;
+    const res = { statusCode: status, writableFinished: finished } as ServerResponse;
+    return { req, res };
+  }
+
+  it('logs one allow-listed line per request: info when it succeeded, error otherwise', () => {
+    const { lines, logs } = capture();
+    for (const [status, finished] of [
+      [200, true],
+      [401, true],
+      [200, false],
+    ] as const) {
+      const { req, res } = exchange(status, finished);
+      logRequest(logs.requests, req, res, performance.now() - 5);
+    }
+    expect(lines[0]).toEqual({
+      level: 30,
+      time: expect.any(Number),
+      pid: process.pid,
+      hostname: expect.any(String),
+      req: {
+        id: 'req-1',
+        method: 'GET',
+        url: '/api/v1/me?token=%5BRedacted%5D&page=2',
+        userAgent: 'curl/8',
+      },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+      ip: '10.0.0.1',
+      principal: { type: 'client', name: 'ind_x' },
+      msg: expect.stringMatching(/^GET \/api\/v1\/me\?token=%5BRedacted%5D&page=2 200 \d+ms$/),
+    });
+    expect(lines[0].responseTime).toBeGreaterThanOrEqual(4);
+    expect(lines[1]).toMatchObject({ level: 50, res: { statusCode: 401 } });
+    expect(lines[2]).toMatchObject({ level: 50, msg: expect.stringContaining('aborted after') });
+    expect(JSON.stringify(lines)).not.toContain('c2VjcmV0');
+  });
+
+  it('at LOG_LEVEL=error keeps only the error responses', () => {
+    const { lines, logs } = capture('error');
+    for (const status of [200, 204, 404, 500]) {
+      const { req, res } = exchange(status, true);
+      logRequest(logs.requests, req, res, performance.now());
+    }
+    expect(lines.map((l) => (l.res as { statusCode: number }).statusCode)).toEqual([404, 500]);
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['/a', '/a'],
+    ['/a?client_secret=s&x=1', '/a?client_secret=%5BRedacted%5D&x=1'],
+    ['/a?Password=p&apiKey=k', '/a?Password=%5BRedacted%5D&apiKey=%5BRedacted%5D'],
+  ])('%s → %s', (url, expected) => expect(redactUrl(url)).toBe(expected));
+});
