@@ -86,9 +86,9 @@ export class AppModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    // The API only: health, metrics and docs stay outside the limiter and the body rules.
     consumer
       .apply(ConcurrencyLimiterMiddleware, AcceptJsonMiddleware, BodyParserMiddleware)
-      .exclude('health/*path', 'docs', 'docs/*path', 'docs-json', 'metrics')
-      .forRoutes('*path');
+      .forRoutes('api/*path');
   }
 }
