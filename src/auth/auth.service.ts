@@ -91,7 +91,7 @@ export class AuthService {
       id: user.id,
       name: user.username,
       role: user.role,
-      privileges: new Set(user.privileges),
+      privileges: user.privileges,
     };
   }
 
@@ -210,7 +210,7 @@ export class AuthService {
       id: client.id,
       name: client.clientId,
       role: client.role,
-      privileges: new Set(client.privileges),
+      privileges: client.privileges,
     };
   }
 

@@ -13,7 +13,8 @@ export interface UserCredentialRow {
   passwordHash: string;
   role: string;
   status: Status;
-  privileges: Privilege[];
+  /** Built once per load and shared by every principal made from this row. */
+  privileges: ReadonlySet<Privilege>;
 }
 
 /** What authentication needs to know about an API client. */
@@ -24,7 +25,7 @@ export interface ClientCredentialRow {
   secretHash: string;
   role: string;
   status: Status;
-  privileges: Privilege[];
+  privileges: ReadonlySet<Privilege>;
   /** null: allow_all; else the parsed allow-list. */
   allowedRanges: IpRange[] | null;
 }
@@ -70,7 +71,7 @@ export class PrincipalDirectory {
           [username],
         );
       const row = rows[0];
-      return row ? { ...row, privileges: row.privileges.filter(isPrivilege) } : null;
+      return row ? { ...row, privileges: new Set(row.privileges.filter(isPrivilege)) } : null;
     });
   }
 
@@ -99,7 +100,7 @@ export class PrincipalDirectory {
       const { ipMode, allowedIps, privileges, ...rest } = row;
       return {
         ...rest,
-        privileges: privileges.filter(isPrivilege),
+        privileges: new Set(privileges.filter(isPrivilege)),
         allowedRanges: ipMode === 'restricted' ? allowedIps.map(parseRange) : null,
       };
     });
