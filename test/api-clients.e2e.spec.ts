@@ -255,14 +255,11 @@ describe('API clients and OAuth2 client credentials (API.md §2)', () => {
       expect(res.body.error_description).toEqual(expect.any(String));
       if (status === 401) expect(res.headers['www-authenticate']).toBe('Basic realm="indicium"');
     }
-    const json = await t
-      .api()
-      .post('/api/v1/oauth/token')
-      .send({
-        grant_type: 'client_credentials',
-        client_id: c.clientId,
-        client_secret: c.clientSecret,
-      });
+    const json = await t.api().post('/api/v1/oauth/token').send({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    });
     expect([json.status, json.body.error]).toEqual([400, 'invalid_request']);
   });
 

@@ -4,7 +4,9 @@ import {
   createDatabase,
   ServerProcess,
   serverProblems,
-  serverProcessSkipReason,
+  addTcpSiem,
+  describeOnServer,
+  range,
   TestDatabase,
   waitFor,
   withDatabase,
@@ -17,17 +19,10 @@ import { FramedReceiver } from './support/syslog-receiver';
  * verifies, and SIEM forwarding loses nothing (a record sent but not yet marked delivered may
  * come twice, never out of order or not at all).
  */
-const describeOnServer = serverProcessSkipReason ? describe.skip : describe;
-if (serverProcessSkipReason) {
-  it.skip(`crash safety: skipped, ${serverProcessSkipReason}`, () => undefined);
-}
 
 const MiB = 1024 * 1024;
 /** One SIEM batch (siem-delivery.worker.ts): at most this many records were in flight at the kill. */
 const SIEM_BATCH = 500;
-
-const run = (start: number, length: number): number[] =>
-  Array.from({ length }, (_, i) => start + i);
 
 interface StreamingUpload {
   /** Body bytes handed to the socket so far. */
@@ -249,17 +244,7 @@ describeOnServer('crash safety: SIGKILL of the server process (issue 7)', () => 
   it('SIEM forwarding killed mid-delivery loses nothing after the restart (at most duplicates)', async () => {
     const receiver = await new FramedReceiver().start();
     receivers.push(receiver);
-    const created = await server.request('POST', '/api/v1/siem-integrations', {
-      name: 'crash-siem',
-      type: 'syslog',
-      transport: 'tcp',
-      host: '127.0.0.1',
-      port: receiver.port,
-      format: 'json',
-    });
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
-    const from = created.body.lastDeliveredSequence as number;
+    const { id, from } = await addTcpSiem(server, 'crash-siem', receiver.port);
 
     // A steady stream of audit records from two writers, until the server dies.
     let n = 0;
@@ -352,7 +337,7 @@ describeOnServer('crash safety: SIGKILL of the server process (issue 7)', () => 
 
       const all = receiver.sequences().filter((s) => s > from);
       const firstSeen = all.filter((s, i) => all.indexOf(s) === i);
-      expect(firstSeen).toEqual(run(from + 1, last - from));
+      expect(firstSeen).toEqual(range(from + 1, last - from));
       const before = receiver.sequences(
         receiver.frames.filter((f) => f.connection < killedConnections),
       );
@@ -361,11 +346,11 @@ describeOnServer('crash safety: SIGKILL of the server process (issue 7)', () => 
       );
       // Each process sent a gapless, duplicate-free run; the new one resumes right after the
       // saved progress, so the only repeats are the batch in flight at the kill.
-      expect(before).toEqual(run(from + 1, before.length));
+      expect(before).toEqual(range(from + 1, before.length));
       const lastBefore = before[before.length - 1];
       expect(lastBefore).toBeGreaterThan(saved);
       expect(lastBefore - saved).toBeLessThanOrEqual(SIEM_BATCH);
-      expect(after).toEqual(run(saved + 1, last - saved));
+      expect(after).toEqual(range(saved + 1, last - saved));
 
       const state = await waitFor(async () => {
         const res = await server.request('GET', `/api/v1/siem-integrations/${id}`);

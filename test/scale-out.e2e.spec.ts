@@ -4,7 +4,9 @@ import {
   killAll,
   ServerProcess,
   serverProblems,
-  serverProcessSkipReason,
+  addTcpSiem,
+  describeOnServer,
+  range,
   TestDatabase,
   waitFor,
   withDatabase,
@@ -17,16 +19,9 @@ import { FramedReceiver } from './support/syslog-receiver';
  * empty database (racing migrations), share revocations within 5 s, see each other's writes
  * at once, and forward each audit record to a SIEM exactly once.
  */
-const describeOnServer = serverProcessSkipReason ? describe.skip : describe;
-if (serverProcessSkipReason) {
-  it.skip(`scale-out: skipped, ${serverProcessSkipReason}`, () => undefined);
-}
 
 /** API.md §2: revocation reaches every other instance within 5 s. */
 const REVOCATION_MS = 5_000;
-
-const run = (start: number, length: number): number[] =>
-  Array.from({ length }, (_, i) => start + i);
 
 describeOnServer('two instances, one database (issue 7)', () => {
   let db: TestDatabase;
@@ -194,17 +189,7 @@ describeOnServer('two instances, one database (issue 7)', () => {
 
   it('each audit record reaches the SIEM exactly once, whichever instance wrote it', async () => {
     receiver = await new FramedReceiver().start();
-    const created = await a.request('POST', '/api/v1/siem-integrations', {
-      name: 'scale-out-siem',
-      type: 'syslog',
-      transport: 'tcp',
-      host: '127.0.0.1',
-      port: receiver.port,
-      format: 'json',
-    });
-    expect(created.status).toBe(201);
-    const { id } = created.body as { id: string };
-    const from = created.body.lastDeliveredSequence as number;
+    const { id, from } = await addTcpSiem(a, 'scale-out-siem', receiver.port);
 
     // Both instances write at the same time; both delivery workers are awake.
     await Promise.all(
@@ -230,7 +215,7 @@ describeOnServer('two instances, one database (issue 7)', () => {
     await waitFor(() => receiver!.sequences().includes(marker), 15_000);
 
     expect(receiver.sequences().filter((s) => s > from && s <= marker)).toEqual(
-      run(from + 1, marker - from),
+      range(from + 1, marker - from),
     );
     const owner = await withDatabase(db.url, async (c) => {
       const rows = (

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { ADMIN_PASSWORD, basic } from './test-app';
+import { ADMIN_PASSWORD, basic, withDatabase } from './test-app';
+
+export { withDatabase };
 
 /**
  * The real server as production runs it (`node main.js`: config from the environment,
@@ -126,17 +128,6 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   await c.connect();
   try {
     await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Runs `fn` with a client connected to `url`. */
-export async function withDatabase<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
   } finally {
     await c.end();
   }
@@ -404,4 +395,37 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await sleep(25);
   }
+}
+
+/** `describe` for specs that start server processes: skipped, saying why, without DATABASE_URL. */
+export function describeOnServer(title: string, fn: () => void): void {
+  if (!serverProcessSkipReason) return describe(title, fn);
+  it.skip(`${title}: skipped, ${serverProcessSkipReason}`, () => undefined);
+  describe.skip(title, fn);
+}
+
+/** The `length` integers from `start` on. */
+export function range(start: number, length: number): number[] {
+  return Array.from({ length }, (_, i) => start + i);
+}
+
+/**
+ * Adds a syslog integration (TCP, JSON) delivering to a receiver on loopback `port`: its id,
+ * and the audit sequence its delivery starts after.
+ */
+export async function addTcpSiem(
+  server: ServerProcess,
+  name: string,
+  port: number,
+): Promise<{ id: string; from: number }> {
+  const created = await server.request('POST', '/api/v1/siem-integrations', {
+    name,
+    type: 'syslog',
+    transport: 'tcp',
+    host: '127.0.0.1',
+    port,
+    format: 'json',
+  });
+  expect(created.status).toBe(201);
+  return { id: created.body.id as string, from: created.body.lastDeliveredSequence as number };
 }

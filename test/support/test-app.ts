@@ -38,7 +38,7 @@ export async function createTestApp(
     if (!template)
       throw new Error('INDICIUM_TEST_TEMPLATE missing: run through jest (globalSetup)');
     dbName = `indicium_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-    await withAdminClient(baseUrl, (c) =>
+    await withDatabase(baseUrl, (c) =>
       c.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`),
     );
     const u = new URL(baseUrl);
@@ -67,7 +67,7 @@ export async function createTestApp(
       await app.close();
       if (!baseUrl) await PglitePool.close();
       if (dbName && baseUrl) {
-        await withAdminClient(baseUrl, (c) =>
+        await withDatabase(baseUrl, (c) =>
           c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`),
         );
       }
@@ -76,7 +76,8 @@ export async function createTestApp(
   };
 }
 
-async function withAdminClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with a client connected to `url`. */
+export async function withDatabase<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
