@@ -1,22 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsInt,
-  IsOptional,
-  IsString,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { INDICATOR_TYPES } from '../../indicators';
 import { SELF_VALIDATED } from '../../common/self-validated';
 
 export const MAX_VALUES = 100_000;
 export const DEFAULT_MATCHES_LIMIT = 100;
 
-/** In a JSON body `matchesLimit` must be a number: `true` or `"5"` is refused, not coerced. */
+/**
+ * In a JSON body `matchesLimit` must be a number: `true` or `"5"` is refused, not coerced (the
+ * query string's text is converted by SearchQueryPipe).
+ */
 class MatchesLimit {
   /**
    * At most this many matches per value (1–1000, default 100), so a wide network query cannot
@@ -31,25 +24,11 @@ class MatchesLimit {
 }
 
 /** Validated by SearchQueryPipe (the hot path), not by the global ValidationPipe. */
-export class SearchQueryDto {
+export class SearchQueryDto extends MatchesLimit {
   static readonly [SELF_VALIDATED] = true;
-
-  /**
-   * At most this many matches per value (1–1000, default 100), so a wide network query cannot
-   * return millions of rows; `matchesTruncated` says when it cut.
-   */
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: DEFAULT_MATCHES_LIMIT })
-  @IsOptional()
-  // A query string carries text: `?matchesLimit=5` is converted.
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  matchesLimit?: number;
 
   /** The value to look up; its type is detected. */
   @ApiProperty({ example: 'http://www.evil.com/x' })
-  @IsString()
   value!: string;
 }
 
