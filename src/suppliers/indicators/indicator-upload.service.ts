@@ -3,6 +3,7 @@ import {
   HttpException,
   HttpStatus,
   Injectable,
+  Logger,
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
@@ -73,6 +74,8 @@ export function uploadFormatOf(contentType: string | undefined): UploadFormat {
  */
 @Injectable()
 export class IndicatorUploadService {
+  private readonly logger = new Logger(IndicatorUploadService.name);
+
   constructor(
     private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
@@ -192,8 +195,13 @@ export class IndicatorUploadService {
       await runner!.commitTransaction();
       committed = true;
       // A bulk load changes the table's statistics at once; refresh them now rather than
-      // leave search to plans made for the old table until autovacuum gets round to it.
-      if (created >= ANALYZE_AFTER_ROWS) await runner!.query('ANALYZE indicators, indicator_tags');
+      // leave search to plans made for the old table until autovacuum gets round to it. The
+      // upload has committed: a failure here is logged, never the upload's answer.
+      if (created >= ANALYZE_AFTER_ROWS) {
+        await runner!
+          .query('ANALYZE indicators, indicator_tags')
+          .catch((err: unknown) => this.logger.warn({ err }, 'ANALYZE after a bulk upload failed'));
+      }
       return { status: failed.length === 0 ? 200 : 202, body: result };
     } catch (e) {
       if (e instanceof MalformedBodyError)
