@@ -125,6 +125,33 @@ describe('conventions', () => {
     expect(res.body.details).toEqual(expect.arrayContaining(['property colour should not exist']));
   });
 
+  it('reads bodies per route as Express routes them: any letter case, trailing slash', async () => {
+    // Express matches /API/V1/… and a trailing slash to the same handler: the body rules of
+    // that handler (streamed upload, form token request) must follow.
+    const upload = await t
+      .api()
+      .put('/API/v1/Suppliers/InternalTI/indicators/')
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/x-ndjson')
+      .send('{"indicator":"203.0.113.77"}\n{"indicator":"case-route.example"}\n');
+    expect(upload.status).toBe(200);
+    expect(upload.body).toMatchObject({ processed: 2, created: 2, failed: [] });
+    const found = await t
+      .api()
+      .get('/api/v1/search?value=case-route.example')
+      .set('Authorization', admin);
+    expect(found.body).toMatchObject({ result: 'detected' });
+
+    const token = await t
+      .api()
+      .post('/api/v1/OAuth/token/')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: 'ind_nobody', client_secret: 'x' });
+    // The form was read: an RFC 6749 answer about the client, not a 415 about the media type.
+    expect(token.status).toBe(401);
+    expect(token.body).toMatchObject({ error: 'invalid_client' });
+  });
+
   it('health endpoints need no credentials', async () => {
     await t.api().get('/health/live').expect(200, { status: 'ok' });
     const ready = await t.api().get('/health/ready');

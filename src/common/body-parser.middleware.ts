@@ -35,9 +35,12 @@ const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'pr
 @Injectable()
 export class BodyParserMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    // Nest mounts middleware on a wildcard route, so req.path is "/" here: match the full path.
+    // Nest mounts middleware on a wildcard route, so req.path is "/" here: match the full path,
+    // ignoring case and a trailing slash as Express's routing does.
     const q = req.originalUrl.indexOf('?');
-    const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
+    const path = (q < 0 ? req.originalUrl : req.originalUrl.slice(0, q))
+      .toLowerCase()
+      .replace(/(.)\/$/, '$1');
     // Postgres text cannot hold U+0000: refuse it before it reaches a query (a 500).
     if (path.includes('%00')) {
       return next(new BadRequestException('The request path contains a NUL character (%00)'));
