@@ -205,6 +205,38 @@ describe('API clients and OAuth2 client credentials (API.md §2)', () => {
     expect(used.body.lastUsedIp).toMatch(/127\.0\.0\.1/);
   });
 
+  it('takes credentials from the Authorization header only, one scheme per request', async () => {
+    const c = await createClient();
+    const access = await token(c.clientId, c.clientSecret);
+    // Scheme names are case-insensitive (RFC 9110 §11.1).
+    const lower = await t.api().get('/api/v1/me').set('Authorization', `bearer ${access}`);
+    expect(lower.status).toBe(200);
+    expect(lower.body.name).toBe(c.clientId);
+    // A token in the query string or a form body would end up in logs and proxies: refused.
+    const inQuery = await t.api().get(`/api/v1/me?access_token=${access}`);
+    expect(inQuery.status).toBe(401);
+    expect(inQuery.body.message).toMatch(/Authentication required/);
+    const inBody = await t
+      .api()
+      .post('/api/v1/search')
+      .send({ values: ['192.0.2.1'], access_token: access });
+    expect(inBody.status).toBe(401);
+    for (const header of [
+      'Digest username="x"',
+      'Bearer',
+      `Bearer ${access} extra`,
+      'Basic',
+      `Basic ${Buffer.from(c.clientId).toString('base64')}`,
+      `Basic ${Buffer.from(`${c.clientId}:`).toString('base64')}`,
+      `Basic ${Buffer.from(`:${c.clientSecret}`).toString('base64')}`,
+    ]) {
+      const res = await t.api().get('/api/v1/me').set('Authorization', header);
+      expect({ header, status: res.status }).toEqual({ header, status: 401 });
+      expect(res.headers['www-authenticate']).toBe('Basic realm="indicium"');
+      expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    }
+  });
+
   it('answers token errors as RFC 6749 §5.2', async () => {
     const c = await createClient();
     const cases: Array<[string | Record<string, string>, Record<string, string>, number, string]> =

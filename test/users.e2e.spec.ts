@@ -281,16 +281,25 @@ describe('users, roles of users, /me (API.md §2)', () => {
       .set('Authorization', admin)
       .send({ status: 'active' })
       .expect(200);
+    // Demoted by an Administrator API client: were one of the two users the actor, a demotion
+    // committed first could take away its privilege before its other request authenticated.
+    const created = await t
+      .api()
+      .post('/api/v1/api-clients')
+      .set('Authorization', admin)
+      .send({ name: 'admin-automation', role: 'Administrator' })
+      .expect(201);
+    const automation = basic(created.body.clientId, created.body.clientSecret);
     const concurrent = await Promise.all([
       t
         .api()
         .patch(`/api/v1/users/${adminId}`)
-        .set('Authorization', admin)
+        .set('Authorization', automation)
         .send({ role: 'Analyst' }),
       t
         .api()
         .patch(`/api/v1/users/${second.id}`)
-        .set('Authorization', admin)
+        .set('Authorization', automation)
         .send({ role: 'Analyst' }),
     ]);
     expect(concurrent.map((r) => r.status).sort()).toEqual([200, 409]);

@@ -1,4 +1,5 @@
 import {
+  CanActivate,
   ExecutionContext,
   ForbiddenException,
   Injectable,
@@ -6,36 +7,51 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { Response } from 'express';
 import { auditContextOf } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { ANY_PRINCIPAL, PRIVILEGE_KEY, PUBLIC_KEY, RequiredAccess } from './auth.decorator';
 import { LockedOutException } from './auth.service';
+import { BasicStrategy } from './basic.strategy';
+import { BearerStrategy } from './bearer.strategy';
 import type { IndiciumRequest, Principal } from './principal';
+
+const AUTHENTICATION_REQUIRED =
+  'Authentication required: send HTTP Basic credentials or a Bearer token';
 
 /**
  * The one gate every route passes (APP_GUARD). Denies by default: a route that declares
- * neither @Public() nor @Auth() is refused. Otherwise authenticates (passport) and checks
- * the privilege the route demands.
+ * neither @Public() nor @Auth() is refused. Otherwise authenticates and checks the privilege
+ * the route demands.
+ *
+ * Authentication runs exactly one passport strategy, chosen by the Authorization scheme
+ * (`Basic` or `Bearer`, case-insensitive), through the passport-strategy action interface
+ * (success / fail / error). Credentials are read from the Authorization header only — never
+ * from a query string or body, where tokens end up in logs. We do not go through
+ * `passport.authenticate()`: it would try each strategy in turn and equip every request with
+ * session helpers (`req.login`, `req.logout`, …) that a stateless API never uses, which was
+ * the largest part of the cost of an authenticated request.
  */
 @Injectable()
-export class AccessGuard extends AuthGuard(['basic', 'bearer']) {
+export class AccessGuard implements CanActivate {
   private readonly logger = new Logger(AccessGuard.name);
+  private readonly strategies: ReadonlyMap<string, BasicStrategy | BearerStrategy>;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
+    basic: BasicStrategy,
+    bearer: BearerStrategy,
   ) {
-    super();
+    this.strategies = new Map<string, BasicStrategy | BearerStrategy>([
+      ['basic', basic],
+      ['bearer', bearer],
+    ]);
   }
 
-  override getAuthenticateOptions(): { session: false; property: string } {
-    return { session: false, property: 'principal' };
-  }
-
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    context.switchToHttp().getRequest<IndiciumRequest>().handlerMatched = true;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<IndiciumRequest>();
+    req.handlerMatched = true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(
@@ -48,9 +64,8 @@ export class AccessGuard extends AuthGuard(['basic', 'bearer']) {
       );
       throw new ForbiddenException('Access denied');
     }
-    await super.canActivate(context);
-    const req = context.switchToHttp().getRequest<IndiciumRequest>();
-    const principal = req.principal as Principal;
+    const principal = await this.authenticate(req, context.switchToHttp().getResponse());
+    req.principal = principal;
     if (required !== ANY_PRINCIPAL && !principal.privileges.has(required)) {
       // Only the denial path pays for the audit write; allowed requests stay query-free.
       await this.audit.recordEvent(auditContextOf(req), {
@@ -66,23 +81,50 @@ export class AccessGuard extends AuthGuard(['basic', 'bearer']) {
     return true;
   }
 
-  override handleRequest<T = Principal>(
-    err: unknown,
-    user: T | false,
-    _info: unknown,
-    context: ExecutionContext,
-  ): T {
-    if (err instanceof LockedOutException) {
-      context
-        .switchToHttp()
-        .getResponse<Response>()
-        .setHeader('Retry-After', String(err.retryAfterSeconds));
+  private async authenticate(req: IndiciumRequest, res: Response): Promise<Principal> {
+    const header = req.headers.authorization;
+    const space = header ? header.indexOf(' ') : -1;
+    const strategy = space > 0 && this.strategies.get(header!.slice(0, space).toLowerCase());
+    if (!strategy) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
+    try {
+      const principal = await runStrategy(strategy, req);
+      if (!principal) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
+      return principal;
+    } catch (err) {
+      if (err instanceof LockedOutException) {
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      }
+      throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
     }
-    if (err) throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
-    if (!user)
-      throw new UnauthorizedException(
-        'Authentication required: send HTTP Basic credentials or a Bearer token',
-      );
-    return user;
   }
+}
+
+/**
+ * One request through a passport strategy: a per-request object that inherits the strategy
+ * and receives its outcome. `fail` (no or malformed credentials) resolves to null; a verify
+ * callback's error (wrong secret, lockout, IP not allowed, …) rejects with it.
+ */
+function runStrategy(
+  strategy: BasicStrategy | BearerStrategy,
+  req: IndiciumRequest,
+): Promise<Principal | null> {
+  return new Promise((resolve, reject) => {
+    const action = Object.create(strategy) as StrategyRun;
+    action.success = (user) => resolve(user as Principal);
+    action.fail = () => resolve(null);
+    action.pass = () => resolve(null);
+    action.error = reject;
+    action.redirect = () => reject(new Error('an authentication strategy asked for a redirect'));
+    action.authenticate(req, {});
+  });
+}
+
+/** The passport-strategy protocol: `authenticate` reports through these actions on `this`. */
+interface StrategyRun {
+  authenticate(req: IndiciumRequest, options: object): void;
+  success(user: unknown): void;
+  fail(): void;
+  pass(): void;
+  error(err: unknown): void;
+  redirect(url: string): void;
 }

@@ -1,6 +1,5 @@
 import { Global, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { AccessGuard } from './access.guard';
 import { AuthService } from './auth.service';
 import { BasicStrategy } from './basic.strategy';
@@ -12,7 +11,6 @@ import { PrincipalDirectory } from './principal-directory';
 
 @Global()
 @Module({
-  imports: [PassportModule],
   controllers: [OAuthController],
   providers: [
     PasswordHasher,
