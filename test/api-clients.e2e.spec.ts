@@ -229,6 +229,7 @@ describe('API clients and OAuth2 client credentials (API.md §2)', () => {
       `Basic ${Buffer.from(c.clientId).toString('base64')}`,
       `Basic ${Buffer.from(`${c.clientId}:`).toString('base64')}`,
       `Basic ${Buffer.from(`:${c.clientSecret}`).toString('base64')}`,
+      `Basic ${Buffer.from('nul\u0000name:password').toString('base64')}`,
     ]) {
       const res = await t.api().get('/api/v1/me').set('Authorization', header);
       expect({ header, status: res.status }).toEqual({ header, status: 401 });

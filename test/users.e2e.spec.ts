@@ -142,6 +142,22 @@ describe('users, roles of users, /me (API.md §2)', () => {
     });
   });
 
+  it('reads Basic credentials as RFC 7617 does: the password runs to the end, colons and UTF-8 included', async () => {
+    const password = 'pass:word:with colons ünïcødé';
+    await createUser('colon.user', 'Analyst', { password });
+    const res = await t.api().get('/api/v1/me').set('Authorization', basic('colon.user', password));
+    expect(res.status).toBe(200);
+    expect(res.body.name).toBe('colon.user');
+    // Only the full password: what lies before a colon in it is not enough.
+    await t.api().get('/api/v1/me').set('Authorization', basic('colon.user', 'pass')).expect(401);
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    const lower = await t
+      .api()
+      .get('/api/v1/me')
+      .set('Authorization', basic('colon.user', password).replace(/^Basic/, 'basic'));
+    expect(lower.status).toBe(200);
+  });
+
   it('401 with WWW-Authenticate for missing, wrong and inactive credentials', async () => {
     const none = await t.api().get('/api/v1/me');
     expect(none.status).toBe(401);
