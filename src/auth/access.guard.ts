@@ -16,6 +16,9 @@ import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
 import type { IndiciumRequest, Principal } from './principal';
 
+const PUBLIC = Symbol('public');
+/** What a route declared: @Public(), an @Auth() privilege (or any principal), or nothing. */
+type AccessRule = RequiredAccess | typeof PUBLIC | undefined;
 const AUTHENTICATION_REQUIRED =
   'Authentication required: send HTTP Basic credentials or a Bearer token';
 
@@ -36,6 +39,8 @@ const AUTHENTICATION_REQUIRED =
 export class AccessGuard implements CanActivate {
   private readonly logger = new Logger(AccessGuard.name);
   private readonly strategies: ReadonlyMap<string, BasicStrategy | BearerStrategy>;
+  /** Per controller class, per handler: its access rule (route metadata is fixed at start). */
+  private readonly rules = new Map<object, Map<object, AccessRule>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -52,12 +57,8 @@ export class AccessGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<IndiciumRequest>();
     req.handlerMatched = true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(
-      PRIVILEGE_KEY,
-      targets,
-    );
+    const required = this.accessRuleOf(context);
+    if (required === PUBLIC) return true;
     if (required === undefined) {
       this.logger.error(
         `Route ${context.getClass().name}.${context.getHandler().name} declares no access rule; denied`,
@@ -79,6 +80,27 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenException(`This operation needs the privilege "${required}"`);
     }
     return true;
+  }
+
+  /** The route's declared rule, read from its metadata once per route. */
+  private accessRuleOf(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let rules = this.rules.get(controller);
+    if (!rules) {
+      rules = new Map<object, AccessRule>();
+      this.rules.set(controller, rules);
+    }
+    if (!rules.has(handler)) {
+      const targets = [handler, controller];
+      rules.set(
+        handler,
+        this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)
+          ? PUBLIC
+          : this.reflector.getAllAndOverride<RequiredAccess | undefined>(PRIVILEGE_KEY, targets),
+      );
+    }
+    return rules.get(handler);
   }
 
   private async authenticate(req: IndiciumRequest, res: Response): Promise<Principal> {
