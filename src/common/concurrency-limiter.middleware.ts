@@ -25,15 +25,8 @@ export class ConcurrencyLimiterMiddleware implements NestMiddleware {
       );
     }
     this.inFlight++;
-    let done = false;
-    const finish = (): void => {
-      if (!done) {
-        done = true;
-        this.inFlight--;
-      }
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+    // 'close' comes exactly once per response: after it finished, or when the client left.
+    res.once('close', () => this.inFlight--);
     next();
   }
 }
