@@ -65,6 +65,9 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        // Express tries routes in registration order, one pattern match each; the hot path
+        // (SIEM and SOAR lookups) is registered first.
+        SearchModule,
         AuditModule,
         SiemModule,
         HealthModule,
@@ -74,7 +77,6 @@ export class AppModule implements NestModule {
         SuppliersModule,
         TagsModule,
         ApiClientsModule,
-        SearchModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,
