@@ -47,9 +47,8 @@ try {
   const { access_token: token } = await tokenRes.json();
   const b64 = (s) => Buffer.from(s).toString('base64');
 
-  // Warm-up: the first verification of each secret is a deliberate slow hash, the JIT needs
-  // a moment on each path, and Node checks the first 10,000 calls of passport-http's
-  // deprecated Buffer() for a warning with a stack walk; none of it is steady state.
+  // Warm-up: the first verification of each secret is a deliberate slow hash and the JIT
+  // needs a moment on each path; neither is steady state.
   const schemes = {
     'Basic (API client)': {
       Authorization: `Basic ${b64(`${client.clientId}:${client.clientSecret}`)}`,
