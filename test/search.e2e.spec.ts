@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
@@ -313,6 +314,40 @@ describe('search (API.md §5)', () => {
       'AcmeFeed:cidr:10.1.0.0/16',
       'AcmeFeed:cidr:10.0.0.0/8',
     ]);
+  });
+
+  it('answers concurrent single searches, merged into shared lookups, each with its own result', async () => {
+    const values = [
+      '198.51.100.7',
+      '10.1.2.3',
+      'www.evil.com',
+      'http://evil.com/kit/deeper?x=1',
+      MD5,
+      'clean.example.org',
+      'bad@evil.org',
+      '192.0.2.1',
+      'someone@sub.evil.com',
+      SHA256,
+      '2001:db8::1',
+      'disabled.com',
+    ];
+    const expected = new Map<string, unknown>();
+    for (const v of values) expected.set(v, await one(v));
+    // Hold the table so the first SEARCH_LOOKUP_CONCURRENCY (2) lookups block in Postgres and
+    // the rest of the burst queues behind them: it is then answered by merged queries, and
+    // every response must still be exactly its own value's answer.
+    const holder = t.app.get(DataSource).createQueryRunner();
+    await holder.startTransaction();
+    await holder.query('LOCK TABLE indicators IN ACCESS EXCLUSIVE MODE');
+    const burst = Array.from({ length: 4 }, (_, round) =>
+      values.map((_, i) => values[(i * 5 + round) % values.length]),
+    ).flat();
+    const pending = Promise.all(burst.map((v) => one(v)));
+    await new Promise((r) => setTimeout(r, 500));
+    await holder.rollbackTransaction();
+    await holder.release();
+    const answers = await pending;
+    answers.forEach((answer, i) => expect(answer).toEqual(expected.get(burst[i])));
   });
 
   it('accepts 100,000 values in one request', async () => {

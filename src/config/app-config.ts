@@ -76,6 +76,16 @@ export class EnvironmentVariables {
   @Max(100000)
   MAX_CONCURRENT_REQUESTS = 256;
 
+  /**
+   * Search lookups running in Postgres at once; concurrent single searches beyond it are
+   * merged into the next lookup (one query for many requests).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  SEARCH_LOOKUP_CONCURRENCY = 2;
+
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. Empty: none. */
   @IsString()
   TRUST_PROXY = '';

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 import type { IndicatorType } from '../indicators';
 import { PreparedQuery } from '../database/prepared-query';
+import { CoalescingLookup } from './coalescing-lookup';
 import type { PrefixLengths } from './search-plan';
 
 /** One indicator that a lookup key (or a within-range) hit, with what a result needs. */
@@ -70,10 +72,27 @@ const BY_KEYS = new PreparedQuery<MatchRow>(
        OFFSET 0) m`,
 );
 
+/**
+ * Lookups with up to this many keys may be merged (a single search plans at most a few dozen
+ * keys); larger ones, bulk searches, run on their own.
+ */
+const MAX_MERGED_KEYS = 1_000;
+
 /** The search hot path's SQL: a fixed, small number of set-based queries per request. */
 @Injectable()
 export class SearchRepository {
-  constructor(private readonly db: DataSource) {}
+  private readonly byKeys: CoalescingLookup<MatchRow>;
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(AppConfig) config: AppConfig,
+  ) {
+    this.byKeys = new CoalescingLookup<MatchRow>(
+      (values, types) => BY_KEYS.run(this.db, [values, types]),
+      config.env.SEARCH_LOOKUP_CONCURRENCY,
+      MAX_MERGED_KEYS,
+    );
+  }
 
   /**
    * Distinct prefix lengths of CIDR indicators per family, by a loose index scan over
@@ -88,10 +107,13 @@ export class SearchRepository {
     return lens;
   }
 
-  /** Active indicators equal to any of the keys (`values[k]`, `types[k]`), by the (value, type) index. */
+  /**
+   * Active indicators equal to any of the keys (`values[k]`, `types[k]`), by the (value, type)
+   * index. Concurrent small lookups share one query (CoalescingLookup).
+   */
   findByKeys(values: string[], types: string[]): Promise<MatchRow[]> {
     if (values.length === 0) return Promise.resolve([]);
-    return BY_KEYS.run(this.db, [values, types]);
+    return this.byKeys.run(values, types);
   }
 
   /**

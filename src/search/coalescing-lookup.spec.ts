@@ -1,0 +1,99 @@
+import { CoalescingLookup } from './coalescing-lookup';
+
+interface Row {
+  ord: number;
+  key: string;
+}
+
+/**
+ * A key lookup over a fixed table that records each call and answers only when released, so
+ * a test decides what is in flight. Rows come back in reverse key order, as a database may.
+ */
+function table(entries: Record<string, number>) {
+  const calls: Array<{ values: string[]; release: () => void; fail: (e: Error) => void }> = [];
+  const lookup = (values: string[], types: string[]): Promise<Row[]> =>
+    new Promise<Row[]>((resolve, reject) => {
+      const rows: Row[] = [];
+      values.forEach((v, i) => {
+        const key = `${types[i]}:${v}`;
+        for (let n = 0; n < (entries[key] ?? 0); n++) rows.push({ ord: i + 1, key });
+      });
+      calls.push({ values, release: () => resolve(rows.reverse()), fail: reject });
+    });
+  return { calls, lookup };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('CoalescingLookup', () => {
+  it('runs a lookup at once, alone, while a slot is free', async () => {
+    const { calls, lookup } = table({ 'ip:1.1.1.1': 1 });
+    const c = new CoalescingLookup(lookup, 2, 100);
+    const p = c.run(['1.1.1.1', '2.2.2.2'], ['ip', 'ip']);
+    expect(calls.map((x) => x.values)).toEqual([['1.1.1.1', '2.2.2.2']]);
+    calls[0].release();
+    await expect(p).resolves.toEqual([{ ord: 1, key: 'ip:1.1.1.1' }]);
+  });
+
+  it('merges lookups that wait for a slot into one call and gives each its own rows and ords', async () => {
+    const { calls, lookup } = table({ 'ip:a': 1, 'domain:b': 2, 'ip:c': 1, 'md5:d': 1 });
+    const c = new CoalescingLookup(lookup, 1, 100);
+    const first = c.run(['a'], ['ip']);
+    const second = c.run(['x', 'b'], ['ip', 'domain']);
+    const third = c.run(['c'], ['ip']);
+    const fourth = c.run(['y', 'z', 'd'], ['ip', 'ip', 'md5']);
+    expect(calls).toHaveLength(1);
+    calls[0].release();
+    await expect(first).resolves.toEqual([{ ord: 1, key: 'ip:a' }]);
+    await tick();
+    // The three that waited: one call with their keys in order.
+    expect(calls).toHaveLength(2);
+    expect(calls[1].values).toEqual(['x', 'b', 'c', 'y', 'z', 'd']);
+    calls[1].release();
+    await expect(second).resolves.toEqual([
+      { ord: 2, key: 'domain:b' },
+      { ord: 2, key: 'domain:b' },
+    ]);
+    await expect(third).resolves.toEqual([{ ord: 1, key: 'ip:c' }]);
+    await expect(fourth).resolves.toEqual([{ ord: 3, key: 'md5:d' }]);
+  });
+
+  it('keeps merged calls within maxBatchKeys and runs larger lookups on their own', async () => {
+    const { calls, lookup } = table({});
+    const c = new CoalescingLookup(lookup, 1, 4);
+    const all = [
+      c.run(['a'], ['ip']),
+      c.run(['b', 'c'], ['ip', 'ip']),
+      c.run(['d', 'e'], ['ip', 'ip']),
+      c.run(['f'], ['ip']),
+    ];
+    const big = c.run(['1', '2', '3', '4', '5'], Array(5).fill('ip') as string[]);
+    // The big one did not wait for a slot.
+    expect(calls.map((x) => x.values)).toEqual([['a'], ['1', '2', '3', '4', '5']]);
+    calls[0].release();
+    await tick();
+    expect(calls[2].values).toEqual(['b', 'c', 'd', 'e']);
+    calls[2].release();
+    await tick();
+    expect(calls[3].values).toEqual(['f']);
+    calls[3].release();
+    calls[1].release();
+    await expect(Promise.all([...all, big])).resolves.toEqual([[], [], [], [], []]);
+  });
+
+  it('fails every lookup of a failed merged call, then carries on', async () => {
+    const { calls, lookup } = table({ 'ip:ok': 1 });
+    const c = new CoalescingLookup(lookup, 1, 100);
+    const first = c.run(['a'], ['ip']);
+    const merged = [c.run(['b'], ['ip']), c.run(['c'], ['ip'])];
+    calls[0].release();
+    await first;
+    await tick();
+    calls[1].fail(new Error('connection lost'));
+    for (const p of merged) await expect(p).rejects.toThrow('connection lost');
+    const after = c.run(['ok'], ['ip']);
+    expect(calls).toHaveLength(3);
+    calls[2].release();
+    await expect(after).resolves.toEqual([{ ord: 1, key: 'ip:ok' }]);
+  });
+});

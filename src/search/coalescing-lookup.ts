@@ -1,0 +1,106 @@
+/** A lookup of keys (`values[k]`, `types[k]`) whose rows name their key by 1-based `ord`. */
+export type KeyLookup<R extends { ord: number }> = (
+  values: string[],
+  types: string[],
+) => Promise<R[]>;
+
+interface Waiting<R> {
+  values: string[];
+  types: string[];
+  resolve: (rows: R[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Coalesces concurrent small key lookups into one query. A lookup runs at once while fewer
+ * than `concurrency` are in flight, so a lone request waits for nothing; beyond that, lookups
+ * queue and the next free slot runs all of them as one statement (one round trip, one
+ * executor start, one index-probe loop) and hands each its own rows back with its own `ord`s.
+ * This is the shape of load a SIEM makes: many single searches at the same moment.
+ * Lookups with more than `maxBatchKeys` keys (bulk searches) run on their own.
+ */
+export class CoalescingLookup<R extends { ord: number }> {
+  private running = 0;
+  private waiting: Array<Waiting<R>> = [];
+
+  constructor(
+    private readonly lookup: KeyLookup<R>,
+    private readonly concurrency: number,
+    private readonly maxBatchKeys: number,
+  ) {}
+
+  run(values: string[], types: string[]): Promise<R[]> {
+    if (values.length > this.maxBatchKeys) return this.lookup(values, types);
+    return new Promise<R[]>((resolve, reject) => {
+      this.waiting.push({ values, types, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.waiting.length > 0) {
+      let keys = 0;
+      let n = 0;
+      while (
+        n < this.waiting.length &&
+        (n === 0 || keys + this.waiting[n].values.length <= this.maxBatchKeys)
+      ) {
+        keys += this.waiting[n].values.length;
+        n++;
+      }
+      const batch = this.waiting.splice(0, n);
+      this.running++;
+      void this.runBatch(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  /** Settles every lookup of the batch, whatever happens (never rejects itself). */
+  private async runBatch(batch: Array<Waiting<R>>): Promise<void> {
+    try {
+      if (batch.length === 1) {
+        batch[0].resolve(await this.lookup(batch[0].values, batch[0].types));
+        return;
+      }
+      const values: string[] = [];
+      const types: string[] = [];
+      /** Where each waiting lookup's keys start in the merged arrays (0-based). */
+      const starts: number[] = [];
+      for (const w of batch) {
+        starts.push(values.length);
+        for (let i = 0; i < w.values.length; i++) {
+          values.push(w.values[i]);
+          types.push(w.types[i]);
+        }
+      }
+      const rows = await this.lookup(values, types);
+      const perLookup: R[][] = batch.map(() => []);
+      let j = 0;
+      // Rows come in any order: find each one's lookup by its merged ord.
+      for (const row of rows) {
+        const at = row.ord - 1;
+        j = lookupOf(starts, at, j);
+        row.ord = at - starts[j] + 1;
+        perLookup[j].push(row);
+      }
+      batch.forEach((w, k) => w.resolve(perLookup[k]));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
+
+/** The index of the last start ≤ at (binary search; `hint` is tried first). */
+function lookupOf(starts: number[], at: number, hint: number): number {
+  if (starts[hint] <= at && (hint + 1 === starts.length || starts[hint + 1] > at)) return hint;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
