@@ -171,7 +171,13 @@ export class SearchService {
     const keyIndex = new Map<IndicatorType, Map<string, number>>();
     const keyValues: string[] = [];
     const keyTypes: string[] = [];
-    const keyUsers: Array<Array<{ subject: Subject; matchedBy: MatchedBy }>> = [];
+    // Who uses each key, as linked lists through flat arrays (no array or object per key:
+    // a bulk request plans ~200,000 keys). firstUse/lastUse per key, the rest per use.
+    const firstUse: number[] = [];
+    const lastUse: number[] = [];
+    const useSubject: Subject[] = [];
+    const useMatchedBy: MatchedBy[] = [];
+    const nextUse: number[] = [];
     const withinNets: string[] = [];
     const withinSubjects: Subject[] = [];
     for (const s of distinct) {
@@ -185,9 +191,16 @@ export class SearchService {
           ofType.set(k.value, i);
           keyValues.push(k.value);
           keyTypes.push(k.type);
-          keyUsers.push([]);
+          firstUse.push(-1);
+          lastUse.push(-1);
         }
-        keyUsers[i].push({ subject: s, matchedBy: k.matchedBy });
+        const u = useSubject.length;
+        useSubject.push(s);
+        useMatchedBy.push(k.matchedBy);
+        nextUse.push(-1);
+        if (firstUse[i] < 0) firstUse[i] = u;
+        else nextUse[lastUse[i]] = u;
+        lastUse[i] = u;
       }
       if (plan.within) {
         withinNets.push(plan.within);
@@ -201,7 +214,9 @@ export class SearchService {
       this.repo.findWithin(withinNets, matchesLimit + 1),
     ]);
     for (const row of keyRows) {
-      for (const u of keyUsers[row.ord - 1]) u.subject.hits.push({ row, matchedBy: u.matchedBy });
+      for (let u = firstUse[row.ord - 1]; u >= 0; u = nextUse[u]) {
+        useSubject[u].hits.push({ row, matchedBy: useMatchedBy[u] });
+      }
     }
     for (const row of withinRows)
       withinSubjects[row.ord - 1].hits.push({ row, matchedBy: 'within' });
