@@ -52,7 +52,8 @@ export class SuppliersController {
   /**
    * Change (or rename) a supplier.
    *
-   * @remarks Built-in suppliers accept only `status` and `actionableFields`. Changing
+   * @remarks Send only the fields to change: a field that is absent or `null` keeps its
+   * value. Built-in suppliers accept only `status` and `actionableFields`. Changing
    * `retentionMinutes` recomputes every indicator's expiry.
    */
   @Patch(':name')

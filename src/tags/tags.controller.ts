@@ -49,7 +49,12 @@ export class TagsController {
     return this.tags.get(name);
   }
 
-  /** Change (or rename) a tag. */
+  /**
+   * Change (or rename) a tag.
+   *
+   * @remarks Send only the fields to change: a field that is absent or `null` keeps its
+   * value, except `color: null`, which removes the color.
+   */
   @Patch(':name')
   @Auth('tags.write')
   @ApiNotFoundResponse({ type: ErrorBody })
