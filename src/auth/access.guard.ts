@@ -108,16 +108,14 @@ export class AccessGuard implements CanActivate {
     const space = header ? header.indexOf(' ') : -1;
     const strategy = space > 0 && this.strategies.get(header!.slice(0, space).toLowerCase());
     if (!strategy) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
-    try {
-      const principal = await runStrategy(strategy, req);
-      if (!principal) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
-      return principal;
-    } catch (err) {
+    const principal = await runStrategy(strategy, req).catch((err: unknown) => {
       if (err instanceof LockedOutException) {
         res.setHeader('Retry-After', String(err.retryAfterSeconds));
       }
       throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
-    }
+    });
+    if (!principal) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
+    return principal;
   }
 }
 

@@ -66,41 +66,27 @@ export class CoalescingLookup<R extends { ord: number }> {
       }
       const values: string[] = [];
       const types: string[] = [];
-      /** Where each waiting lookup's keys start in the merged arrays (0-based). */
-      const starts: number[] = [];
-      for (const w of batch) {
-        starts.push(values.length);
+      /** Per merged key: the waiting lookup it came from, and its own 1-based ord there. */
+      const owner: number[] = [];
+      const ownOrd: number[] = [];
+      batch.forEach((w, k) => {
         for (let i = 0; i < w.values.length; i++) {
           values.push(w.values[i]);
           types.push(w.types[i]);
+          owner.push(k);
+          ownOrd.push(i + 1);
         }
-      }
+      });
       const rows = await this.lookup(values, types);
       const perLookup: R[][] = batch.map(() => []);
-      let j = 0;
-      // Rows come in any order: find each one's lookup by its merged ord.
       for (const row of rows) {
         const at = row.ord - 1;
-        j = lookupOf(starts, at, j);
-        row.ord = at - starts[j] + 1;
-        perLookup[j].push(row);
+        row.ord = ownOrd[at];
+        perLookup[owner[at]].push(row);
       }
       batch.forEach((w, k) => w.resolve(perLookup[k]));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
   }
-}
-
-/** The index of the last start ≤ at (binary search; `hint` is tried first). */
-function lookupOf(starts: number[], at: number, hint: number): number {
-  if (starts[hint] <= at && (hint + 1 === starts.length || starts[hint + 1] > at)) return hint;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }

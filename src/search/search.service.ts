@@ -172,7 +172,7 @@ export class SearchService {
     const keyValues: string[] = [];
     const keyTypes: string[] = [];
     // Who uses each key, as linked lists through flat arrays (no array or object per key:
-    // a bulk request plans ~200,000 keys). firstUse/lastUse per key, the rest per use.
+    // 10,000 values plan ~40,000 keys). firstUse/lastUse per key, the rest per use.
     const firstUse: number[] = [];
     const lastUse: number[] = [];
     const useSubject: Subject[] = [];
