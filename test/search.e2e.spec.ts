@@ -10,7 +10,7 @@ describe('search (API.md §5)', () => {
   let admin: string;
 
   async function call(
-    method: 'post' | 'put' | 'patch',
+    method: 'post' | 'put' | 'patch' | 'delete',
     path: string,
     body: unknown,
     expected = [200, 201],
@@ -182,6 +182,51 @@ describe('search (API.md §5)', () => {
     const r = await one('10.0.0.0/8');
     expect(r.result).toBe('detected');
     expect(how(r)).not.toContain('FalsePositive:within:10.9.0.0/16');
+  });
+
+  it('within: exactly the networks strictly inside the query, at both edges, per family', async () => {
+    await call('post', '/api/v1/suppliers', { name: 'EdgeFeed', vendor: 'Edge' });
+    await call('put', '/api/v1/suppliers/EdgeFeed/indicators', [
+      { indicator: '172.16.0.0' }, // first address of 172.16.0.0/12
+      { indicator: '172.31.255.255' }, // last address
+      { indicator: '172.31.255.0/24' },
+      { indicator: '172.15.255.255' }, // just below
+      { indicator: '172.32.0.0' }, // just above
+      { indicator: '172.0.0.0/8' }, // wider: contains the query, not within it
+      { indicator: '2001:db9::1' },
+      { indicator: '2001:db9:ffff:ffff:ffff:ffff:ffff:ffff' },
+      { indicator: '2001:dba::' }, // just above 2001:db9::/32
+    ]);
+    try {
+      const edge = (r: Parameters<typeof how>[0]) =>
+        how(r)
+          .filter((m) => m.startsWith('EdgeFeed:'))
+          .sort();
+      expect(edge(await one('172.16.0.0/12'))).toEqual([
+        'EdgeFeed:cidr:172.0.0.0/8',
+        'EdgeFeed:within:172.16.0.0',
+        'EdgeFeed:within:172.31.255.0/24',
+        'EdgeFeed:within:172.31.255.255',
+      ]);
+      expect(edge(await one('172.31.255.0/24'))).toEqual([
+        'EdgeFeed:cidr:172.0.0.0/8',
+        'EdgeFeed:exact:172.31.255.0/24',
+        'EdgeFeed:within:172.31.255.255',
+      ]);
+      expect(edge(await one('2001:db9::/32'))).toEqual([
+        'EdgeFeed:within:2001:db9::1',
+        'EdgeFeed:within:2001:db9:ffff:ffff:ffff:ffff:ffff:ffff',
+      ]);
+      // The whole IPv4 space holds no IPv6 network, and the other way round.
+      const v4 = edge(await one('0.0.0.0/0'));
+      expect(v4).toHaveLength(6);
+      expect(v4.every((m) => m.startsWith('EdgeFeed:within:172.'))).toBe(true);
+      const v6 = edge(await one('::/0'));
+      expect(v6).toHaveLength(3);
+      expect(v6.every((m) => m.startsWith('EdgeFeed:within:2001:'))).toBe(true);
+    } finally {
+      await call('delete', '/api/v1/suppliers/EdgeFeed', undefined, [204]);
+    }
   });
 
   it('reports supplier context, actionable fields, confidence and tags', async () => {

@@ -117,8 +117,11 @@ export class SearchRepository {
   }
 
   /**
-   * Active ip/cidr indicators strictly inside each queried network (GiST), at most `limit`
-   * per network. False positives never match `within` (API.md §5).
+   * Active ip/cidr indicators strictly inside each queried network, at most `limit` per
+   * network. False positives never match `within` (API.md §5). In inet's btree order the
+   * networks inside `q` are one range, from `q` to its broadcast address at full length: those
+   * bounds are the index condition (the planner does not derive them from `<<` against a
+   * lateral value), `<<` the exact test.
    */
   findWithin(networks: string[], limit: number): Promise<MatchRow[]> {
     if (networks.length === 0) return Promise.resolve([]);
@@ -128,7 +131,9 @@ export class SearchRepository {
          CROSS JOIN LATERAL (
            SELECT ${MATCH_COLUMNS}
              FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
-            WHERE i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = 'FalsePositive')
+            WHERE i.network > q.net
+              AND i.network <= set_masklen(broadcast(q.net), CASE family(q.net) WHEN 4 THEN 32 ELSE 128 END)::cidr
+              AND i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = 'FalsePositive')
             ORDER BY i.network
             LIMIT $2) m`,
       [networks, limit],

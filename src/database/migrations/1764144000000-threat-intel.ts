@@ -13,7 +13,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   `(supplier_id, id)` / `(supplier_id, updated_at, id)` indexes grow at their right edge during
  *   bulk ingest instead of taking random page writes.
  * - `network` (ip and cidr rows only, `value::cidr`) with a GiST `inet_ops` index: "within"
- *   (`network <<= $q`) and "containing" (`network >>= $q`) range queries.
+ *   (`network <<= $q`) and "containing" (`network >>= $q`) range queries (a btree since
+ *   1764230400000-network-btree: search only asks "within").
  * - `indicators_cidr_prefix_idx (family(network), prefix_len) WHERE type = 'cidr'`: the distinct
  *   prefix lengths present per family, read with a loose index scan, so search can look up an
  *   IP's covering networks as exact `(value, type)` keys, one per prefix length present.

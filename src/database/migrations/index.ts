@@ -2,6 +2,7 @@ import { Identity1763884800000 } from './1763884800000-identity';
 import { Audit1763971200000 } from './1763971200000-audit';
 import { ApiClients1764057600000 } from './1764057600000-api-clients';
 import { ThreatIntel1764144000000 } from './1764144000000-threat-intel';
+import { NetworkBtree1764230400000 } from './1764230400000-network-btree';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Audit1763971200000,
   ApiClients1764057600000,
   ThreatIntel1764144000000,
+  NetworkBtree1764230400000,
 ];
