@@ -117,6 +117,43 @@ describe('indicators of a supplier (API.md §3)', () => {
     expect(JSON.stringify(record)).not.toContain('new.example.com');
   });
 
+  it('context text that needs quoting round-trips through new-row inserts and upserts', async () => {
+    await h.createSupplier('QuoteFeed');
+    const tricky = (n: number) => ({
+      quote: `say "hi" ${n}`,
+      backslash: 'C:\\temp\\x\\',
+      both: '\\"',
+      array: ['{a,b}', 'NULL', '', ' , '],
+      unicode: 'ü → 😀',
+      lines: 'a\nb\tc\r',
+    });
+    const entries = [1, 2, 3].map((n) => ({
+      indicator: `q${n}.example.com`,
+      context: tricky(n),
+      confidence: n === 2 ? null : n,
+    }));
+    // A fresh supplier: new rows; the same body again: upserts; then one new row beside them.
+    const first = await h.upload('QuoteFeed', entries);
+    expect(first.body).toEqual({ processed: 3, created: 3, updated: 0, failed: [] });
+    const again = await h.upload('QuoteFeed', [
+      ...entries.map((e) => ({ ...e, context: { ...e.context, quote: `"${e.indicator}"` } })),
+      { indicator: 'q4.example.com', context: tricky(4), firstSeen: '2026-02-03T04:05:06.789Z' },
+    ]);
+    expect(again.body).toEqual({ processed: 4, created: 1, updated: 3, failed: [] });
+    const items = await h.listAll('QuoteFeed');
+    const byValue = new Map(items.map((i) => [i.indicator, i]));
+    for (const n of [1, 2, 3]) {
+      expect(byValue.get(`q${n}.example.com`)).toMatchObject({
+        context: { ...tricky(n), quote: `"q${n}.example.com"` },
+        confidence: n === 2 ? null : n,
+      });
+    }
+    expect(byValue.get('q4.example.com')).toMatchObject({
+      context: tricky(4),
+      firstSeen: '2026-02-03T04:05:06.789Z',
+    });
+  });
+
   it('accepts NDJSON, skipping blank lines', async () => {
     await h.createSupplier('NdFeed');
     const body = [

@@ -15,7 +15,7 @@ import { MiB } from '../../common/body-parser.middleware';
 import { FALSE_POSITIVE_SUPPLIER, SupplierRow, SuppliersRepository } from '../suppliers.repository';
 import type { UploadFailureDto, UploadResultDto } from './dto/indicator.dto';
 import { rawIndicatorOf, validateEntry } from './indicator-entry';
-import { IndicatorsRepository, UpsertBatch } from './indicators.repository';
+import { BatchWrite, IndicatorsRepository, UpsertBatch } from './indicators.repository';
 import {
   EntryStreamParser,
   JsonArrayParser,
@@ -120,34 +120,37 @@ export class IndicatorUploadService {
     let fresh = false;
     const seen = new Set<number>();
     let created = 0;
-    // One upsert runs while the next batch is parsed.
-    let pending: Promise<void> | undefined;
-    const write = async (rows: UpsertBatch): Promise<void> => {
-      if (!runner) {
-        runner = this.db.createQueryRunner();
-        await runner.connect();
-        await runner.startTransaction();
-        locked = (await this.suppliers.lockById(runner.manager, supplier.id)) ?? undefined;
-        if (!locked) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
-        fresh = await this.indicators.isEmpty(runner.manager, supplier.id);
-      }
-      const tx = runner.manager;
-      const retention = locked!.retentionMinutes;
-      if (fresh) {
-        // Keys an earlier batch may have written are upserted; the rest are certainly new.
-        const again = rows.splitSeen(seen);
-        if (rows.size > 0)
-          created += await this.indicators.insertNew(tx, supplier.id, retention, rows);
-        if (again) created += await this.indicators.upsertBatch(tx, supplier.id, retention, again);
-      } else {
-        created += await this.indicators.upsertBatch(tx, supplier.id, retention, rows);
-      }
+    const begin = async (): Promise<void> => {
+      runner = this.db.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      locked = (await this.suppliers.lockById(runner.manager, supplier.id)) ?? undefined;
+      if (!locked) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+      fresh = await this.indicators.isEmpty(runner.manager, supplier.id);
     };
+    /** The batch's statements, parameters encoded (CPU work, done while Postgres is busy). */
+    const prepare = (rows: UpsertBatch): BatchWrite[] => {
+      const retention = locked!.retentionMinutes;
+      if (!fresh) return [this.indicators.upsertBatch(supplier.id, retention, rows)];
+      // Keys an earlier batch may have written are upserted; the rest are certainly new.
+      const again = rows.splitSeen(seen);
+      const writes: BatchWrite[] = [];
+      if (rows.size > 0) writes.push(this.indicators.insertNew(supplier.id, retention, rows));
+      if (again) writes.push(this.indicators.upsertBatch(supplier.id, retention, again));
+      return writes;
+    };
+    const write = async (writes: BatchWrite[]): Promise<void> => {
+      for (const w of writes) created += await w(runner!.manager);
+    };
+    // One batch's statements run while the next batch is parsed and encoded.
+    let pending: Promise<void> | undefined;
     const flush = async (): Promise<void> => {
-      if (pending) await pending;
       const rows = batch;
       batch = new UpsertBatch();
-      pending = write(rows);
+      if (!runner) await begin();
+      const writes = prepare(rows);
+      if (pending) await pending;
+      pending = write(writes);
       pending.catch(() => undefined); // awaited later; this only marks it handled meanwhile
     };
 

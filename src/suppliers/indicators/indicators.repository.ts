@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomFillSync } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IndicatorType } from '../../indicators';
+import { pgArray, pgArrayOrNull } from '../../database/pg-array';
 import { queryRows } from '../sql-rows';
 import type { IndicatorEntry } from './indicator-entry';
 
@@ -102,12 +103,6 @@ function keyHash(type: string, value: string): number {
   return h >> 1;
 }
 
-/** A column for `unnest`, or null when every element is null (unnest pads it with NULLs). */
-function column<T>(values: Array<T | null>): Array<T | null> | null {
-  for (const v of values) if (v !== null) return values;
-  return null;
-}
-
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const ID_POOL = Buffer.alloc(16 * 4096);
 let idPoolPos = ID_POOL.length;
@@ -179,6 +174,64 @@ export interface IndicatorKey {
 export const SWEEP_BATCH = 10_000;
 
 /**
+ * One batch's statement with its parameters already encoded as array literals: built while
+ * the previous batch's statement still runs, so Postgres (the bottleneck of an upload) does
+ * not wait for Node to encode ~2.5 MB of parameters between batches. Resolves to how many
+ * rows the statement created.
+ */
+export type BatchWrite = (tx: EntityManager) => Promise<number>;
+
+const UPSERT_SQL = `WITH input AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[],
+                       $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+         AS u(t, v, c, conf, fs, ls, ea, tg)
+), up AS (
+  INSERT INTO indicators AS i (supplier_id, type, value, network, prefix_len, context,
+    confidence, first_seen, last_seen, expires_at, effective_expires_at)
+  SELECT $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
+         LEAST(ea, CASE WHEN $10 > 0 THEN now() + make_interval(mins => $10) END)
+  FROM input CROSS JOIN LATERAL
+       (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+  ORDER BY v, t
+  ON CONFLICT (supplier_id, type, value) DO UPDATE SET
+    context = EXCLUDED.context, confidence = EXCLUDED.confidence,
+    first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+    expires_at = EXCLUDED.expires_at, effective_expires_at = EXCLUDED.effective_expires_at,
+    updated_at = now()
+  RETURNING i.id, i.type, i.value, (i.xmax = 0) AS inserted
+), tagged AS (
+  SELECT up.id, up.inserted, input.tg::uuid[] AS tag_ids
+  FROM up JOIN input ON input.t = up.type AND input.v = up.value
+  WHERE input.tg IS NOT NULL
+), removed AS (
+  DELETE FROM indicator_tags it USING tagged
+  WHERE NOT tagged.inserted AND it.indicator_id = tagged.id
+    AND it.tag_id <> ALL (tagged.tag_ids)
+), added AS (
+  INSERT INTO indicator_tags (indicator_id, tag_id)
+  SELECT tagged.id, tags.id FROM tagged
+  CROSS JOIN LATERAL unnest(tagged.tag_ids) AS u(tag_id)
+  JOIN tags ON tags.id = u.tag_id
+  ON CONFLICT DO NOTHING
+)
+SELECT (count(*) FILTER (WHERE inserted))::int AS created FROM up`;
+
+const INSERT_NEW_SQL = `WITH ins AS (
+  INSERT INTO indicators (id, supplier_id, type, value, network, prefix_len, context,
+    confidence, first_seen, last_seen, expires_at, effective_expires_at)
+  SELECT id, $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
+         LEAST(ea, CASE WHEN $9 > 0 THEN now() + make_interval(mins => $9) END)
+  FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[],
+              $7::timestamptz[], $8::timestamptz[], $10::timestamptz[])
+         AS u(id, t, v, c, conf, fs, ls, ea)
+  CROSS JOIN LATERAL (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+  ORDER BY v, t
+)
+INSERT INTO indicator_tags (indicator_id, tag_id)
+SELECT u.i, tags.id FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)
+JOIN tags ON tags.id = u.t`;
+
+/**
  * Indicator rows. Bulk writes go through a per-transaction staging table: batches are staged
  * with `INSERT … SELECT FROM unnest(…)`, then merged into `indicators` in one statement.
  */
@@ -199,79 +252,37 @@ export class IndicatorsRepository {
    * Upserts one batch into the supplier's indicators (the caller holds the supplier row lock):
    * context, confidence and timestamps are replaced and `updated_at` (the retention clock)
    * restarts; entries that carry `tags` get exactly those tags. One statement per batch.
-   * Returns how many rows it created.
+   * The statement runs when the returned write is called, and resolves to how many rows it
+   * created; its parameters are encoded now (see BatchWrite).
    */
-  async upsertBatch(
-    tx: EntityManager,
-    supplierId: string,
-    retentionMinutes: number,
-    b: UpsertBatch,
-  ): Promise<number> {
-    const [row] = await queryRows<{ created: number }>(
-      tx,
-      `WITH input AS (
-         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[],
-                              $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
-                AS u(t, v, c, conf, fs, ls, ea, tg)
-       ), up AS (
-         INSERT INTO indicators AS i (supplier_id, type, value, network, prefix_len, context,
-           confidence, first_seen, last_seen, expires_at, effective_expires_at)
-         SELECT $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
-                LEAST(ea, CASE WHEN $10 > 0 THEN now() + make_interval(mins => $10) END)
-         FROM input CROSS JOIN LATERAL
-              (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
-         ORDER BY v, t
-         ON CONFLICT (supplier_id, type, value) DO UPDATE SET
-           context = EXCLUDED.context, confidence = EXCLUDED.confidence,
-           first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
-           expires_at = EXCLUDED.expires_at, effective_expires_at = EXCLUDED.effective_expires_at,
-           updated_at = now()
-         RETURNING i.id, i.type, i.value, (i.xmax = 0) AS inserted
-       ), tagged AS (
-         SELECT up.id, up.inserted, input.tg::uuid[] AS tag_ids
-         FROM up JOIN input ON input.t = up.type AND input.v = up.value
-         WHERE input.tg IS NOT NULL
-       ), removed AS (
-         DELETE FROM indicator_tags it USING tagged
-         WHERE NOT tagged.inserted AND it.indicator_id = tagged.id
-           AND it.tag_id <> ALL (tagged.tag_ids)
-       ), added AS (
-         INSERT INTO indicator_tags (indicator_id, tag_id)
-         SELECT tagged.id, tags.id FROM tagged
-         CROSS JOIN LATERAL unnest(tagged.tag_ids) AS u(tag_id)
-         JOIN tags ON tags.id = u.tag_id
-         ON CONFLICT DO NOTHING
-       )
-       SELECT (count(*) FILTER (WHERE inserted))::int AS created FROM up`,
-      [
-        supplierId,
-        b.type,
-        b.value,
-        b.context,
-        b.confidence,
-        b.firstSeen,
-        b.lastSeen,
-        b.expiresAt,
-        b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`)),
-        retentionMinutes,
-      ],
-    );
-    return row.created;
+  upsertBatch(supplierId: string, retentionMinutes: number, b: UpsertBatch): BatchWrite {
+    const params = [
+      supplierId,
+      pgArray(b.type),
+      pgArray(b.value),
+      pgArray(b.context),
+      pgArrayOrNull(b.confidence),
+      pgArrayOrNull(b.firstSeen),
+      pgArrayOrNull(b.lastSeen),
+      pgArrayOrNull(b.expiresAt),
+      pgArrayOrNull(b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`))),
+      retentionMinutes,
+    ];
+    return async (tx) => {
+      const [row] = await queryRows<{ created: number }>(tx, UPSERT_SQL, params);
+      return row.created;
+    };
   }
 
   /**
    * Inserts a batch of keys the supplier certainly does not have yet (the caller holds the
    * supplier row lock, saw no rows of the supplier when it took it, and sends every key of the
    * upload at most once through here): a plain INSERT — no conflict probe, no RETURNING — with
-   * ids made here, so the tag assignments go in the same statement without a join back.
-   * Returns how many rows it created (all of them; a duplicate would abort the statement).
+   * ids made here, so the tag assignments go in the same statement without a join back. The
+   * write resolves to how many rows it created (all of them; a duplicate would abort the
+   * statement); its parameters are encoded now (see BatchWrite).
    */
-  async insertNew(
-    tx: EntityManager,
-    supplierId: string,
-    retentionMinutes: number,
-    b: UpsertBatch,
-  ): Promise<number> {
+  insertNew(supplierId: string, retentionMinutes: number, b: UpsertBatch): BatchWrite {
     const ms = Date.now();
     const ids = b.type.map(() => uuid7(ms));
     const tagIndicator: string[] = [];
@@ -282,38 +293,24 @@ export class IndicatorsRepository {
         tagId.push(t);
       }
     });
-    await queryRows(
-      tx,
-      `WITH ins AS (
-         INSERT INTO indicators (id, supplier_id, type, value, network, prefix_len, context,
-           confidence, first_seen, last_seen, expires_at, effective_expires_at)
-         SELECT id, $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
-                LEAST(ea, CASE WHEN $9 > 0 THEN now() + make_interval(mins => $9) END)
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[],
-                     $7::timestamptz[], $8::timestamptz[], $10::timestamptz[])
-                AS u(id, t, v, c, conf, fs, ls, ea)
-         CROSS JOIN LATERAL (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
-         ORDER BY v, t
-       )
-       INSERT INTO indicator_tags (indicator_id, tag_id)
-       SELECT u.i, tags.id FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)
-       JOIN tags ON tags.id = u.t`,
-      [
-        supplierId,
-        ids,
-        b.type,
-        b.value,
-        b.context,
-        column(b.confidence),
-        column(b.firstSeen),
-        column(b.lastSeen),
-        retentionMinutes,
-        column(b.expiresAt),
-        tagIndicator,
-        tagId,
-      ],
-    );
-    return ids.length;
+    const params = [
+      supplierId,
+      pgArray(ids),
+      pgArray(b.type),
+      pgArray(b.value),
+      pgArray(b.context),
+      pgArrayOrNull(b.confidence),
+      pgArrayOrNull(b.firstSeen),
+      pgArrayOrNull(b.lastSeen),
+      retentionMinutes,
+      pgArrayOrNull(b.expiresAt),
+      pgArray(tagIndicator),
+      pgArray(tagId),
+    ];
+    return async (tx) => {
+      await queryRows(tx, INSERT_NEW_SQL, params);
+      return ids.length;
+    };
   }
 
   /** Whether the supplier has no indicators at all (cheap probe on (supplier_id, id)). */
