@@ -44,6 +44,40 @@ describe('embedded database smoke', () => {
     });
   });
 
+  it('uploads (new rows, then upserts) and searches: exact, cidr, within, parent domain', async () => {
+    const admin = basic(t.admin.username, t.admin.password);
+    const api = (method: 'post' | 'put', path: string, body: object) =>
+      t.api()[method](path).set('Authorization', admin).send(body);
+    await api('post', '/api/v1/tags', { name: 'C2', weight: 5 }).expect(201);
+    await api('post', '/api/v1/suppliers', { name: 'EmbeddedFeed', vendor: 'Smoke' }).expect(201);
+    const entries = [
+      { indicator: '10.0.0.0/8', tags: ['C2'] },
+      { indicator: '10.1.2.3', context: { note: 'say "hi" \\ {a,b}' } },
+      { indicator: 'evil.example' },
+    ];
+    const first = await api('put', '/api/v1/suppliers/EmbeddedFeed/indicators', entries);
+    expect(first.body).toEqual({ processed: 3, created: 3, updated: 0, failed: [] });
+    const again = await api('put', '/api/v1/suppliers/EmbeddedFeed/indicators', entries);
+    expect(again.body).toEqual({ processed: 3, created: 0, updated: 3, failed: [] });
+
+    const res = await api('post', '/api/v1/search', {
+      values: ['10.9.9.9', '10.0.0.0/8', 'a.evil.example', '10.1.2.3', 'clean.example'],
+    }).expect(200);
+    const how = (r: { matches: Array<{ matchedBy: string; indicator: string }> }) =>
+      r.matches.map((m) => `${m.matchedBy}:${m.indicator}`).sort();
+    expect(res.body.results.map(how)).toEqual([
+      ['cidr:10.0.0.0/8'],
+      ['exact:10.0.0.0/8', 'within:10.1.2.3'],
+      ['parent_domain:evil.example'],
+      ['cidr:10.0.0.0/8', 'exact:10.1.2.3'],
+      [],
+    ]);
+    const ip = res.body.results[3].matches.find(
+      (m: { matchedBy: string }) => m.matchedBy === 'exact',
+    );
+    expect(ip.context).toEqual({ note: 'say "hi" \\ {a,b}' });
+  });
+
   it('keeps transactions of concurrent requests apart on the single embedded connection', async () => {
     const admin = basic(t.admin.username, t.admin.password);
     const results = await Promise.all(

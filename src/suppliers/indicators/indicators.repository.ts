@@ -82,6 +82,23 @@ export class UpsertBatch {
     return moved;
   }
 
+  /**
+   * The entry columns as array-literal parameters, in the order the write statements take
+   * them after supplier and retention: type, value, context, confidence, firstSeen, lastSeen,
+   * expiresAt (an all-null column is sent as NULL).
+   */
+  encodedColumns(): Array<string | null> {
+    return [
+      pgArray(this.type),
+      pgArray(this.value),
+      pgArray(this.context),
+      pgArrayOrNull(this.confidence),
+      pgArrayOrNull(this.firstSeen),
+      pgArrayOrNull(this.lastSeen),
+      pgArrayOrNull(this.expiresAt),
+    ];
+  }
+
   private copyFrom(b: UpsertBatch, i: number): void {
     this.type.push(b.type[i]);
     this.value.push(b.value[i]);
@@ -182,14 +199,14 @@ export const SWEEP_BATCH = 10_000;
 export type BatchWrite = (tx: EntityManager) => Promise<number>;
 
 const UPSERT_SQL = `WITH input AS (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[],
-                       $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+  SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[],
+                       $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[])
          AS u(t, v, c, conf, fs, ls, ea, tg)
 ), up AS (
   INSERT INTO indicators AS i (supplier_id, type, value, network, prefix_len, context,
     confidence, first_seen, last_seen, expires_at, effective_expires_at)
   SELECT $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
-         LEAST(ea, CASE WHEN $10 > 0 THEN now() + make_interval(mins => $10) END)
+         LEAST(ea, CASE WHEN $2 > 0 THEN now() + make_interval(mins => $2) END)
   FROM input CROSS JOIN LATERAL
        (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
   ORDER BY v, t
@@ -220,10 +237,10 @@ const INSERT_NEW_SQL = `WITH ins AS (
   INSERT INTO indicators (id, supplier_id, type, value, network, prefix_len, context,
     confidence, first_seen, last_seen, expires_at, effective_expires_at)
   SELECT id, $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
-         LEAST(ea, CASE WHEN $9 > 0 THEN now() + make_interval(mins => $9) END)
-  FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[],
-              $7::timestamptz[], $8::timestamptz[], $10::timestamptz[])
-         AS u(id, t, v, c, conf, fs, ls, ea)
+         LEAST(ea, CASE WHEN $2 > 0 THEN now() + make_interval(mins => $2) END)
+  FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[],
+              $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::uuid[])
+         AS u(t, v, c, conf, fs, ls, ea, id)
   CROSS JOIN LATERAL (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
   ORDER BY v, t
 )
@@ -258,15 +275,9 @@ export class IndicatorsRepository {
   upsertBatch(supplierId: string, retentionMinutes: number, b: UpsertBatch): BatchWrite {
     const params = [
       supplierId,
-      pgArray(b.type),
-      pgArray(b.value),
-      pgArray(b.context),
-      pgArrayOrNull(b.confidence),
-      pgArrayOrNull(b.firstSeen),
-      pgArrayOrNull(b.lastSeen),
-      pgArrayOrNull(b.expiresAt),
-      pgArrayOrNull(b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`))),
       retentionMinutes,
+      ...b.encodedColumns(),
+      pgArrayOrNull(b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`))),
     ];
     return async (tx) => {
       const [row] = await queryRows<{ created: number }>(tx, UPSERT_SQL, params);
@@ -295,15 +306,9 @@ export class IndicatorsRepository {
     });
     const params = [
       supplierId,
-      pgArray(ids),
-      pgArray(b.type),
-      pgArray(b.value),
-      pgArray(b.context),
-      pgArrayOrNull(b.confidence),
-      pgArrayOrNull(b.firstSeen),
-      pgArrayOrNull(b.lastSeen),
       retentionMinutes,
-      pgArrayOrNull(b.expiresAt),
+      ...b.encodedColumns(),
+      pgArray(ids),
       pgArray(tagIndicator),
       pgArray(tagId),
     ];
