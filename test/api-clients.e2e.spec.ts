@@ -42,7 +42,7 @@ function fromAddress(
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
-describe('API clients and OAuth2 client credentials (API.md §2)', () => {
+describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   let t: TestApp;
   let admin: string;
   let port: number;

@@ -24,7 +24,7 @@ interface AuditRecord {
 
 const PASSWORD = 'correct horse battery staple';
 
-describe('audit log (API.md §6)', () => {
+describe('audit log (docs/api.md §6)', () => {
   let t: TestApp;
   let admin: string;
 

@@ -3,7 +3,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
-/** API.md §1 conventions and §8 operations, through the real pipeline. */
+/** docs/api.md §1 conventions and §8 operations, through the real pipeline. */
 describe('conventions', () => {
   let t: TestApp;
   let admin: string;

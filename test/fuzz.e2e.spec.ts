@@ -25,7 +25,7 @@ import { basic, createTestApp, TestApp } from './support/test-app';
  * sends, as the Administrator, malformed and hostile requests — bad path and query parameters,
  * malformed JSON, wrong types per schema field, huge strings, deep nesting, invalid UTF-8 and
  * control characters, prototype-pollution keys, wrong Content-Types. Every response must be
- * below 500 and, when an error, the API.md §1 error body naming the problem; a refused request
+ * below 500 and, when an error, the docs/api.md §1 error body naming the problem; a refused request
  * must leave the database as it was (except the security events the audit log records).
  *
  * Reproduce a failure with the printed seed: FUZZ_SEED=<seed> npm test -- test/fuzz.e2e.spec.ts
@@ -169,7 +169,7 @@ const CONTENT_TYPES = [
 
 /**
  * Arrays whose items get a verdict each instead of failing the request: search answers a value
- * it cannot use with `result: "invalid"` (API.md §5, "one bad value never fails the request").
+ * it cannot use with `result: "invalid"` (docs/api.md §5, "one bad value never fails the request").
  */
 const PER_ITEM_VERDICTS = ['POST /api/v1/search values'];
 
@@ -873,7 +873,7 @@ describe('bad input on every route (property-based)', () => {
       });
       expect(upload.status).toBe(400);
       expect(JSON.stringify(upload.json)).toMatch(/context/);
-      // Search still answers such a value per value (API.md §5), in the body and the query.
+      // Search still answers such a value per value (docs/api.md §5), in the body and the query.
       const post = await client.send({
         method: 'POST',
         path: '/api/v1/search',

@@ -7,7 +7,7 @@ import { PageBody, threatIntel } from './support/threat-intel';
 
 const MiB = 1024 * 1024;
 
-describe('indicators of a supplier (API.md §3)', () => {
+describe('indicators of a supplier (docs/api.md §3)', () => {
   let t: TestApp;
   let h: ReturnType<typeof threatIntel>;
   let admin: string;

@@ -18,7 +18,7 @@ const ERROR_BODY = '#/components/schemas/ErrorBody';
 const OAUTH_ERROR_BODY = '#/components/schemas/OAuthErrorBody';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
-/** API.md §2: the only operations open without credentials. */
+/** docs/api.md §2: the only operations open without credentials. */
 const PUBLIC = ['GET /health/live', 'GET /health/ready', 'POST /api/v1/oauth/token'];
 /** Outside the request pipeline (no Accept check, body parser or concurrency limit). */
 const HEALTH = ['GET /health/live', 'GET /health/ready'];
@@ -35,12 +35,12 @@ const CONFLICTS = [
   'DELETE /api/v1/suppliers/{name}',
   'POST /api/v1/tags',
 ];
-/** API.md §1 body limits; everything else 1 MiB. */
+/** docs/api.md §1 body limits; everything else 1 MiB. */
 const BODY_LIMITS: Record<string, string> = {
   'PUT /api/v1/suppliers/{name}/indicators': '128 MiB',
   'POST /api/v1/search': '64 MiB',
 };
-/** RFC 6749 §5.2 fixes the token endpoint's own error body for these (API.md §2). */
+/** RFC 6749 §5.2 fixes the token endpoint's own error body for these (docs/api.md §2). */
 const OAUTH_ERRORS = ['400', '401', '403'];
 
 /** JSON pointers where two documents differ (at most `max`), to say what is stale. */
@@ -98,7 +98,7 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('leaves exactly the public routes of API.md §2 without security', () => {
+  it('leaves exactly the public routes of docs/api.md §2 without security', () => {
     expect(operations.length).toBeGreaterThan(40);
     const open = operations.filter(([, op]) => op.security?.length === 0).map(([id]) => id);
     expect(open.sort()).toEqual([...PUBLIC].sort());
@@ -137,7 +137,7 @@ describe('OpenAPI document', () => {
         params.some((p) => p.in === 'query' || (p.in === 'path' && p.name === 'id'));
       if (validated && !has('400')) problem('takes input but has no 400');
       if (params.some((p) => p.in === 'path') && !has('404')) problem('path parameter but no 404');
-      if (CONFLICTS.includes(id) && !has('409')) problem('no 409 (API.md)');
+      if (CONFLICTS.includes(id) && !has('409')) problem('no 409 (docs/api.md)');
       if (inPipeline) {
         if (!has('406')) problem('no 406 (Accept excludes JSON)');
         if (!has('429')) problem('no 429 (concurrency limit)');
@@ -166,7 +166,7 @@ describe('OpenAPI document', () => {
     expect(problems).toEqual([]);
   });
 
-  it('describes the error body of API.md §1', () => {
+  it('describes the error body of docs/api.md §1', () => {
     const schemas = (doc.components as { schemas: Record<string, Json> }).schemas;
     expect(schemas.ErrorBody).toMatchObject({
       type: 'object',

@@ -1,7 +1,7 @@
 import { ALL_PRIVILEGES } from '../src/auth/privileges';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
-describe('roles and privileges (API.md §2)', () => {
+describe('roles and privileges (docs/api.md §2)', () => {
   let t: TestApp;
   let admin: string;
 

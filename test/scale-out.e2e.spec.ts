@@ -20,7 +20,7 @@ import { FramedReceiver } from './support/syslog-receiver';
  * at once, and forward each audit record to a SIEM exactly once.
  */
 
-/** API.md §2: revocation reaches every other instance within 5 s. */
+/** docs/api.md §2: revocation reaches every other instance within 5 s. */
 const REVOCATION_MS = 5_000;
 
 describeOnServer('two instances, one database (issue 7)', () => {

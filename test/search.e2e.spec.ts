@@ -4,8 +4,8 @@ import { basic, createTestApp, TestApp } from './support/test-app';
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-/** The matching rules of API.md §5, end to end over real uploads. */
-describe('search (API.md §5)', () => {
+/** The matching rules of docs/api.md §5, end to end over real uploads. */
+describe('search (docs/api.md §5)', () => {
   let t: TestApp;
   let admin: string;
 

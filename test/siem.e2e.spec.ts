@@ -25,7 +25,7 @@ async function waitFor<T>(
   }
 }
 
-describe('SIEM integrations and real-time forwarding (API.md §7)', () => {
+describe('SIEM integrations and real-time forwarding (docs/api.md §7)', () => {
   let t: TestApp;
   let admin: string;
   const cleanup: Array<() => Promise<void>> = [];

@@ -1,7 +1,7 @@
 import { createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
 
-describe('suppliers (API.md §3)', () => {
+describe('suppliers (docs/api.md §3)', () => {
   let t: TestApp;
   let h: ReturnType<typeof threatIntel>;
   let admin: string;

@@ -1,7 +1,7 @@
 import { createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
 
-describe('tags (API.md §4)', () => {
+describe('tags (docs/api.md §4)', () => {
   let t: TestApp;
   let h: ReturnType<typeof threatIntel>;
   let admin: string;

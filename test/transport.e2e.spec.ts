@@ -82,7 +82,7 @@ function expectSecurityHeaders(headers: IncomingHttpHeaders): string {
   return String(csp);
 }
 
-/** Transport (API.md §8): HTTPS by default with a generated certificate; TLS=off serves HTTP. */
+/** Transport (docs/api.md §8): HTTPS by default with a generated certificate; TLS=off serves HTTP. */
 describe('transport', () => {
   describe('HTTPS with the generated self-signed certificate', () => {
     let t: TestApp;

@@ -1,6 +1,6 @@
 import { basic, createTestApp, TestApp } from './support/test-app';
 
-describe('users, roles of users, /me (API.md §2)', () => {
+describe('users, roles of users, /me (docs/api.md §2)', () => {
   let t: TestApp;
   let admin: string;
 

@@ -6,7 +6,7 @@ export const OUTCOMES = ['success', 'failure', 'denied'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** An audit record exactly as the API returns it (API.md §6). */
+/** An audit record exactly as the API returns it (docs/api.md §6). */
 export interface AuditRecord {
   id: string;
   sequence: number;

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { IndiciumRequest } from '../auth/principal';
 
-/** Who did it, from where: the request side of an audit record (API.md §6). */
+/** Who did it, from where: the request side of an audit record (docs/api.md §6). */
 export interface AuditContext {
   actorType: 'user' | 'client' | 'anonymous';
   actorId: string | null;

@@ -26,7 +26,7 @@ export type VerifyResult = { valid: true; checked: number } | { valid: false; br
 const VERIFY_BATCH = 5_000;
 
 /**
- * The audit log (API.md §6). `record` appends inside the caller's transaction, so the record
+ * The audit log (docs/api.md §6). `record` appends inside the caller's transaction, so the record
  * commits or rolls back with the change; `recordEvent` writes a security event on its own.
  */
 @Injectable()

@@ -1,4 +1,4 @@
-/** Keys whose values never reach an audit record (API.md §6: secrets, passwords, tokens). */
+/** Keys whose values never reach an audit record (docs/api.md §6: secrets, passwords, tokens). */
 const SENSITIVE_KEY = /pass|secret|token|hash/i;
 export const REDACTED = '[REDACTED]';
 

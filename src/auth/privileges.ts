@@ -1,4 +1,4 @@
-/** The privilege catalogue (API.md §2). Roles carry subsets of these. */
+/** The privilege catalogue (docs/api.md §2). Roles carry subsets of these. */
 export const PRIVILEGES = {
   search: 'Look up values (GET/POST /api/v1/search)',
   'suppliers.read': 'List and read suppliers',

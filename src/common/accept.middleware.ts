@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
-/** API responses are JSON: a request whose Accept excludes it gets 406 (API.md §1). */
+/** API responses are JSON: a request whose Accept excludes it gets 406 (docs/api.md §1). */
 @Injectable()
 export class AcceptJsonMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {

@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 export const MiB = 1024 * 1024;
 
-/** Body size limits of API.md §1: search 64 MiB, everything else 1 MiB (uploads stream their own). */
+/** Body size limits of docs/api.md §1: search 64 MiB, everything else 1 MiB (uploads stream their own). */
 const searchJson = express.json({ limit: 64 * MiB, strict: true });
 const defaultJson = express.json({ limit: 1 * MiB, strict: true });
 const form = express.urlencoded({ limit: 1 * MiB, extended: false });
@@ -19,7 +19,7 @@ const form = express.urlencoded({ limit: 1 * MiB, extended: false });
 const STREAMED = [/^\/api\/v1\/suppliers\/[^/]+\/indicators\/?$/];
 /** Routes that take a form (OAuth 2.0 token requests, RFC 6749); every other body is JSON. */
 const FORM_PATHS = new Set(['/api/v1/oauth/token']);
-/** Search judges each value itself (control characters make a value `invalid`, API.md §5). */
+/** Search judges each value itself (control characters make a value `invalid`, docs/api.md §5). */
 const SEARCH_PATH = '/api/v1/search';
 /**
  * No documented body nests more than a few levels. Deeper JSON is refused before validation,

@@ -18,7 +18,7 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The two JSON-lines loggers of API.md §8, on one destination (default stdout).
+ * The two JSON-lines loggers of docs/api.md §8, on one destination (default stdout).
  * - `app`: what the code logs (Nest's Logger); objects it is given may carry anything, so
  *   credential-shaped fields are redacted.
  * - `requests`: one line per request, built only from an allow-list of request fields, so it

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HeaderObject, OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 
-/** Where the error body of API.md §1 lives in the document. */
+/** Where the error body of docs/api.md §1 lives in the document. */
 export const ERROR_BODY_REF = '#/components/schemas/ErrorBody';
 
 export const RETRY_AFTER_HEADER: Record<string, HeaderObject> = {
@@ -10,7 +10,7 @@ export const RETRY_AFTER_HEADER: Record<string, HeaderObject> = {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 
-/** Body limits of API.md §1 where they differ from the default (uploads document their own). */
+/** Body limits of docs/api.md §1 where they differ from the default (uploads document their own). */
 const BODY_LIMITS: Record<string, string> = { '/api/v1/search': '64 MiB' };
 
 /**

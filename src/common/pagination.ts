@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
-/** `?limit=` and `?cursor=` of every list (API.md §1). */
+/** `?limit=` and `?cursor=` of every list (docs/api.md §1). */
 export class PageQuery {
   /** Page size, 1–1000. */
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })

@@ -8,7 +8,7 @@ import {
   urlPrefixes,
 } from '../indicators';
 
-/** How a match was found (API.md §5). */
+/** How a match was found (docs/api.md §5). */
 export type MatchedBy = 'exact' | 'cidr' | 'within' | 'parent_domain' | 'url_prefix' | 'host';
 
 /** One exact `(type, value)` lookup and what a hit on it means for the value searched. */

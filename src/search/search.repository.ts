@@ -118,7 +118,7 @@ export class SearchRepository {
 
   /**
    * Active ip/cidr indicators strictly inside each queried network, at most `limit` per
-   * network. False positives never match `within` (API.md §5). In inet's btree order the
+   * network. False positives never match `within` (docs/api.md §5). In inet's btree order the
    * networks inside `q` are one range, from `q` to its broadcast address at full length: those
    * bounds are the index condition (the planner does not derive them from `<<` against a
    * lateral value), `<<` the exact test.

@@ -79,7 +79,7 @@ function byRelevance(a: MatchDto, b: MatchDto): number {
 }
 
 /**
- * The matching engine (API.md §5). A request of any size costs at most three queries:
+ * The matching engine (docs/api.md §5). A request of any size costs at most three queries:
  * prefix lengths present (only when an address is searched), all exact keys at once, and
  * the within-ranges of queried networks. Under load, the key lookups of concurrent single
  * searches are merged into shared queries (SearchRepository).

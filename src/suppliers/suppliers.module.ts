@@ -8,7 +8,7 @@ import { SuppliersController } from './suppliers.controller';
 import { SuppliersRepository } from './suppliers.repository';
 import { SuppliersService } from './suppliers.service';
 
-/** Suppliers and their indicators (API.md §3), with the expiry sweeper. */
+/** Suppliers and their indicators (docs/api.md §3), with the expiry sweeper. */
 @Module({
   controllers: [SuppliersController, IndicatorsController],
   providers: [

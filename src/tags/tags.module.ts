@@ -4,7 +4,7 @@ import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
 
-/** Tags and their assignment to indicators (API.md §4). */
+/** Tags and their assignment to indicators (docs/api.md §4). */
 @Module({
   imports: [SuppliersModule],
   controllers: [TagsController],

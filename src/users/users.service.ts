@@ -51,7 +51,7 @@ export class UsersService implements OnApplicationBootstrap {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  /** First start on an empty database: create `admin` (API.md §2). */
+  /** First start on an empty database: create `admin` (docs/api.md §2). */
   async onApplicationBootstrap(): Promise<void> {
     const generated = this.config.env.ADMIN_PASSWORD === undefined;
     const password = this.config.env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');

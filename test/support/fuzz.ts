@@ -7,7 +7,7 @@ import type { TestApp } from './test-app';
 /*
  * Helpers of the bad-input fuzz (test/fuzz.e2e.spec.ts): reading the live OpenAPI document,
  * sampling and breaking request bodies from its schemas, sending raw HTTP requests, checking
- * the API.md §1 error body, and fingerprinting the database.
+ * the docs/api.md §1 error body, and fingerprinting the database.
  */
 
 // ---------------------------------------------------------------- OpenAPI document

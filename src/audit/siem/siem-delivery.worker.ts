@@ -31,7 +31,7 @@ interface Backoff {
 }
 
 /**
- * Forwards the audit log to SIEM integrations (API.md §7): in sequence order, at least once
+ * Forwards the audit log to SIEM integrations (docs/api.md §7): in sequence order, at least once
  * for tcp/tls/webhook. Woken by NOTIFY on every append (server Postgres) and by a short poll
  * (always; the only trigger on the embedded database). Each integration is delivered by the
  * one instance holding its lease; progress is saved only after a successful send, so a

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** The error body of every 4xx/5xx response (API.md §1). */
+/** The error body of every 4xx/5xx response (docs/api.md §1). */
 export class ErrorBody {
   @ApiProperty({ type: 'integer', example: 400 })
   statusCode!: number;

@@ -43,7 +43,7 @@ const PG_FOREIGN_KEY_VIOLATION = '23503';
 const PG_INVALID_TEXT = '22P02';
 
 /**
- * The one place errors become responses (API.md §1 error body). Anything not known to be a
+ * The one place errors become responses (docs/api.md §1 error body). Anything not known to be a
  * client error becomes a bare 500: logged with its stack, never sent.
  */
 @Catch()

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The audit log (API.md §6): append-only, hash-chained, gapless `sequence`; and the SIEM
+ * The audit log (docs/api.md §6): append-only, hash-chained, gapless `sequence`; and the SIEM
  * integrations that forward it (§7), with their delivery progress and delivery lease.
  */
 export class Audit1763971200000 implements MigrationInterface {

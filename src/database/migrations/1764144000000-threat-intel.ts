@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The threat-intelligence store (API.md §3, §4): suppliers, their indicators, tags.
+ * The threat-intelligence store (docs/api.md §3, §4): suppliers, their indicators, tags.
  *
  * Designed for the search hot path (docs/storage.md has the longer version):
  * - `indicators_identity_key UNIQUE (value, type, supplier_id)`: the upsert identity, and — value

@@ -5,7 +5,7 @@ import {
   normalizeIndicator,
 } from '../../indicators';
 
-/** Context field names (API.md §3); also what a supplier's actionableFields may name. */
+/** Context field names (docs/api.md §3); also what a supplier's actionableFields may name. */
 export const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 export const TAG_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -144,7 +144,7 @@ function tagIds(tags: unknown, rules: EntryRules): string[] | string {
 }
 
 /**
- * Validates and normalises one upload entry (API.md §3). Never throws: a bad entry gives a
+ * Validates and normalises one upload entry (docs/api.md §3). Never throws: a bad entry gives a
  * reason, which the upload reports as that entry's failure.
  */
 export function validateEntry(raw: unknown, rules: EntryRules): EntryResult {

@@ -26,7 +26,7 @@ import {
 /** Uploads creating at least this many rows refresh the planner statistics. */
 const ANALYZE_AFTER_ROWS = 50_000;
 
-/** API.md §1: indicator uploads may be up to 128 MiB. */
+/** docs/api.md §1: indicator uploads may be up to 128 MiB. */
 export const UPLOAD_LIMIT_BYTES = 128 * MiB;
 /** Entries per upsert statement: large enough to amortise a round trip, small enough to stream. */
 export const UPSERT_BATCH_ROWS = 20_000;
