@@ -185,8 +185,8 @@ describe('docker-compose.yml', () => {
   let compose: ComposeFile;
   beforeAll(() => {
     raw = parseYaml(read('docker-compose.yml'));
-    // What compose runs with no .env and nothing exported: every variable at its default.
-    compose = interpolateAll(raw, {}) as ComposeFile;
+    // What compose runs with only the one required variable set: the rest at their defaults.
+    compose = interpolateAll(raw, { POSTGRES_PASSWORD: 'a-password-from-env' }) as ComposeFile;
   });
   const api = (): Service => compose.services.api;
   const postgres = (): Service => compose.services.postgres;
@@ -207,6 +207,34 @@ describe('docker-compose.yml', () => {
     expect(errors).toMatch(
       /\/services\/api\/depends_on\/postgres\/condition: must be equal to one of/,
     );
+  });
+
+  it('refuses to start without POSTGRES_PASSWORD, saying which variable to set', () => {
+    for (const env of [{}, { POSTGRES_PASSWORD: '' }]) {
+      expect(() => interpolateAll(raw, env)).toThrow(
+        'required variable POSTGRES_PASSWORD: set POSTGRES_PASSWORD in .env',
+      );
+    }
+    // ...and .env.example, copied as it is, does not supply one either.
+    expect(() => interpolateAll(raw, parseDotenv(read('.env.example')))).toThrow(
+      /required variable POSTGRES_PASSWORD/,
+    );
+  });
+
+  it('holds no default secret: every password-like variable is required or empty', () => {
+    const source = read('docker-compose.yml');
+    const secretDefaults = [...source.matchAll(VARIABLE)]
+      .filter(
+        ([, , name, op, arg]) =>
+          /PASSWORD|SECRET|TOKEN|KEY/.test(name ?? '') &&
+          op?.replace(':', '') !== '?' &&
+          (arg ?? '') !== '',
+      )
+      .map(([m]) => m);
+    expect(secretDefaults).toEqual([]);
+    for (const [, , name, op] of source.matchAll(VARIABLE)) {
+      if (name === 'POSTGRES_PASSWORD') expect(op).toBe(':?');
+    }
   });
 
   it('has no obsolete top-level version key', () => {
@@ -261,7 +289,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(env).filter((k) => !APP_VARIABLES.includes(k))).toEqual([]);
     expect(() => AppConfig.load(env)).not.toThrow();
     // ...also with the values a user gets by copying .env.example to .env.
-    const fromExample = interpolateAll(raw, parseDotenv(read('.env.example'))) as ComposeFile;
+    const fromExample = interpolateAll(raw, {
+      ...parseDotenv(read('.env.example')),
+      POSTGRES_PASSWORD: 'the-one-you-set',
+    }) as ComposeFile;
     expect(() => AppConfig.load(environmentOf(fromExample.services.api))).not.toThrow();
   });
 
