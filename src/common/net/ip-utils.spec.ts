@@ -1,4 +1,11 @@
-import { formatRange, parseCidrList, parseIp, parseRange, resolveClientIp } from './ip-utils';
+import {
+  formatRange,
+  parseCidrList,
+  parseForwardedHop,
+  parseIp,
+  parseRange,
+  resolveClientIp,
+} from './ip-utils';
 
 describe('ip-utils', () => {
   it.each([
@@ -54,5 +61,48 @@ describe('ip-utils', () => {
       expect(resolveClientIp('127.0.0.1', undefined, trusted)).toBe('127.0.0.1');
       expect(resolveClientIp('127.0.0.1', 'not-an-ip', trusted)).toBe('127.0.0.1');
     });
+
+    // Issue 14: a hop that does not parse must never hand the decision to the caller-written
+    // entries on its left.
+    const loopbackOnly = parseCidrList('127.0.0.1/32');
+    it.each([
+      ['10.1.2.3, unknown', '127.0.0.1'],
+      ['10.1.2.3, garbage', '127.0.0.1'],
+      ['10.1.2.3, ', '127.0.0.1'],
+      ['10.1.2.3,,198.51.100.4', '198.51.100.4'],
+      ['10.1.2.3, 203.0.113.9:4711', '203.0.113.9'],
+      ['10.1.2.3, [2001:db8::1]', '2001:db8::1'],
+      ['10.1.2.3, [2001:db8::1]:4711', '2001:db8::1'],
+      ['10.1.2.3, 2001:db8::1', '2001:db8::1'],
+      ['10.1.2.3, 203.0.113.9:70000', '127.0.0.1'],
+      ['10.1.2.3, [10.9.9.9]', '127.0.0.1'],
+      ['10.1.2.3, 127.0.0.1, unknown', '127.0.0.1'],
+      ['10.1.2.3, 127.0.0.1', '10.1.2.3'],
+      ['127.0.0.1, 127.0.0.1', '127.0.0.1'],
+      ['10.1.2.3, 0x7f.0.0.1', '127.0.0.1'],
+    ])('behind 127.0.0.1/32, X-Forwarded-For %j resolves to %s', (header, expected) => {
+      expect(resolveClientIp('127.0.0.1', header, loopbackOnly)).toBe(expected);
+    });
+
+    it('stops at the last trusted hop when a hop further left does not parse', () => {
+      expect(resolveClientIp('127.0.0.1', '1.2.3.4, nonsense, 10.1.1.1', trusted)).toBe('10.1.1.1');
+      expect(resolveClientIp('127.0.0.1', ['1.2.3.4', 'unknown'], trusted)).toBe('127.0.0.1');
+    });
+  });
+
+  it.each([
+    ['203.0.113.9:4711', '203.0.113.9'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['[2001:db8::1]', '2001:db8::1'],
+    [' 198.51.100.1 ', '198.51.100.1'],
+    ['[::ffff:10.0.0.1]:80', '10.0.0.1'],
+    ['2001:db8::1:80', '2001:db8::1:80'],
+    ['203.0.113.9:99999', null],
+    ['[203.0.113.9]:80', null],
+    ['unknown', null],
+    ['_hidden', null],
+    ['', null],
+  ])('parseForwardedHop(%j) → %s', (input, expected) => {
+    expect(parseForwardedHop(input)?.toString() ?? null).toBe(expected);
   });
 });

@@ -67,8 +67,28 @@ export function formatRange([addr, prefix]: IpRange): string {
 }
 
 /**
- * The client address: the TCP peer, unless the peer is a trusted proxy, in which case
- * X-Forwarded-For is walked from the right, skipping trusted proxies.
+ * One X-Forwarded-For hop: a bare address, `ip:port` (IPv4) or `[v6]` / `[v6]:port`, the port
+ * stripped. Null when it is anything else (`unknown`, an obfuscated name, garbage).
+ */
+export function parseForwardedHop(hop: string): IpAddress | null {
+  const text = hop.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  const v4WithPort = /^([\d.]+):(\d{1,5})$/.exec(text);
+  const [address, port] = bracketed
+    ? [bracketed[1], bracketed[2]]
+    : v4WithPort
+      ? [v4WithPort[1], v4WithPort[2]]
+      : [text, undefined];
+  if (port !== undefined && Number(port) > 65535) return null;
+  if (bracketed && !address.includes(':')) return null;
+  return parseIp(address);
+}
+
+/**
+ * The client address. The TCP peer, unless the peer is a trusted proxy: then X-Forwarded-For
+ * is walked from the right, and the first hop that is not a trusted proxy is the client. A
+ * hop on that walk that does not parse ends it at the last trusted address seen: everything
+ * to its left was written by someone we do not trust, so it is never used.
  */
 export function resolveClientIp(
   peer: string | undefined,
@@ -81,15 +101,14 @@ export function resolveClientIp(
     return formatIp(peerAddr);
   }
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? '');
-  const hops = header
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h.length > 0);
+  if (header.trim() === '') return formatIp(peerAddr);
+  const hops = header.split(',');
+  let lastTrusted = peerAddr;
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = parseIp(hops[i]);
+    const hop = parseForwardedHop(hops[i]);
     if (!hop) break;
     if (!anyRangeContains(trustedProxies, hop)) return formatIp(hop);
+    lastTrusted = hop;
   }
-  const first = hops.length > 0 ? parseIp(hops[0]) : null;
-  return first ? formatIp(first) : formatIp(peerAddr);
+  return formatIp(lastTrusted);
 }
