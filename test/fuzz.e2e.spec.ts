@@ -136,6 +136,23 @@ const MALFORMED_JSON = [
   '\ufeff{"a":1',
 ];
 
+/** Cursor keys of the right outer shape whose values no list key can be (raw JSON texts). */
+const CURSOR_KEYS: ReadonlyArray<readonly [string | Buffer, string]> = [
+  ['["\\u0000"]', 'a cursor holding NUL'],
+  ['["a\\u0000b"]', 'a cursor holding NUL mid-text'],
+  ['["\\ud800"]', 'a cursor holding a lone high surrogate'],
+  ['["\\udc00x"]', 'a cursor holding a lone low surrogate'],
+  [Buffer.from([0x5b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x5d]), 'a cursor of CESU-8 bytes'],
+  [Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]), 'a cursor of invalid UTF-8'],
+  ['[9007199254740993]', 'a cursor with an unsafe integer'],
+  ['[-1.5]', 'a cursor with a negative fraction'],
+  ['[["x"]]', 'a cursor with a nested key'],
+];
+
+function cursorOf(key: string | Buffer): string {
+  return (typeof key === 'string' ? Buffer.from(key) : key).toString('base64url');
+}
+
 /** Bytes spliced into a JSON string value. */
 const BYTES = {
   invalidUtf8: Buffer.from([0x66, 0x7a, 0xff, 0xfe]),
@@ -646,7 +663,11 @@ function queryBreakages(p: Parameter): Array<{ query: string; why: string; rejec
         wrong(enc('!! ..'), 'not matching the pattern');
       if (s.format === 'date-time' || /Since|^from$|^to$/.test(p.name))
         wrong('not-a-date', 'not a timestamp');
-      if (p.name === 'cursor') wrong(enc('{"not":"a cursor"}'), 'not a cursor we issued');
+      if (p.name === 'cursor') {
+        wrong(enc('{"not":"a cursor"}'), 'not a cursor we issued');
+        // Well-formed base64url of a JSON key that text columns cannot hold (issue 14).
+        for (const [key, why] of CURSOR_KEYS) wrong(cursorOf(key), why);
+      }
       break;
   }
   return out;

@@ -62,7 +62,7 @@ export class ApiClientsService {
   ) {}
 
   async list(limit: number, cursor?: string): Promise<Page<ApiClientDto>> {
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ['uuid']);
     const rows = await this.clients.listAfter(after ? String(after[0]) : null, limit + 1);
     return toPage(rows, limit, (r) => [r.id], toApiClientDto);
   }

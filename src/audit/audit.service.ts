@@ -83,7 +83,7 @@ export class AuditService {
   }
 
   async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditRecord>> {
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ['int']);
     const rows = await this.audit.listBefore(filter, after ? Number(after[0]) : null, limit + 1);
     return toPage(
       rows,

@@ -32,19 +32,55 @@ export function encodeCursor(key: ReadonlyArray<string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
+/** What one key of a cursor must be: any text, a UUID, or a non-negative integer. */
+export type CursorField = 'text' | 'uuid' | 'int';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// eslint-disable-next-line no-control-regex -- NUL is what Postgres text cannot hold
+const NUL = /\u0000/;
+/** A surrogate half without its partner: JSON can carry it, UTF-8 (and so Postgres) cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function fits(value: unknown, field: CursorField): boolean {
+  switch (field) {
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'text':
+      return typeof value === 'string' && !NUL.test(value) && !LONE_SURROGATE.test(value);
+  }
+}
+
+/**
+ * The key of a cursor we issued, or 400. `shape` names each key's kind; a bare number is
+ * that many keys, each text or integer. Only the exact encoding encodeCursor writes is
+ * accepted: canonical base64url of valid UTF-8 JSON, so nothing a query cannot hold (NUL,
+ * lone surrogates, non-UUIDs against a uuid column) ever reaches Postgres.
+ */
 export function decodeCursor(
   cursor: string | undefined,
-  arity: number,
+  shape: number | ReadonlyArray<CursorField>,
 ): Array<string | number> | null {
   if (cursor === undefined) return null;
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(key) &&
-      key.length === arity &&
-      key.every((k) => typeof k === 'string' || typeof k === 'number')
-    ) {
-      return key;
+    const bytes = BASE64URL.test(cursor) ? Buffer.from(cursor, 'base64url') : null;
+    const text = bytes?.toString('utf8');
+    if (bytes && text !== undefined && bytes.toString('base64url') === cursor) {
+      const key: unknown = JSON.parse(text);
+      // Invalid UTF-8 decodes to U+FFFD, which does not encode back to the same bytes.
+      const exact = Buffer.from(text, 'utf8').equals(bytes);
+      const fields = typeof shape === 'number' ? null : shape;
+      const arity = typeof shape === 'number' ? shape : shape.length;
+      if (
+        exact &&
+        Array.isArray(key) &&
+        key.length === arity &&
+        key.every((k, i) => (fields ? fits(k, fields[i]) : fits(k, 'text') || fits(k, 'int')))
+      ) {
+        return key as Array<string | number>;
+      }
     }
   } catch {
     // fall through: not a cursor we issued

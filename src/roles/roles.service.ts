@@ -33,7 +33,7 @@ export class RolesService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<RoleDto>> {
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ['text']);
     const rows = await this.roles.listAfter(after ? String(after[0]) : null, limit + 1);
     return toPage(rows, limit, (r) => [r.name], toRoleDto);
   }

@@ -89,7 +89,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<UserDto>> {
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ['uuid']);
     const rows = await this.users.listAfter(after ? String(after[0]) : null, limit + 1);
     return toPage(rows, limit, (r) => [r.id], toUserDto);
   }
