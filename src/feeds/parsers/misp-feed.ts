@@ -1,0 +1,87 @@
+import type { IndicatorType } from '../../indicators';
+import { clip, FeedContextValue, FeedItem, MalformedFeedError } from './feed-item';
+
+/** MISP attribute types that become indicators, and the part of the value that is one. */
+const ATTRIBUTE_TYPES: Record<string, (value: string) => { value: string; type: IndicatorType }> = {
+  'ip-src': ip,
+  'ip-dst': ip,
+  'ip-src|port': (v) => ip(v.split('|')[0]),
+  'ip-dst|port': (v) => ip(v.split('|')[0]),
+  domain: (v) => ({ value: v, type: 'domain' }),
+  hostname: (v) => ({ value: v, type: 'domain' }),
+  url: (v) => ({ value: v, type: 'url' }),
+  md5: (v) => ({ value: v, type: 'md5' }),
+  sha1: (v) => ({ value: v, type: 'sha1' }),
+  sha256: (v) => ({ value: v, type: 'sha256' }),
+  'email-src': (v) => ({ value: v, type: 'email' }),
+  'email-dst': (v) => ({ value: v, type: 'email' }),
+};
+
+function ip(value: string): { value: string; type: IndicatorType } {
+  return { value, type: value.includes('/') ? 'cidr' : 'ip' };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An event of the manifest: its uuid and `timestamp` (Unix seconds). */
+export interface MispManifestEvent {
+  uuid: string;
+  timestamp: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The events of a MISP feed's `manifest.json`, oldest first. */
+export function mispManifestEvents(manifest: unknown): MispManifestEvent[] {
+  if (!isObject(manifest)) throw new MalformedFeedError('manifest.json is not a JSON object');
+  const events: MispManifestEvent[] = [];
+  for (const [uuid, meta] of Object.entries(manifest)) {
+    if (!UUID.test(uuid)) continue;
+    const ts = isObject(meta) ? Number(meta.timestamp) : NaN;
+    if (!Number.isFinite(ts)) {
+      throw new MalformedFeedError(`manifest.json: event ${uuid} has no numeric timestamp`);
+    }
+    events.push({ uuid: uuid.toLowerCase(), timestamp: ts });
+  }
+  return events.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/**
+ * The indicators of one MISP event file (`{"Event": {…}}`, docs/api.md §9): attributes of the
+ * mapped types with `to_ids: true`, the event's own and its objects'. Deleted attributes are
+ * removals. Context: `misp_event` (uuid), `info`, `category`, `comment` (lowercase names, as
+ * upload context field names must be).
+ */
+export function mispEventItems(doc: unknown): FeedItem[] {
+  const event = isObject(doc) && isObject(doc.Event) ? doc.Event : null;
+  if (!event) throw new MalformedFeedError('the event file has no "Event" object');
+  const attributes: unknown[] = Array.isArray(event.Attribute)
+    ? [...(event.Attribute as unknown[])]
+    : [];
+  if (Array.isArray(event.Object)) {
+    for (const o of event.Object) {
+      if (isObject(o) && Array.isArray(o.Attribute)) attributes.push(...(o.Attribute as unknown[]));
+    }
+  }
+  const items: FeedItem[] = [];
+  for (const a of attributes) {
+    if (!isObject(a) || typeof a.type !== 'string' || typeof a.value !== 'string') continue;
+    const map = ATTRIBUTE_TYPES[a.type];
+    if (!map) continue;
+    const { value, type } = map(a.value);
+    if (a.deleted === true || a.deleted === '1') {
+      items.push({ kind: 'removal', indicator: value, type });
+      continue;
+    }
+    if (a.to_ids !== true && a.to_ids !== '1') continue;
+    const context: Record<string, FeedContextValue> = {};
+    if (typeof event.uuid === 'string') context.misp_event = event.uuid;
+    if (typeof event.info === 'string') context.info = clip(event.info);
+    if (typeof a.category === 'string') context.category = clip(a.category);
+    if (typeof a.comment === 'string' && a.comment !== '') context.comment = clip(a.comment);
+    items.push({ kind: 'entry', entry: { indicator: value, type, context } });
+  }
+  return items;
+}
