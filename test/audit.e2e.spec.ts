@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { basic, createTestApp, TestApp } from './support/test-app';
@@ -228,6 +229,39 @@ describe('audit log (docs/api.md §6)', () => {
       outcome: 'denied',
       newValue: { privilege: 'users.manage' },
     });
+  });
+
+  // Issue 14: a secret typed where a name belongs was stored verbatim, in an append-only log.
+  it('never stores a secret presented as a name: such names are fingerprinted', async () => {
+    const fingerprint = (s: string): string =>
+      `sha256:${createHash('sha256').update(s).digest('hex').slice(0, 8)}`;
+    const clientSecret = `inds_${'Zx9'.repeat(14)}Q`;
+    const token = `indt_${'Kq7'.repeat(14)}W`;
+    const password = 'My password! typed as the username';
+    await t.api().get('/api/v1/me').set('Authorization', basic(clientSecret, 'x')).expect(401);
+    await t.api().get('/api/v1/me').set('Authorization', basic(password, 'x')).expect(401);
+    await t
+      .api()
+      .post('/api/v1/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: token, client_secret: 'whatever' })
+      .expect(401);
+    await t.api().get('/api/v1/me').set('Authorization', basic('no.such.user', 'x')).expect(401);
+
+    const failures = await records({ action: 'auth.failure', limit: 4 });
+    expect(failures.map((r) => [r.actorName, r.entityName]).reverse()).toEqual([
+      [fingerprint(clientSecret), fingerprint(clientSecret)],
+      [fingerprint(password), fingerprint(password)],
+      [fingerprint(token), fingerprint(token)],
+      ['no.such.user', 'no.such.user'],
+    ]);
+    const everything = JSON.stringify(await records());
+    for (const secret of [clientSecret, token, password, 'Zx9Zx9', 'Kq7Kq7']) {
+      expect(everything).not.toContain(secret);
+    }
+    const metrics = await t.api().get('/metrics').set('Authorization', admin);
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).not.toContain('Zx9Zx9');
   });
 
   it('records a lockout once the principal is locked', async () => {

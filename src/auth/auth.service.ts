@@ -12,6 +12,7 @@ import { anonymousContext, type AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { anyRangeContains, parseIp } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
+import { auditableName } from './auditable-name';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
@@ -65,7 +66,7 @@ export class AuthService {
     name: string,
     secret: string,
     ip: string,
-    ctx: AuditContext = anonymousContext(ip, name),
+    ctx: AuditContext = anonymousContext(ip, auditableName(name)),
   ): Promise<Principal> {
     if (isClientId(name)) {
       const client = await this.verifyClientSecret(name, secret, ip, ctx);
@@ -227,7 +228,9 @@ export class AuthService {
     reason: string,
     counts = true,
   ): Promise<void> {
-    const entity = { entityType: 'principal', entityName: name };
+    // A claimed name may be a secret typed into the wrong field: never stored verbatim.
+    const shown = name === null ? null : auditableName(name);
+    const entity = { entityType: 'principal', entityName: shown };
     await this.audit.recordEvent(ctx, {
       action: 'auth.failure',
       ...entity,
@@ -243,7 +246,7 @@ export class AuthService {
         ...entity,
         operation: 'auth',
         outcome: 'denied',
-        newValue: { principal: locked.principal ? name : null, ip: locked.ip ? ip : null },
+        newValue: { principal: locked.principal ? shown : null, ip: locked.ip ? ip : null },
       });
     }
   }

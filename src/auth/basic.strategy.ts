@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { StrategyCreatedStatic } from 'passport';
 import { BasicStrategy as PassportBasic } from 'passport-http';
 import { auditContextOf } from '../audit/audit-context';
+import { auditableName } from './auditable-name';
 import { AuthService } from './auth.service';
 import type { IndiciumRequest, Principal } from './principal';
 
@@ -19,7 +20,12 @@ export class BasicStrategy extends PassportStrategy(PassportBasic, 'basic') {
   }
 
   validate(req: IndiciumRequest, name: string, secret: string): Promise<Principal> {
-    return this.auth.authenticateBasic(name, secret, req.clientIp, auditContextOf(req, name));
+    return this.auth.authenticateBasic(
+      name,
+      secret,
+      req.clientIp,
+      auditContextOf(req, auditableName(name)),
+    );
   }
 
   /**

@@ -23,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { auditContextOf } from '../audit/audit-context';
+import { auditableName } from './auditable-name';
 import { Public } from './auth.decorator';
 import { AuthService, IpNotAllowedException } from './auth.service';
 import type { IndiciumRequest } from './principal';
@@ -159,7 +160,7 @@ export class OAuthController {
         clientId,
         secret,
         req.clientIp,
-        auditContextOf(req, clientId),
+        auditContextOf(req, auditableName(clientId)),
       );
       return {
         access_token: issued.accessToken,
