@@ -6,11 +6,13 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 # ---- build: install everything, compile, then drop devDependencies ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# @scarf/scarf (pulled in by swagger-ui-dist) phones home from its install script.
+# @scarf/scarf (pulled in by swagger-ui-dist) phones home from its install script. npm 11 runs
+# no script package.json's allowScripts does not allow; the image's npm may be older.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.js ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

@@ -1,3 +1,5 @@
+const { SWAGGER_PLUGIN_OPTIONS } = require('./scripts/build.js');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -15,7 +17,7 @@ module.exports = {
           before: [
             {
               path: '<rootDir>/test/support/swagger-transformer.js',
-              options: { introspectComments: true, classValidatorShim: true },
+              options: SWAGGER_PLUGIN_OPTIONS,
             },
           ],
         },
@@ -24,7 +26,9 @@ module.exports = {
     'node_modules/.+\\.js$': '<rootDir>/test/support/esm-to-cjs.transform.js',
   },
   // ESM-only packages that must be transpiled for Jest (see esm-to-cjs.transform.js).
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)',
+  ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,

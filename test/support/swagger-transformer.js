@@ -1,6 +1,6 @@
 'use strict';
 // Runs the @nestjs/swagger CLI plugin inside ts-jest, so tests see the same OpenAPI metadata
-// (DTO properties, response types, summaries from comments) as `nest build` produces.
+// (DTO properties, response types, summaries from comments) as `npm run build` (scripts/build.js) produces.
 const plugin = require('@nestjs/swagger/plugin');
 
 module.exports = {
