@@ -3,8 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { buildDataSourceOptions, runMigrations } from './data-source';
+import { Sql } from './sql';
 
-/** The DataSource, migrated before anything else can use it. */
+/** The DataSource, migrated before anything else can use it, and the query helper over it. */
 @Global()
 @Module({
   imports: [
@@ -18,5 +19,7 @@ import { buildDataSourceOptions, runMigrations } from './data-source';
       },
     }),
   ],
+  providers: [{ provide: Sql, inject: [DataSource], useFactory: (db: DataSource) => Sql.over(db) }],
+  exports: [Sql],
 })
 export class DatabaseModule {}

@@ -146,21 +146,11 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
 
   /** One sender per integration, replaced when its delivery configuration changes. */
   private senderFor(i: SiemIntegrationRow): SiemSender {
-    const key = JSON.stringify([
-      i.type,
-      i.transport,
-      i.host,
-      i.port,
-      i.format,
-      i.tlsInsecure,
-      i.caCert,
-      i.url,
-      i.secret,
-    ]);
+    const key = JSON.stringify(i.target);
     const cached = this.senders.get(i.id);
     if (cached?.key === key) return cached.sender;
     cached?.sender.close();
-    const sender = new SiemSender(i, PRODUCT_VERSION, hostname());
+    const sender = new SiemSender(i.target, PRODUCT_VERSION, hostname());
     this.senders.set(i.id, { key, sender });
     return sender;
   }

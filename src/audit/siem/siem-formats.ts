@@ -94,3 +94,16 @@ export function octetCounted(message: string): Buffer {
   const body = Buffer.from(message, 'utf8');
   return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
 }
+
+/**
+ * Every format a syslog integration can send as its MSG part: one entry each. The API enum,
+ * validation and delivery all derive from this table; the database CHECK on
+ * `siem_integrations.format` lists the same names (docs/extending.md).
+ */
+export const SIEM_FORMATS = {
+  cef: { encode: (r: AuditRecord, version: string): string => toCef(r, version) },
+  json: { encode: (r: AuditRecord): string => toJson(r) },
+} as const satisfies Record<string, { encode(r: AuditRecord, version: string): string }>;
+
+export type SiemFormat = keyof typeof SIEM_FORMATS;
+export const SIEM_FORMAT_NAMES = Object.keys(SIEM_FORMATS) as SiemFormat[];

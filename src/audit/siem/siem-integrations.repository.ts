@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import type { SiemTarget } from './siem-sender';
+import type { EntityManager } from 'typeorm';
+import { Sql } from '../../database/sql';
+import { SiemTarget, SiemTargetColumns, targetColumns, targetFromColumns } from './siem-target';
 
-export interface SiemIntegrationRow extends SiemTarget {
+export interface SiemIntegrationRow {
   id: string;
   name: string;
   enabled: boolean;
   sendHistory: boolean;
+  target: SiemTarget;
   lastDeliveredSequence: number;
   lastDeliveredAt: Date | null;
   lastError: string | null;
@@ -15,8 +17,10 @@ export interface SiemIntegrationRow extends SiemTarget {
   updatedAt: Date;
 }
 
-export type SiemIntegrationFields = Pick<SiemIntegrationRow, 'name' | 'enabled' | 'sendHistory'> &
-  SiemTarget;
+export type SiemIntegrationFields = Pick<
+  SiemIntegrationRow,
+  'name' | 'enabled' | 'sendHistory' | 'target'
+>;
 
 const COLUMNS = `id, name, type, enabled, send_history AS "sendHistory", transport, host, port, format,
   tls_insecure AS "tlsInsecure", ca_cert AS "caCert", url, secret,
@@ -24,74 +28,83 @@ const COLUMNS = `id, name, type, enabled, send_history AS "sendHistory", transpo
   last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
   GREATEST((SELECT coalesce(max(sequence), 0) FROM audit_log) - last_delivered_sequence, 0) AS backlog`;
 
-type Raw = Omit<SiemIntegrationRow, 'lastDeliveredSequence' | 'backlog'> & {
-  lastDeliveredSequence: string | number;
-  backlog: string | number;
-};
+type Raw = Omit<SiemIntegrationRow, 'target' | 'lastDeliveredSequence' | 'backlog'> &
+  SiemTargetColumns & { lastDeliveredSequence: string | number; backlog: string | number };
 
 const toRow = (r: Raw): SiemIntegrationRow => ({
-  ...r,
+  id: r.id,
+  name: r.name,
+  enabled: r.enabled,
+  sendHistory: r.sendHistory,
+  target: targetFromColumns(r),
   lastDeliveredSequence: Number(r.lastDeliveredSequence),
+  lastDeliveredAt: r.lastDeliveredAt,
+  lastError: r.lastError,
   backlog: Number(r.backlog),
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
+
+/** The written columns in statement order: name, type, enabled, send_history, transport … secret. */
+function fieldValues(f: SiemIntegrationFields): unknown[] {
+  const c = targetColumns(f.target);
+  return [
+    f.name,
+    c.type,
+    f.enabled,
+    f.sendHistory,
+    c.transport,
+    c.host,
+    c.port,
+    c.format,
+    c.tlsInsecure,
+    c.caCert,
+    c.url,
+    c.secret,
+  ];
+}
 
 @Injectable()
 export class SiemIntegrationsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   async listAfter(afterId: string | null, limit: number): Promise<SiemIntegrationRow[]> {
-    const rows: Raw[] = await this.db.query(
+    const rows = await this.sql.rows<Raw>(
       `SELECT ${COLUMNS} FROM siem_integrations WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
       [afterId, limit],
     );
     return rows.map(toRow);
   }
 
-  async findById(
-    id: string,
-    manager: EntityManager = this.db.manager,
-    lock = false,
-  ): Promise<SiemIntegrationRow | null> {
-    const rows: Raw[] = await manager.query(
-      `SELECT ${COLUMNS} FROM siem_integrations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
-    return rows[0] ? toRow(rows[0]) : null;
+  /** `lock` (inside a transaction): takes the row lock writers take. */
+  async findById(id: string, tx?: EntityManager, lock = false): Promise<SiemIntegrationRow | null> {
+    const row = await this.sql
+      .in(tx)
+      .one<Raw>(
+        `SELECT ${COLUMNS} FROM siem_integrations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+        [id],
+      );
+    return row ? toRow(row) : null;
   }
 
   async nameTaken(tx: EntityManager, name: string): Promise<boolean> {
-    const rows: unknown[] = await tx.query(`SELECT 1 FROM siem_integrations WHERE name = $1`, [
-      name,
-    ]);
+    const rows = await this.sql
+      .in(tx)
+      .rows(`SELECT 1 FROM siem_integrations WHERE name = $1`, [name]);
     return rows.length > 0;
   }
 
   /** sendHistory: start before the first record; else after the last one existing now. */
   async insert(tx: EntityManager, f: SiemIntegrationFields): Promise<SiemIntegrationRow> {
-    const rows: Raw[] = await tx.query(
-      `WITH ins AS (
-         INSERT INTO siem_integrations (name, type, enabled, send_history, transport, host, port, format,
-           tls_insecure, ca_cert, url, secret, last_delivered_sequence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-           CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(sequence), 0) FROM audit_log) END)
-         RETURNING id)
-       SELECT id FROM ins`,
-      [
-        f.name,
-        f.type,
-        f.enabled,
-        f.sendHistory,
-        f.transport,
-        f.host,
-        f.port,
-        f.format,
-        f.tlsInsecure,
-        f.caCert,
-        f.url,
-        f.secret,
-      ],
+    const [row] = await this.sql.in(tx).rows<Raw>(
+      `INSERT INTO siem_integrations (name, type, enabled, send_history, transport, host, port, format,
+         tls_insecure, ca_cert, url, secret, last_delivered_sequence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+         CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(sequence), 0) FROM audit_log) END)
+       RETURNING ${COLUMNS}`,
+      fieldValues(f),
     );
-    return (await this.findById((rows[0] as { id: string }).id, tx))!;
+    return toRow(row);
   }
 
   async update(
@@ -99,32 +112,18 @@ export class SiemIntegrationsRepository {
     id: string,
     f: SiemIntegrationFields,
   ): Promise<SiemIntegrationRow> {
-    await tx.query(
+    const [row] = await this.sql.in(tx).rows<Raw>(
       `UPDATE siem_integrations SET name = $2, type = $3, enabled = $4, send_history = $5, transport = $6, host = $7,
          port = $8, format = $9, tls_insecure = $10, ca_cert = $11, url = $12, secret = $13, last_error = NULL,
          updated_at = now()
-       WHERE id = $1`,
-      [
-        id,
-        f.name,
-        f.type,
-        f.enabled,
-        f.sendHistory,
-        f.transport,
-        f.host,
-        f.port,
-        f.format,
-        f.tlsInsecure,
-        f.caCert,
-        f.url,
-        f.secret,
-      ],
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, ...fieldValues(f)],
     );
-    return (await this.findById(id, tx))!;
+    return toRow(row);
   }
 
   async delete(tx: EntityManager, id: string): Promise<void> {
-    await tx.query(`DELETE FROM siem_integrations WHERE id = $1`, [id]);
+    await this.sql.in(tx).exec(`DELETE FROM siem_integrations WHERE id = $1`, [id]);
   }
 
   /**
@@ -132,7 +131,7 @@ export class SiemIntegrationsRepository {
    * or already ours; returns those this owner now holds. One statement, no open transaction.
    */
   async claim(owner: string, leaseMs: number): Promise<SiemIntegrationRow[]> {
-    const [rows]: [Array<{ id: string }>, number] = await this.db.query(
+    const rows = await this.sql.rows<{ id: string }>(
       `UPDATE siem_integrations
           SET lease_owner = $1, lease_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
         WHERE enabled AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < clock_timestamp())
@@ -140,7 +139,7 @@ export class SiemIntegrationsRepository {
       [owner, leaseMs],
     );
     if (rows.length === 0) return [];
-    const full: Raw[] = await this.db.query(
+    const full = await this.sql.rows<Raw>(
       `SELECT ${COLUMNS} FROM siem_integrations WHERE id = ANY($1::uuid[]) AND lease_owner = $2 ORDER BY id`,
       [rows.map((r) => r.id), owner],
     );
@@ -149,7 +148,7 @@ export class SiemIntegrationsRepository {
 
   /** Records progress after a successful send; false when the lease has passed to someone else. */
   async saveProgress(id: string, owner: string, sequence: number): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.db.query(
+    const affected = await this.sql.exec(
       `UPDATE siem_integrations SET last_delivered_sequence = $3, last_delivered_at = now(), last_error = NULL
         WHERE id = $1 AND lease_owner = $2 AND last_delivered_sequence < $3`,
       [id, owner, sequence],
@@ -158,7 +157,7 @@ export class SiemIntegrationsRepository {
   }
 
   async saveError(id: string, owner: string, error: string): Promise<void> {
-    await this.db.query(
+    await this.sql.exec(
       `UPDATE siem_integrations SET last_error = $3 WHERE id = $1 AND lease_owner = $2`,
       [id, owner, error.slice(0, 1024)],
     );
@@ -166,7 +165,7 @@ export class SiemIntegrationsRepository {
 
   /** On shutdown: another instance may take over at once. */
   async release(owner: string): Promise<void> {
-    await this.db.query(
+    await this.sql.exec(
       `UPDATE siem_integrations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`,
       [owner],
     );

@@ -24,7 +24,8 @@ import {
   SiemIntegrationRow,
   SiemIntegrationsRepository,
 } from './siem-integrations.repository';
-import { SiemSender, SiemTarget } from './siem-sender';
+import { SiemSender } from './siem-sender';
+import { missingColumns, SiemTargetColumns, targetColumns, targetFromColumns } from './siem-target';
 import { PACKAGE_INFO } from '../../config/package-info';
 
 /** The version CEF headers carry (as the OpenAPI document does). */
@@ -34,19 +35,20 @@ const SYSLOG_FIELDS = ['transport', 'host', 'port', 'format', 'tlsInsecure', 'ca
 const WEBHOOK_FIELDS = ['url', 'secret'] as const;
 
 export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto {
+  const t = targetColumns(r.target);
   return {
     id: r.id,
     name: r.name,
-    type: r.type,
+    type: t.type,
     enabled: r.enabled,
     sendHistory: r.sendHistory,
-    transport: r.transport,
-    host: r.host,
-    port: r.port,
-    format: r.format,
-    tlsInsecure: r.tlsInsecure,
-    caCert: r.caCert,
-    url: r.url,
+    transport: t.transport,
+    host: t.host,
+    port: t.port,
+    format: t.format,
+    tlsInsecure: t.tlsInsecure,
+    caCert: t.caCert,
+    url: t.url,
     lastDeliveredSequence: r.lastDeliveredSequence,
     lastDeliveredAt: r.lastDeliveredAt ? r.lastDeliveredAt.toISOString() : null,
     lastError: r.lastError,
@@ -65,20 +67,18 @@ export function resolveFields(
   dto: UpdateSiemIntegrationDto,
   existing?: SiemIntegrationRow,
 ): SiemIntegrationFields {
-  const type = dto.type ?? existing?.type;
+  const type = dto.type ?? existing?.target.type;
   const name = dto.name ?? existing?.name;
   if (!type || !name) throw new BadRequestException('name and type are required');
-  const keep = existing && existing.type === type ? existing : undefined;
+  const keep =
+    existing && existing.target.type === type ? targetColumns(existing.target) : undefined;
   const foreign = type === 'syslog' ? WEBHOOK_FIELDS : SYSLOG_FIELDS;
   for (const field of foreign) {
     if (dto[field] !== undefined)
       throw new BadRequestException(`${field} does not apply to ${type} integrations`);
   }
-  const fields: SiemIntegrationFields = {
-    name,
+  const c: SiemTargetColumns = {
     type,
-    enabled: dto.enabled ?? existing?.enabled ?? true,
-    sendHistory: dto.sendHistory ?? existing?.sendHistory ?? false,
     transport: null,
     host: null,
     port: null,
@@ -89,29 +89,29 @@ export function resolveFields(
     secret: null,
   };
   if (type === 'syslog') {
-    fields.transport = dto.transport ?? keep?.transport ?? null;
-    fields.host = dto.host ?? keep?.host ?? null;
-    fields.port = dto.port ?? keep?.port ?? null;
-    fields.format = dto.format ?? keep?.format ?? null;
-    if (fields.transport === 'tls') {
-      fields.tlsInsecure = dto.tlsInsecure ?? keep?.tlsInsecure ?? false;
-      fields.caCert = dto.caCert ?? keep?.caCert ?? null;
+    c.transport = dto.transport ?? keep?.transport ?? null;
+    c.host = dto.host ?? keep?.host ?? null;
+    c.port = dto.port ?? keep?.port ?? null;
+    c.format = dto.format ?? keep?.format ?? null;
+    if (c.transport === 'tls') {
+      c.tlsInsecure = dto.tlsInsecure ?? keep?.tlsInsecure ?? false;
+      c.caCert = dto.caCert ?? keep?.caCert ?? null;
     } else if (dto.tlsInsecure !== undefined || dto.caCert !== undefined) {
       throw new BadRequestException('tlsInsecure and caCert apply only to the tls transport');
     }
-    const missing = (['transport', 'host', 'port', 'format'] as const).filter(
-      (f) => fields[f] === null,
-    );
-    if (missing.length)
-      throw new BadRequestException(`syslog integrations need ${missing.join(', ')}`);
   } else {
-    fields.url = dto.url ?? keep?.url ?? null;
-    fields.secret = dto.secret ?? keep?.secret ?? null;
-    const missing = (['url', 'secret'] as const).filter((f) => fields[f] === null);
-    if (missing.length)
-      throw new BadRequestException(`webhook integrations need ${missing.join(', ')}`);
+    c.url = dto.url ?? keep?.url ?? null;
+    c.secret = dto.secret ?? keep?.secret ?? null;
   }
-  return fields;
+  const missing = missingColumns(c);
+  if (missing.length)
+    throw new BadRequestException(`${type} integrations need ${missing.join(', ')}`);
+  return {
+    name,
+    enabled: dto.enabled ?? existing?.enabled ?? true,
+    sendHistory: dto.sendHistory ?? existing?.sendHistory ?? false,
+    target: targetFromColumns(c),
+  };
 }
 
 /** The audit view of an integration: its read form, plus a marker when the secret was set. */
@@ -211,7 +211,7 @@ export class SiemIntegrationsService {
       requestId: ctx.requestId,
       hash: '',
     };
-    const sender = new SiemSender(integration satisfies SiemTarget, PRODUCT_VERSION, hostname());
+    const sender = new SiemSender(integration.target, PRODUCT_VERSION, hostname());
     try {
       const status = await sender.send([record]);
       return { delivered: status === 'delivered', status };

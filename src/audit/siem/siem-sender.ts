@@ -3,20 +3,8 @@ import { createSocket } from 'node:dgram';
 import { connect as netConnect, isIPv6, isIP, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { AuditRecord } from '../audit-chain';
-import { octetCounted, toCef, toJson, toSyslog } from './siem-formats';
-
-/** Where and how an integration sends (its delivery-relevant configuration). */
-export interface SiemTarget {
-  type: 'syslog' | 'webhook';
-  transport: 'udp' | 'tcp' | 'tls' | null;
-  host: string | null;
-  port: number | null;
-  format: 'cef' | 'json' | null;
-  tlsInsecure: boolean;
-  caCert: string | null;
-  url: string | null;
-  secret: string | null;
-}
+import { octetCounted, SIEM_FORMATS, toJson, toSyslog } from './siem-formats';
+import { SiemTarget, SyslogTarget, unreachable, WebhookTarget } from './siem-target';
 
 /** `delivered`: the receiver took it (TCP/TLS write flushed, HTTP 2xx); `sent`: UDP, unconfirmed. */
 export type SendResult = 'delivered' | 'sent';
@@ -45,15 +33,15 @@ export class SiemSender {
   ) {}
 
   async send(records: AuditRecord[]): Promise<SendResult> {
-    if (this.target.type === 'webhook') return this.sendWebhook(records);
-    const lines = records.map((r) => this.syslogLine(r));
-    if (this.target.transport === 'udp') return this.sendUdp(lines);
-    const socket = await this.stream();
-    const payload = Buffer.concat(lines.map(octetCounted));
-    await new Promise<void>((resolve, reject) =>
-      socket.write(payload, (err) => (err ? reject(err) : resolve())),
-    );
-    return 'delivered';
+    const target = this.target;
+    switch (target.type) {
+      case 'webhook':
+        return this.sendWebhook(target, records);
+      case 'syslog':
+        return this.sendSyslog(target, records);
+      default:
+        return unreachable(target);
+    }
   }
 
   close(): void {
@@ -62,21 +50,33 @@ export class SiemSender {
     this.socket = undefined;
   }
 
-  private syslogLine(r: AuditRecord): string {
-    return toSyslog(
-      r,
-      this.target.format === 'json' ? toJson(r) : toCef(r, this.version),
-      this.hostname,
-    );
+  private async sendSyslog(target: SyslogTarget, records: AuditRecord[]): Promise<SendResult> {
+    const { encode } = SIEM_FORMATS[target.format];
+    const lines = records.map((r) => toSyslog(r, encode(r, this.version), this.hostname));
+    switch (target.transport) {
+      case 'udp':
+        return this.sendUdp(target, lines);
+      case 'tcp':
+      case 'tls': {
+        const socket = await this.stream(target);
+        const payload = Buffer.concat(lines.map(octetCounted));
+        await new Promise<void>((resolve, reject) =>
+          socket.write(payload, (err) => (err ? reject(err) : resolve())),
+        );
+        return 'delivered';
+      }
+      default:
+        return unreachable(target);
+    }
   }
 
-  private async sendWebhook(records: AuditRecord[]): Promise<SendResult> {
+  private async sendWebhook(target: WebhookTarget, records: AuditRecord[]): Promise<SendResult> {
     const body = `[${records.map(toJson).join(',')}]`;
-    const res = await fetch(this.target.url!, {
+    const res = await fetch(target.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
-        [SIGNATURE_HEADER]: webhookSignature(this.target.secret!, body),
+        [SIGNATURE_HEADER]: webhookSignature(target.secret, body),
       },
       body,
       redirect: 'manual',
@@ -88,11 +88,11 @@ export class SiemSender {
     return 'delivered';
   }
 
-  private sendUdp(lines: string[]): Promise<SendResult> {
-    const socket = createSocket(isIPv6(this.target.host!) ? 'udp6' : 'udp4');
+  private sendUdp({ host, port }: SyslogTarget, lines: string[]): Promise<SendResult> {
+    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     const sendOne = (line: string): Promise<void> =>
       new Promise((resolve, reject) =>
-        socket.send(Buffer.from(line, 'utf8'), this.target.port!, this.target.host!, (err) =>
+        socket.send(Buffer.from(line, 'utf8'), port, host, (err) =>
           err ? reject(err) : resolve(),
         ),
       );
@@ -103,21 +103,21 @@ export class SiemSender {
   }
 
   /** The open connection, or a new one once the previous failed or was closed by the peer. */
-  private stream(): Promise<Socket> {
+  private stream(target: SyslogTarget): Promise<Socket> {
     if (this.socket && this.alive && !this.socket.destroyed) return Promise.resolve(this.socket);
     this.close();
-    const { host, port, transport, tlsInsecure, caCert } = this.target;
+    const { host, port, transport } = target;
     return new Promise((resolve, reject) => {
       const socket =
-        transport === 'tls'
+        target.transport === 'tls'
           ? tlsConnect({
-              host: host!,
-              port: port!,
-              servername: isIP(host!) ? undefined : host!,
-              rejectUnauthorized: !tlsInsecure,
-              ca: caCert ? [caCert] : undefined,
+              host,
+              port,
+              servername: isIP(host) ? undefined : host,
+              rejectUnauthorized: !target.tlsInsecure,
+              ca: target.caCert ? [target.caCert] : undefined,
             })
-          : netConnect({ host: host!, port: port! });
+          : netConnect({ host, port });
       const fail = (err: Error): void => {
         socket.destroy();
         reject(err);

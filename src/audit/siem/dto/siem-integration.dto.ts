@@ -14,10 +14,9 @@ import {
   Min,
 } from 'class-validator';
 import { PageDto } from '../../../common/pagination';
+import { SIEM_FORMAT_NAMES, type SiemFormat } from '../siem-formats';
+import { SIEM_TYPES, TRANSPORTS, type SiemType, type Transport } from '../siem-target';
 
-export const SIEM_TYPES = ['syslog', 'webhook'] as const;
-export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
-export const FORMATS = ['cef', 'json'] as const;
 const HOST = /^[A-Za-z0-9.:_-]{1,255}$/;
 
 export class CreateSiemIntegrationDto {
@@ -28,7 +27,7 @@ export class CreateSiemIntegrationDto {
 
   @ApiProperty({ enum: SIEM_TYPES })
   @IsIn(SIEM_TYPES)
-  type!: (typeof SIEM_TYPES)[number];
+  type!: SiemType;
 
   @ApiPropertyOptional({ default: true })
   @IsOptional()
@@ -45,7 +44,7 @@ export class CreateSiemIntegrationDto {
   @ApiPropertyOptional({ enum: TRANSPORTS })
   @IsOptional()
   @IsIn(TRANSPORTS)
-  transport?: (typeof TRANSPORTS)[number];
+  transport?: Transport;
 
   /** syslog only (required): host name or IP address of the receiver. */
   @ApiPropertyOptional({ maxLength: 255, example: 'siem.example.org' })
@@ -63,10 +62,10 @@ export class CreateSiemIntegrationDto {
   port?: number;
 
   /** syslog only (required): the MSG part, CEF or the record as JSON. */
-  @ApiPropertyOptional({ enum: FORMATS })
+  @ApiPropertyOptional({ enum: SIEM_FORMAT_NAMES })
   @IsOptional()
-  @IsIn(FORMATS)
-  format?: (typeof FORMATS)[number];
+  @IsIn(SIEM_FORMAT_NAMES)
+  format?: SiemFormat;
 
   /** tls transport only: skip certificate verification (default false; for testing only). */
   @ApiPropertyOptional({ default: false })
@@ -112,7 +111,7 @@ export class SiemIntegrationDto {
   @ApiProperty({ enum: TRANSPORTS, nullable: true }) transport!: string | null;
   @ApiProperty({ type: String, nullable: true }) host!: string | null;
   @ApiProperty({ type: Number, nullable: true }) port!: number | null;
-  @ApiProperty({ enum: FORMATS, nullable: true }) format!: string | null;
+  @ApiProperty({ enum: SIEM_FORMAT_NAMES, nullable: true }) format!: string | null;
   @ApiProperty() tlsInsecure!: boolean;
   @ApiProperty({ type: String, nullable: true }) caCert!: string | null;
   @ApiProperty({ type: String, nullable: true }) url!: string | null;

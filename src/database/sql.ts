@@ -1,0 +1,87 @@
+import type { Pool, QueryResult } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import { PglitePool } from './pglite-pool';
+
+/**
+ * A hot-path statement Postgres plans once per connection instead of on every call (planning
+ * costs more than executing the search lookups). `R` is the row it returns.
+ */
+export interface PreparedStatement<R> {
+  readonly name: string;
+  readonly text: string;
+  /** Type-only: carries the row type from `prepare` to `Sql.prepared`. */
+  readonly row?: R;
+}
+
+export function prepare<R>(name: string, text: string): PreparedStatement<R> {
+  return { name, text };
+}
+
+/**
+ * The one way repositories run SQL: on the pool, or — through `in(tx)` — on the transaction a
+ * service opened. Rows come back whatever the statement (`EntityManager.query` answers
+ * UPDATE/DELETE … RETURNING with `[rows, count]`, and only when the driver reports the command,
+ * which differs between node-postgres and the embedded driver for `WITH …`).
+ */
+export class Sql {
+  private constructor(
+    private readonly db: DataSource,
+    private readonly tx: EntityManager | undefined,
+    /** The node-postgres pool; undefined on the embedded database (one in-process backend). */
+    private readonly pool: Pool | undefined,
+  ) {}
+
+  static over(db: DataSource): Sql {
+    const master = (db.driver as unknown as { master?: unknown }).master;
+    return new Sql(db, undefined, master instanceof PglitePool ? undefined : (master as Pool));
+  }
+
+  /** The same helper bound to a transaction's manager (or the pool when `tx` is undefined). */
+  in(tx: EntityManager | undefined): Sql {
+    return tx === undefined || tx === this.tx ? this : new Sql(this.db, tx, this.pool);
+  }
+
+  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.run(text, params)).records as T[];
+  }
+
+  /** The first row, or undefined when there is none. */
+  async one<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(text, params))[0];
+  }
+
+  /** Runs a statement for its effect; returns the number of rows it affected. */
+  async exec(text: string, params: readonly unknown[] = []): Promise<number> {
+    return (await this.run(text, params)).affected ?? 0;
+  }
+
+  /**
+   * Runs a named prepared statement. Array parameters may be pre-encoded (`pgArray`), so a
+   * caller can build the next batch's parameters while the previous statement runs. On the
+   * embedded database it runs as an ordinary query.
+   */
+  async prepared<R>(stmt: PreparedStatement<R>, params: readonly unknown[]): Promise<R[]> {
+    if (this.pool === undefined) return this.rows<R>(stmt.text, params);
+    const config = { name: stmt.name, text: stmt.text, values: params as unknown[] };
+    const runner = this.tx?.queryRunner;
+    const res: QueryResult =
+      runner && !runner.isReleased
+        ? await ((await runner.connect()) as Pool).query(config)
+        : await this.pool.query(config);
+    return res.rows as R[];
+  }
+
+  private async run(
+    text: string,
+    params: readonly unknown[],
+  ): Promise<{ records: unknown[]; affected?: number }> {
+    const runner = this.tx?.queryRunner;
+    if (runner && !runner.isReleased) return runner.query(text, params as unknown[], true);
+    const own = this.db.createQueryRunner();
+    try {
+      return await own.query(text, params as unknown[], true);
+    } finally {
+      await own.release();
+    }
+  }
+}
