@@ -11,3 +11,5 @@ export {
   urlPrefixes,
 } from './candidate-keys';
 export type { IpNetwork, UrlHost } from './candidate-keys';
+export { keyString, lookupOf } from './indicator-key';
+export type { IndicatorKey, ValueLookup } from './indicator-key';

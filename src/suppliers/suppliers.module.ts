@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ExpirySweeper } from './indicators/expiry-sweeper';
 import { IndicatorUploadService } from './indicators/indicator-upload.service';
+import { IndicatorWriter } from './indicators/indicator-writer';
 import { IndicatorsController } from './indicators/indicators.controller';
 import { IndicatorsRepository } from './indicators/indicators.repository';
 import { IndicatorsService } from './indicators/indicators.service';
@@ -16,9 +17,10 @@ import { SuppliersService } from './suppliers.service';
     SuppliersService,
     IndicatorsRepository,
     IndicatorsService,
+    IndicatorWriter,
     IndicatorUploadService,
     ExpirySweeper,
   ],
-  exports: [SuppliersRepository, IndicatorsRepository, ExpirySweeper],
+  exports: [SuppliersRepository, IndicatorsRepository, IndicatorWriter, ExpirySweeper],
 })
 export class SuppliersModule {}

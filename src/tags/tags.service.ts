@@ -3,8 +3,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { decodeCursor, Page, toPage } from '../common/pagination';
+import { keyString, lookupOf } from '../indicators';
 import { IndicatorsRepository } from '../suppliers/indicators/indicators.repository';
-import { keyString, lookupOf } from '../suppliers/indicators/indicators.service';
 import { SuppliersRepository } from '../suppliers/suppliers.repository';
 import {
   CreateTagDto,

@@ -1,15 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { SuppliersRepository } from '../suppliers.repository';
-import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
+import { IndicatorWriter, SWEEP_BATCH } from './indicator-writer';
 
 /** How often expired indicators are purged. */
 export const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Purges expired indicators (own expiresAt or supplier retention passed) every
- * SWEEP_INTERVAL_MS. Works supplier by supplier, in bounded batches, each batch its own short
- * transaction: lock the supplier row (SKIP LOCKED — a supplier busy with an upload is swept
+ * SWEEP_INTERVAL_MS, through IndicatorWriter. Works supplier by supplier, in bounded batches, each
+ * batch its own short transaction: lock the supplier row (SKIP LOCKED — a supplier busy with an upload is swept
  * next time), delete up to SWEEP_BATCH expired rows, lower indicator_count. Safe with several
  * instances: they skip each other's locked suppliers and rows.
  */
@@ -21,9 +20,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private stopped = false;
 
   constructor(
-    private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
-    private readonly indicators: IndicatorsRepository,
+    private readonly writer: IndicatorWriter,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -51,13 +49,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private async sweep(): Promise<number> {
     let purged = 0;
     for (const id of await this.suppliers.listIds()) {
-      while (!this.stopped && (await this.indicators.hasExpired(id))) {
-        const n = await this.db.transaction(async (tx) => {
-          if (!(await this.suppliers.tryLockById(tx, id))) return -1;
-          const deleted = await this.indicators.deleteExpired(tx, id);
-          await this.suppliers.addToCount(tx, id, -deleted);
-          return deleted;
-        });
+      while (!this.stopped && (await this.writer.hasExpired(id))) {
+        const n = await this.writer.deleteExpiredBatch(id);
         if (n < 0) break; // busy supplier: next time
         purged += n;
         if (n < SWEEP_BATCH) break;

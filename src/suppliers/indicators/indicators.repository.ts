@@ -1,164 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { randomFillSync } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { IndicatorType } from '../../indicators';
+import type { IndicatorKey, IndicatorType } from '../../indicators';
 import { pgArray, pgArrayOrNull } from '../../database/pg-array';
 import { queryRows } from '../sql-rows';
-import type { IndicatorEntry } from './indicator-entry';
-
-/**
- * One batch of validated entries in column form, for `unnest` (works on Postgres and PGlite).
- * A key repeated within the batch keeps its last entry (one upsert statement may not touch a
- * row twice); across batches, later batches simply upsert again.
- */
-export class UpsertBatch {
-  type: string[] = [];
-  value: string[] = [];
-  context: string[] = [];
-  confidence: Array<number | null> = [];
-  firstSeen: Array<string | null> = [];
-  lastSeen: Array<string | null> = [];
-  expiresAt: Array<string | null> = [];
-  /** Tag ids of each entry, or null when the entry left tags as they are. */
-  tagIds: Array<string[] | null> = [];
-  private readonly slots = new Map<string, number>();
-
-  get size(): number {
-    return this.type.length;
-  }
-
-  push(e: IndicatorEntry): void {
-    const key = `${e.type}\u0000${e.value}`;
-    let i = this.slots.get(key);
-    if (i === undefined) {
-      i = this.type.length;
-      this.slots.set(key, i);
-    }
-    this.type[i] = e.type;
-    this.value[i] = e.value;
-    this.context[i] = e.context;
-    this.confidence[i] = e.confidence;
-    this.firstSeen[i] = e.firstSeen;
-    this.lastSeen[i] = e.lastSeen;
-    this.expiresAt[i] = e.expiresAt;
-    this.tagIds[i] = e.tagIds;
-  }
-
-  /**
-   * Splits off the entries whose key may have been written by an earlier batch of the upload
-   * (`seen` holds a 32-bit hash of every key handed to the database so far; a hash collision
-   * only sends a new key down the upsert path, which is always correct). Returns that part
-   * (null when empty); this batch keeps the keys that are certainly new, and their hashes are
-   * added to `seen`.
-   */
-  splitSeen(seen: Set<number>): UpsertBatch | null {
-    let keep: number[] | null = null;
-    let moved: UpsertBatch | null = null;
-    const n = this.type.length;
-    for (let i = 0; i < n; i++) {
-      const h = keyHash(this.type[i], this.value[i]);
-      if (seen.has(h)) {
-        if (keep === null) keep = Array.from({ length: i }, (_, k) => k);
-        moved ??= new UpsertBatch();
-        moved.copyFrom(this, i);
-      } else {
-        seen.add(h);
-        keep?.push(i);
-      }
-    }
-    if (keep !== null) {
-      const k = keep;
-      const pick = <T>(a: T[]): T[] => k.map((i) => a[i]);
-      this.type = pick(this.type);
-      this.value = pick(this.value);
-      this.context = pick(this.context);
-      this.confidence = pick(this.confidence);
-      this.firstSeen = pick(this.firstSeen);
-      this.lastSeen = pick(this.lastSeen);
-      this.expiresAt = pick(this.expiresAt);
-      this.tagIds = pick(this.tagIds);
-      this.slots.clear(); // the batch is sealed: no more pushes after the split
-    }
-    return moved;
-  }
-
-  /**
-   * The entry columns as array-literal parameters, in the order the write statements take
-   * them after supplier and retention: type, value, context, confidence, firstSeen, lastSeen,
-   * expiresAt (an all-null column is sent as NULL).
-   */
-  encodedColumns(): Array<string | null> {
-    return [
-      pgArray(this.type),
-      pgArray(this.value),
-      pgArray(this.context),
-      pgArrayOrNull(this.confidence),
-      pgArrayOrNull(this.firstSeen),
-      pgArrayOrNull(this.lastSeen),
-      pgArrayOrNull(this.expiresAt),
-    ];
-  }
-
-  private copyFrom(b: UpsertBatch, i: number): void {
-    this.type.push(b.type[i]);
-    this.value.push(b.value[i]);
-    this.context.push(b.context[i]);
-    this.confidence.push(b.confidence[i]);
-    this.firstSeen.push(b.firstSeen[i]);
-    this.lastSeen.push(b.lastSeen[i]);
-    this.expiresAt.push(b.expiresAt[i]);
-    this.tagIds.push(b.tagIds[i]);
-  }
-}
-
-/** FNV-1a over type and value, as a small integer (stays a V8 Smi, so a Set of them is cheap). */
-function keyHash(type: string, value: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < type.length; i++) h = Math.imul(h ^ type.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0, 0x01000193);
-  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-  return h >> 1;
-}
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const ID_POOL = Buffer.alloc(16 * 4096);
-let idPoolPos = ID_POOL.length;
-
-/**
- * A time-ordered UUID (RFC 9562 v7: 48-bit Unix milliseconds, version, variant, random bits),
- * the same layout as the column default `indicium_uuid7()`, generated here for bulk inserts:
- * the SQL function costs several microseconds per row.
- */
-export function uuid7(ms = Date.now()): string {
-  if (idPoolPos === ID_POOL.length) {
-    randomFillSync(ID_POOL);
-    idPoolPos = 0;
-  }
-  const r = ID_POOL;
-  const p = idPoolPos;
-  idPoolPos += 16;
-  const hi = Math.floor(ms / 0x10000);
-  const lo = ms % 0x10000;
-  return (
-    hi.toString(16).padStart(8, '0') +
-    '-' +
-    HEX[lo >> 8] +
-    HEX[lo & 255] +
-    '-7' +
-    (r[p] & 15).toString(16) +
-    HEX[r[p + 1]] +
-    '-' +
-    HEX[(r[p + 2] & 0x3f) | 0x80] +
-    HEX[r[p + 3]] +
-    '-' +
-    HEX[r[p + 4]] +
-    HEX[r[p + 5]] +
-    HEX[r[p + 6]] +
-    HEX[r[p + 7]] +
-    HEX[r[p + 8]] +
-    HEX[r[p + 9]]
-  );
-}
+import type { UpsertBatch } from './upsert-batch';
+import { uuid7 } from './uuid7';
 
 export interface IndicatorRow {
   id: string;
@@ -180,11 +26,6 @@ export interface IndicatorFilter {
   tagId?: string;
   updatedSince?: Date;
   includeExpired: boolean;
-}
-
-export interface IndicatorKey {
-  type: IndicatorType;
-  value: string;
 }
 
 /** Rows the sweeper deletes per statement. */
@@ -249,8 +90,9 @@ SELECT u.i, tags.id FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)
 JOIN tags ON tags.id = u.t`;
 
 /**
- * Indicator rows. Bulk writes go through a per-transaction staging table: batches are staged
- * with `INSERT … SELECT FROM unnest(…)`, then merged into `indicators` in one statement.
+ * Indicator rows. Bulk writes send each batch as array parameters and write it with one
+ * `INSERT … SELECT FROM unnest(…)` statement (tag assignments included). Only IndicatorWriter
+ * calls the writing methods, inside its transaction.
  */
 @Injectable()
 export class IndicatorsRepository {
@@ -335,6 +177,23 @@ export class IndicatorsRepository {
       tx,
       `SELECT count(*)::int AS n FROM indicators
        WHERE supplier_id = $1 AND updated_at = now() AND created_at < now()`,
+      [supplierId],
+    );
+    return row.n;
+  }
+
+  /**
+   * Replace mode: deletes the supplier's rows this transaction did not write (every row it
+   * upserted has `updated_at` = this transaction's `now()`; the supplier row lock keeps other
+   * writers out, so older rows have an earlier one). One set-based statement on
+   * indicators_updated_idx; returns how many rows it deleted.
+   */
+  async deleteUntouched(tx: EntityManager, supplierId: string): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(
+      tx,
+      `WITH gone AS (
+         DELETE FROM indicators WHERE supplier_id = $1 AND updated_at < now() RETURNING 1
+       ) SELECT count(*)::int AS n FROM gone`,
       [supplierId],
     );
     return row.n;

@@ -1,18 +1,19 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
-import { AuditService } from '../../audit/audit.service';
 import { decodeCursor, Page, toPage } from '../../common/pagination';
 import {
   INDICATOR_TYPES,
-  IndicatorType,
   isIndicatorType,
+  lookupOf,
   normalizeIndicator,
+  ValueLookup,
 } from '../../indicators';
 import { queryRows } from '../sql-rows';
 import { SuppliersRepository } from '../suppliers.repository';
 import type { DeleteResultDto, IndicatorDto, IndicatorListQuery } from './dto/indicator.dto';
-import { IndicatorKey, IndicatorRow, IndicatorsRepository } from './indicators.repository';
+import { IndicatorWriter } from './indicator-writer';
+import { IndicatorRow, IndicatorsRepository } from './indicators.repository';
 
 /** Most entries one DELETE body may name (the body is also capped at 1 MiB). */
 export const MAX_DELETE_ENTRIES = 10_000;
@@ -35,21 +36,6 @@ export function toIndicatorDto(r: IndicatorRow): IndicatorDto {
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
-}
-
-/** A value to look up: the raw string sent, and its key when it is a valid indicator. */
-export interface ValueLookup {
-  raw: string;
-  key: IndicatorKey | null;
-}
-
-export function lookupOf(raw: string, type?: IndicatorType): ValueLookup {
-  const n = normalizeIndicator(raw, type);
-  return { raw, key: n.ok ? { type: n.type, value: n.value } : null };
-}
-
-export function keyString(k: IndicatorKey): string {
-  return `${k.type}\u0000${k.value}`;
 }
 
 /** Validates a DELETE body `[{indicator, type?}]`; a 400 names the entry and field. */
@@ -86,7 +72,7 @@ export class IndicatorsService {
     private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
     private readonly indicators: IndicatorsRepository,
-    private readonly audit: AuditService,
+    private readonly writer: IndicatorWriter,
   ) {}
 
   async list(supplierName: string, q: IndicatorListQuery): Promise<Page<IndicatorDto>> {
@@ -126,27 +112,7 @@ export class IndicatorsService {
     return toPage(rows, q.limit, (r) => [r.id], toIndicatorDto);
   }
 
-  async delete(supplierName: string, body: unknown, ctx: AuditContext): Promise<DeleteResultDto> {
-    const lookups = parseDeleteBody(body);
-    return this.db.transaction(async (tx) => {
-      const supplier = await this.suppliers.findByName(supplierName, tx, true);
-      if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
-      const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
-      const deleted =
-        keys.length > 0 ? await this.indicators.deleteKeys(tx, supplier.id, keys) : [];
-      const gone = new Set(deleted.map(keyString));
-      const notFound = lookups
-        .filter((l) => !l.key || !gone.has(keyString(l.key)))
-        .map((l) => l.raw);
-      await this.suppliers.addToCount(tx, supplier.id, -deleted.length);
-      await this.audit.record(tx, ctx, {
-        action: 'indicator.delete',
-        entityType: 'supplier',
-        entityName: supplier.name,
-        operation: 'delete',
-        newValue: { requested: lookups.length, deleted: deleted.length, notFound: notFound.length },
-      });
-      return { deleted: deleted.length, notFound };
-    });
+  delete(supplierName: string, body: unknown, ctx: AuditContext): Promise<DeleteResultDto> {
+    return this.writer.remove(supplierName, parseDeleteBody(body), ctx);
   }
 }

@@ -310,3 +310,29 @@ export class NdjsonParser implements EntryStreamParser {
     this.sink(value, this.count++);
   }
 }
+
+/**
+ * The entries of a body arriving in chunks, one at a time, each parsed as soon as its chunk
+ * arrives (the next chunk is read only when the consumer asks for more). Throws
+ * MalformedBodyError where the body stops being a JSON array / NDJSON stream.
+ */
+export async function* parseEntries(
+  chunks: AsyncIterable<Buffer>,
+  format: 'json' | 'ndjson',
+): AsyncGenerator<unknown> {
+  const ready: unknown[] = [];
+  const sink: EntrySink = (value) => ready.push(value);
+  const parser: EntryStreamParser =
+    format === 'json' ? new JsonArrayParser(sink) : new NdjsonParser(sink);
+  for await (const chunk of chunks) {
+    parser.write(chunk);
+    yield* drain(ready);
+  }
+  parser.end();
+  yield* drain(ready);
+}
+
+function* drain(ready: unknown[]): Generator<unknown> {
+  for (let i = 0; i < ready.length; i++) yield ready[i];
+  ready.length = 0;
+}

@@ -1,0 +1,186 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuditContext } from '../../audit/audit-context';
+import { AuditService } from '../../audit/audit.service';
+import { IndicatorType, keyString, ValueLookup } from '../../indicators';
+import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
+import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
+import { WriteRun } from './write-run';
+
+/** Writes creating at least this many rows refresh the planner statistics. */
+const ANALYZE_AFTER_ROWS = 50_000;
+
+export interface WriteRequest {
+  supplierName: string;
+  /** Raw entries, the same shape and validation as an upload entry ({indicator, type?, context?, tags?, confidence?, firstSeen?, lastSeen?, expiresAt?}). */
+  entries: AsyncIterable<unknown>;
+  /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction). */
+  mode: 'upsert' | 'replace';
+  /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes); applied before the entries, so an entry naming one keeps it. */
+  removals?: Array<{ indicator: string; type?: IndicatorType }>;
+  /** Aborting rolls the whole write back (feed timeout, SIGTERM); nothing is applied. */
+  signal?: AbortSignal;
+  ctx: AuditContext;
+  /** Audit action and extra newValue fields: 'indicator.upload' for uploads, 'feed.run' for feeds. */
+  audit: { action: string; details?: Record<string, unknown> };
+}
+
+export interface WriteFailure {
+  index: number;
+  indicator: string | null;
+  reason: string;
+}
+
+export interface WriteResult {
+  processed: number;
+  created: number;
+  updated: number;
+  removed: number;
+  failed: WriteFailure[];
+}
+
+export interface RemoveResult {
+  deleted: number;
+  /** The raw values that named no indicator of the supplier. */
+  notFound: string[];
+}
+
+/**
+ * The one writer of the `indicators` table: uploads, deletes, feeds and the expiry sweeper
+ * all go through it. Every write locks the supplier row first, keeps `indicator_count` true
+ * and (except the sweeper's housekeeping) leaves an audit record in the same transaction.
+ */
+@Injectable()
+export class IndicatorWriter {
+  private readonly logger = new Logger(IndicatorWriter.name);
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly suppliers: SuppliersRepository,
+    private readonly indicators: IndicatorsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Validates and writes the entries in ONE transaction: a thrown error, an abort or a crash
+   * leaves nothing, and readers see the old set until the new one commits. Throws
+   * NoValidEntriesError (a 400) when entries came but none is valid. Entries that fail
+   * validation are listed in `failed`; the rest apply.
+   */
+  async write(req: WriteRequest): Promise<WriteResult> {
+    const { signal } = req;
+    signal?.throwIfAborted();
+    const supplier = await this.suppliers.findByName(req.supplierName);
+    if (!supplier) throw new NotFoundException(`Supplier "${req.supplierName}" does not exist`);
+    const tags = await this.indicators.tagIdsByName();
+    const run = new WriteRun(
+      {
+        db: this.db,
+        suppliers: this.suppliers,
+        indicators: this.indicators,
+        record: async (tx, r) => {
+          await this.audit.record(tx, req.ctx, {
+            action: req.audit.action,
+            entityType: 'supplier',
+            entityName: supplier.name,
+            operation: 'update',
+            newValue: {
+              processed: r.processed,
+              created: r.created,
+              updated: r.updated,
+              ...(req.mode === 'replace' || req.removals !== undefined
+                ? { removed: r.removed }
+                : {}),
+              failed: r.failed.length,
+              ...req.audit.details,
+            },
+          });
+        },
+      },
+      supplier.id,
+      req,
+      {
+        forbidContext: supplier.name === FALSE_POSITIVE_SUPPLIER && supplier.builtIn,
+        tagId: (name) => tags.get(name),
+      },
+    );
+    try {
+      for await (const raw of req.entries) {
+        signal?.throwIfAborted();
+        if (run.accept(raw)) await run.flush();
+      }
+      signal?.throwIfAborted();
+      const result = (await run.commit()) ?? {
+        processed: 0,
+        created: 0,
+        updated: 0,
+        removed: 0,
+        failed: [],
+      };
+      if (result.created >= ANALYZE_AFTER_ROWS) await this.analyze();
+      return result;
+    } finally {
+      await run.close();
+    }
+  }
+
+  /** Deletes the named indicators of a supplier (the DELETE endpoint), audited. */
+  async remove(
+    supplierName: string,
+    lookups: ValueLookup[],
+    ctx: AuditContext,
+  ): Promise<RemoveResult> {
+    return this.db.transaction(async (tx) => {
+      const supplier = await this.suppliers.findByName(supplierName, tx, true);
+      if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+      const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
+      const deleted =
+        keys.length > 0 ? await this.indicators.deleteKeys(tx, supplier.id, keys) : [];
+      const gone = new Set(deleted.map(keyString));
+      const notFound = lookups
+        .filter((l) => !l.key || !gone.has(keyString(l.key)))
+        .map((l) => l.raw);
+      await this.suppliers.addToCount(tx, supplier.id, -deleted.length);
+      await this.audit.record(tx, ctx, {
+        action: 'indicator.delete',
+        entityType: 'supplier',
+        entityName: supplier.name,
+        operation: 'delete',
+        newValue: { requested: lookups.length, deleted: deleted.length, notFound: notFound.length },
+      });
+      return { deleted: deleted.length, notFound };
+    });
+  }
+
+  /**
+   * Deletes up to SWEEP_BATCH expired indicators of a supplier in a short transaction of its
+   * own; -1 when another writer holds the supplier (it is swept next time). Not audited:
+   * expiry is the retention the supplier was given, not an action.
+   */
+  deleteExpiredBatch(supplierId: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      if (!(await this.suppliers.tryLockById(tx, supplierId))) return -1;
+      const deleted = await this.indicators.deleteExpired(tx, supplierId);
+      await this.suppliers.addToCount(tx, supplierId, -deleted);
+      return deleted;
+    });
+  }
+
+  /** Whether the supplier has expired indicators left to sweep. */
+  hasExpired(supplierId: string): Promise<boolean> {
+    return this.indicators.hasExpired(supplierId);
+  }
+
+  /**
+   * A bulk load changes the table's statistics at once; refresh them now rather than leave
+   * search to plans made for the old table until autovacuum gets round to it. The write has
+   * committed: a failure here is logged, never the write's answer.
+   */
+  private async analyze(): Promise<void> {
+    await this.db
+      .query('ANALYZE indicators, indicator_tags')
+      .catch((err: unknown) => this.logger.warn({ err }, 'ANALYZE after a bulk write failed'));
+  }
+}
+
+export { SWEEP_BATCH };
