@@ -36,6 +36,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '`clientId:clientSecret`) or with an **OAuth2 client-credentials** Bearer token.',
         'Errors share one body: `{statusCode, error, message, details?, requestId}`.',
         'Lists take `limit` (1–1000, default 100) and an opaque `cursor`; responses carry `nextCursor`.',
+        '',
+        'The API guide, **`docs/api.md`** in the Indicium repository, explains the conventions,',
+        'access rules, each resource, the matching rules and verdicts, error codes and limits.',
       ].join('\n'),
     )
     .setVersion(PACKAGE_INFO.version)
