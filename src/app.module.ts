@@ -25,6 +25,7 @@ import { RolesModule } from './roles/roles.module';
 import { SuppliersModule } from './suppliers/suppliers.module';
 import { TagsModule } from './tags/tags.module';
 import { SearchModule } from './search/search.module';
+import { SharingModule } from './sharing/sharing.module';
 import { UsersModule } from './users/users.module';
 
 @Global()
@@ -77,6 +78,7 @@ export class AppModule implements NestModule {
         SuppliersModule,
         TagsModule,
         ApiClientsModule,
+        SharingModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,
@@ -92,5 +94,7 @@ export class AppModule implements NestModule {
     consumer
       .apply(ConcurrencyLimiterMiddleware, AcceptJsonMiddleware, BodyParserMiddleware)
       .forRoutes('api/*path');
+    // TAXII (read-only, its own media type and Accept rule: SharingModule) counts against the limit too.
+    consumer.apply(ConcurrencyLimiterMiddleware).forRoutes('taxii2', 'taxii2/*path');
   }
 }

@@ -11,8 +11,9 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import type { IndiciumRequest } from '../../auth/principal';
+import type { IndiciumRequest } from '../request';
 import { allowedMethods } from './route-methods';
+import { isTaxiiPath, TAXII_ERROR_MEDIA_TYPE, taxiiErrorOf } from './taxii-error';
 
 interface ErrorPayload {
   statusCode: number;
@@ -62,6 +63,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     if (payload.statusCode === 401) res.setHeader('WWW-Authenticate', 'Basic realm="indicium"');
+    if (isTaxiiPath(req.path)) {
+      res.status(payload.statusCode).type(TAXII_ERROR_MEDIA_TYPE);
+      res.send(JSON.stringify(taxiiErrorOf(payload)));
+      return;
+    }
     res.status(payload.statusCode).json(payload);
   }
 

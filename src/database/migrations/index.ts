@@ -3,6 +3,8 @@ import { Audit1763971200000 } from './1763971200000-audit';
 import { ApiClients1764057600000 } from './1764057600000-api-clients';
 import { ThreatIntel1764144000000 } from './1764144000000-threat-intel';
 import { NetworkBtree1764230400000 } from './1764230400000-network-btree';
+import { AuthLockouts1764403200000 } from './1764403200000-auth-lockouts';
+import { Sharing1764662400000 } from './1764662400000-sharing';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -11,4 +13,6 @@ export const migrations = [
   ApiClients1764057600000,
   ThreatIntel1764144000000,
   NetworkBtree1764230400000,
+  AuthLockouts1764403200000,
+  Sharing1764662400000,
 ];

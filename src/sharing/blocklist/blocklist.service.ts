@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indicators';
+import type { BlocklistQuery } from '../dto/sharing.dto';
+import { BlocklistFilter, BlocklistRow, SharingRepository } from '../sharing.repository';
+import { keysetBatches } from '../stream-body';
+import { FalsePositiveSet } from './false-positive-set';
+
+const BATCH = 5_000;
+
+export type BlocklistAnswer =
+  | { notModified: true; etag: string }
+  | { notModified: false; etag: string; body: AsyncIterable<string> };
+
+interface Selection {
+  types: IndicatorType[];
+  suppliers: string[] | null;
+  minConfidence: number;
+  tags: string[] | null;
+}
+
+/**
+ * The plain-text blocklist a firewall's external dynamic list polls (docs/api.md §10).
+ *
+ * Conditional polls are answered from a data version (SharingRepository.dataVersion: a
+ * change-log count and the next expiry) hashed with the normalised query: when it matches
+ * `If-None-Match` the answer is 304 after that one cheap query, without computing the list.
+ * Otherwise the list streams in keyset batches in value order, de-duplicated across suppliers
+ * and types by comparing with the previous line, with FalsePositive suppression checked in
+ * memory (the active FalsePositive indicators are loaded once per request; that set is the
+ * only part whose size grows with data, with the FalsePositive supplier's size).
+ */
+@Injectable()
+export class BlocklistService {
+  constructor(private readonly repo: SharingRepository) {}
+
+  async answer(query: BlocklistQuery, ifNoneMatch: string | undefined): Promise<BlocklistAnswer> {
+    const sel = selectionOf(query);
+    const version = await this.repo.dataVersion();
+    const etag = `"${createHash('sha256')
+      .update(`${version}\n${JSON.stringify(sel)}`)
+      .digest('base64url')
+      .slice(0, 27)}"`;
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
+      return { notModified: true, etag };
+    }
+    const filter = await this.filterOf(sel);
+    const fp = await this.falsePositives();
+    const repo = this.repo;
+    async function* body(): AsyncGenerator<string> {
+      if (filter.supplierIds.length === 0) return;
+      let last: string | null = null;
+      for await (const rows of keysetBatches(
+        (after: BlocklistRow | null) => repo.blocklistBatch(filter, after, BATCH),
+        (r) => r,
+        BATCH,
+      )) {
+        let out = '';
+        for (const r of rows) {
+          if (r.value === last || fp.suppresses(r.type, r.value)) continue;
+          last = r.value;
+          out += r.value + '\n';
+        }
+        yield out;
+      }
+    }
+    return { notModified: false, etag, body: body() };
+  }
+
+  private async filterOf(sel: Selection): Promise<BlocklistFilter> {
+    const all = await this.repo.listSuppliers();
+    let chosen = all.filter((s) => !s.falsePositive);
+    if (sel.suppliers) {
+      const byName = new Map(all.map((s) => [s.name.toLowerCase(), s]));
+      chosen = sel.suppliers.map((name) => {
+        const s = byName.get(name);
+        if (!s) throw new BadRequestException(`suppliers: no supplier named "${name}"`);
+        if (s.falsePositive) {
+          throw new BadRequestException(
+            'suppliers: FalsePositive holds values never to block; it cannot be listed',
+          );
+        }
+        return s;
+      });
+    }
+    chosen = chosen.filter((s) => s.status === 'enabled');
+    let tagIds: string[] | null = null;
+    if (sel.tags) {
+      const ids = await this.repo.tagIdsByName(sel.tags);
+      const unknown = sel.tags.find((t) => !ids.has(t));
+      if (unknown) throw new BadRequestException(`tags: no tag named "${unknown}"`);
+      tagIds = [...ids.values()];
+    }
+    return {
+      types: sel.types,
+      supplierIds: chosen.map((s) => s.id),
+      minConfidence: sel.minConfidence,
+      confidentSupplierIds: chosen
+        .filter((s) => s.confidence >= sel.minConfidence)
+        .map((s) => s.id),
+      tagIds,
+    };
+  }
+
+  private async falsePositives(): Promise<FalsePositiveSet> {
+    const set = new FalsePositiveSet();
+    for await (const rows of keysetBatches(
+      (after: string | null) => this.repo.falsePositiveBatch(after, BATCH),
+      (r) => r.id,
+      BATCH,
+    )) {
+      for (const r of rows) set.add(r.type, r.value);
+    }
+    return set;
+  }
+}
+
+/** The query in canonical form (sorted, case-folded): equal selections share an ETag. */
+function selectionOf(q: BlocklistQuery): Selection {
+  const list = (s: string | undefined): string[] | null =>
+    s === undefined ? null : [...new Set(s.split(','))].sort();
+  let types: IndicatorType[] = [...INDICATOR_TYPES];
+  if (q.types !== undefined) {
+    const given = list(q.types)!;
+    const bad = given.find((t) => !isIndicatorType(t));
+    if (bad) {
+      throw new BadRequestException(
+        `types: "${bad}" is not an indicator type (${INDICATOR_TYPES.join(', ')})`,
+      );
+    }
+    types = given as IndicatorType[];
+  }
+  return {
+    types,
+    suppliers: list(q.suppliers?.toLowerCase()),
+    minConfidence: q.minConfidence ?? 0,
+    tags: list(q.tags?.toUpperCase()),
+  };
+}
+
+/** RFC 9110 §13.1.2 weak comparison of an If-None-Match list with our ETag. */
+function etagMatches(header: string, etag: string): boolean {
+  return header
+    .split(',')
+    .map((t) => t.trim().replace(/^W\//, ''))
+    .some((t) => t === '*' || t === etag);
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { ExportRow } from '../sharing.repository';
+import { toStixIndicator } from '../stix/stix-mapping';
+
+export const EXPORT_FORMATS = ['ndjson', 'csv', 'stix21'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What an export needs to know of its supplier. */
+export interface ExportSupplier {
+  id: string;
+  name: string;
+  confidence: number;
+}
+
+/**
+ * One output format: media type, file extension, and how a body is framed around the rows.
+ * An entry per format, exhaustive over ExportFormat (a new format is a new entry).
+ */
+export interface ExportFormatter {
+  mediaType: string;
+  extension: string;
+  head(): string;
+  rows(rows: ExportRow[], supplier: ExportSupplier): string;
+  tail(): string;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** The §3 list item of one row (tags as {name, weight}, like search results). */
+function item(r: ExportRow) {
+  return {
+    id: r.id,
+    indicator: r.value,
+    type: r.type,
+    context: r.context,
+    tags: r.tags,
+    confidence: r.confidence,
+    firstSeen: iso(r.firstSeen),
+    lastSeen: iso(r.lastSeen),
+    expiresAt: iso(r.expiresAt),
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+  };
+}
+
+export const CSV_COLUMNS = [
+  'id',
+  'indicator',
+  'type',
+  'context',
+  'tags',
+  'confidence',
+  'firstSeen',
+  'lastSeen',
+  'expiresAt',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+/** RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, quote, CR or LF. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function csvLine(r: ExportRow): string {
+  const fields = [
+    r.id,
+    r.value,
+    r.type,
+    JSON.stringify(r.context),
+    r.tags.map((t) => t.name).join(' '),
+    r.confidence === null ? '' : String(r.confidence),
+    iso(r.firstSeen) ?? '',
+    iso(r.lastSeen) ?? '',
+    iso(r.expiresAt) ?? '',
+    iso(r.createdAt) ?? '',
+    iso(r.updatedAt) ?? '',
+  ];
+  return fields.map(csvField).join(',') + '\r\n';
+}
+
+export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
+  ndjson: () => ({
+    mediaType: 'application/x-ndjson',
+    extension: 'ndjson',
+    head: () => '',
+    rows: (rows) => {
+      let out = '';
+      for (const r of rows) out += JSON.stringify(item(r)) + '\n';
+      return out;
+    },
+    tail: () => '',
+  }),
+  csv: () => ({
+    mediaType: 'text/csv; charset=utf-8; header=present',
+    extension: 'csv',
+    head: () => CSV_COLUMNS.join(',') + '\r\n',
+    rows: (rows) => {
+      let out = '';
+      for (const r of rows) out += csvLine(r);
+      return out;
+    },
+    tail: () => '',
+  }),
+  stix21: () => {
+    // A STIX bundle, written object by object; a comma goes before every object but the first.
+    let first = true;
+    return {
+      mediaType: 'application/stix+json;version=2.1',
+      extension: 'stix.json',
+      head: () => `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[`,
+      rows: (rows, supplier) => {
+        let out = '';
+        for (const r of rows) {
+          const o = toStixIndicator({
+            supplierId: supplier.id,
+            type: r.type,
+            value: r.value,
+            context: r.context,
+            tags: r.tags.map((t) => t.name),
+            confidence: r.confidence ?? supplier.confidence,
+            createdAt: r.createdAt,
+            updatedAt: r.updatedAt,
+            expiresAt: r.effectiveExpiresAt,
+          });
+          out += (first ? '' : ',') + JSON.stringify(o);
+          first = false;
+        }
+        return out;
+      },
+      tail: () => ']}',
+    };
+  },
+};

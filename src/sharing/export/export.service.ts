@@ -1,0 +1,49 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { keysetBatches } from '../stream-body';
+import { SharingRepository } from '../sharing.repository';
+import { EXPORT_FORMATTERS, type ExportFormat } from './export-formats';
+
+/** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
+export const EXPORT_BATCH = 5_000;
+
+export interface PreparedExport {
+  mediaType: string;
+  fileName: string;
+  body: AsyncIterable<string>;
+}
+
+/**
+ * Exports of a supplier's unexpired indicators (docs/api.md §10), produced batch by batch from
+ * keyset queries on (supplier_id, id) rather than one server-side cursor: the same SQL on
+ * Postgres and the embedded PGlite (which has no cursor streaming and one backend that a cursor
+ * would hold for the whole download), no connection or snapshot held while a slow client reads,
+ * and memory bounded by two batches. The export is therefore not one snapshot: an indicator
+ * written during a long download may or may not be in it (each row appears at most once).
+ */
+@Injectable()
+export class ExportService {
+  constructor(private readonly repo: SharingRepository) {}
+
+  async prepare(name: string, format: ExportFormat): Promise<PreparedExport> {
+    const supplier = await this.repo.findSupplier(name);
+    if (!supplier) throw new NotFoundException(`Supplier "${name}" does not exist`);
+    const formatter = EXPORT_FORMATTERS[format]();
+    const repo = this.repo;
+    async function* body(): AsyncGenerator<string> {
+      yield formatter.head();
+      for await (const rows of keysetBatches(
+        (after: string | null) => repo.exportBatch(supplier!.id, after, EXPORT_BATCH),
+        (r) => r.id,
+        EXPORT_BATCH,
+      )) {
+        yield formatter.rows(rows, supplier!);
+      }
+      yield formatter.tail();
+    }
+    return {
+      mediaType: formatter.mediaType,
+      fileName: `${supplier.name}-indicators.${formatter.extension}`,
+      body: body(),
+    };
+  }
+}

@@ -1,0 +1,311 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { IndicatorType } from '../indicators';
+
+/**
+ * The read-only queries of sharing out (docs/api.md §10). Nothing here writes `indicators`:
+ * exports, the blocklist and TAXII read in keyset batches, each batch one short statement on
+ * the pool, so a slow client never holds a connection or a snapshot open.
+ */
+
+export interface SharingSupplier {
+  id: string;
+  name: string;
+  vendor: string;
+  description: string;
+  status: 'enabled' | 'disabled';
+  confidence: number;
+  falsePositive: boolean;
+}
+
+/** One indicator row as the exports show it (docs/api.md §3 item fields). */
+export interface ExportRow {
+  id: string;
+  type: IndicatorType;
+  value: string;
+  context: Record<string, unknown>;
+  tags: Array<{ name: string; weight: number }>;
+  confidence: number | null;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  expiresAt: Date | null;
+  effectiveExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface BlocklistRow {
+  value: string;
+  type: IndicatorType;
+  supplierId: string;
+}
+
+export interface BlocklistFilter {
+  types: IndicatorType[];
+  supplierIds: string[];
+  minConfidence: number;
+  /** Of supplierIds, those whose own confidence passes minConfidence (for rows without one). */
+  confidentSupplierIds: string[];
+  /** Any of these tags; null = no tag filter. */
+  tagIds: string[] | null;
+}
+
+/** One entry of a TAXII collection: a live indicator's current version, or a tombstone's. */
+export interface TaxiiRow {
+  revoked: boolean;
+  /** Row id (indicator or tombstone): the tie-breaker of the (added, id) keyset. */
+  id: string;
+  /** date_added, to the microsecond, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+  added: string;
+  type: IndicatorType;
+  value: string;
+  context: Record<string, unknown>;
+  tags: string[];
+  confidence: number;
+  createdAt: Date;
+  /** updated_at of a live row, deleted_at of a tombstone. */
+  modifiedAt: Date;
+  expiresAt: Date | null;
+}
+
+export interface TaxiiPosition {
+  added: string;
+  id: string;
+}
+
+export interface TaxiiPageQuery {
+  supplierId: string;
+  supplierConfidence: number;
+  after: TaxiiPosition | null;
+  horizon: string;
+  limit: number;
+  /** Only these identities (match[id], resolved); null = all. */
+  keys: { types: string[]; values: string[] } | null;
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+/** Microsecond UTC text: exact keyset positions (JS Dates keep only milliseconds). */
+const US_TEXT = (col: string): string =>
+  `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const ACTIVE = `(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`;
+const TAG_OBJECTS = `COALESCE((SELECT json_agg(json_build_object('name', t.name, 'weight', t.weight) ORDER BY t.weight DESC, t.name)
+    FROM indicator_tags it JOIN tags t ON t.id = it.tag_id WHERE it.indicator_id = i.id), '[]'::json)`;
+const TAG_NAMES = `COALESCE((SELECT json_agg(t.name ORDER BY t.weight DESC, t.name)
+    FROM indicator_tags it JOIN tags t ON t.id = it.tag_id WHERE it.indicator_id = i.id), '[]'::json)`;
+
+@Injectable()
+export class SharingRepository {
+  constructor(private readonly db: DataSource) {}
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.db.query<T[]>(sql, params);
+  }
+
+  private static readonly SUPPLIER_COLUMNS = `id, name, vendor, description, status, confidence,
+    (built_in AND name = 'FalsePositive') AS "falsePositive"`;
+
+  async findSupplier(name: string): Promise<SharingSupplier | null> {
+    const rows = await this.query<SharingSupplier>(
+      `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers WHERE lower(name) = lower($1)`,
+      [name],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findSupplierById(id: string): Promise<SharingSupplier | null> {
+    const rows = await this.query<SharingSupplier>(
+      `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  listSuppliers(): Promise<SharingSupplier[]> {
+    return this.query<SharingSupplier>(
+      `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers ORDER BY lower(name)`,
+    );
+  }
+
+  /** Unexpired indicators of a supplier after `afterId`, in id order (the export keyset). */
+  exportBatch(supplierId: string, afterId: string | null, limit: number): Promise<ExportRow[]> {
+    return this.query<ExportRow>(
+      `SELECT i.id, i.type, i.value, i.context, i.confidence, i.first_seen AS "firstSeen",
+              i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
+              i.effective_expires_at AS "effectiveExpiresAt", i.created_at AS "createdAt",
+              i.updated_at AS "updatedAt", ${TAG_OBJECTS} AS tags
+         FROM indicators i
+        WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
+        ORDER BY i.id LIMIT $3`,
+      [supplierId, afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /** Tag ids by (uppercase) name; names not found are absent from the map. */
+  async tagIdsByName(names: string[]): Promise<Map<string, string>> {
+    const rows = await this.query<{ id: string; name: string }>(
+      `SELECT id, name FROM tags WHERE name = ANY($1::text[])`,
+      [names],
+    );
+    return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
+  /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */
+  falsePositiveBatch(
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; type: IndicatorType; value: string }>> {
+    return this.query(
+      `SELECT i.id, i.type, i.value FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
+        WHERE s.built_in AND s.name = 'FalsePositive' AND s.status = 'enabled'
+          AND i.id > $1 AND ${ACTIVE}
+        ORDER BY i.id LIMIT $2`,
+      [afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /**
+   * Blocklist candidates after `after` in (value, type, supplier_id) order — the order of
+   * `indicators_identity_key` — so equal values of several suppliers arrive together and
+   * de-duplicate by comparing with the previous line.
+   */
+  blocklistBatch(
+    f: BlocklistFilter,
+    after: BlocklistRow | null,
+    limit: number,
+  ): Promise<BlocklistRow[]> {
+    return this.query<BlocklistRow>(
+      `SELECT i.value, i.type, i.supplier_id AS "supplierId" FROM indicators i
+        WHERE (i.value, i.type, i.supplier_id) > ($1::text, $2::text, $3::uuid)
+          AND i.type = ANY($4::text[]) AND i.supplier_id = ANY($5::uuid[]) AND ${ACTIVE}
+          AND (i.confidence >= $6 OR (i.confidence IS NULL AND i.supplier_id = ANY($7::uuid[])))
+          AND ($8::uuid[] IS NULL OR EXISTS (SELECT 1 FROM indicator_tags it
+                WHERE it.indicator_id = i.id AND it.tag_id = ANY($8::uuid[])))
+        ORDER BY i.value, i.type, i.supplier_id LIMIT $9`,
+      [
+        after?.value ?? '',
+        after?.type ?? '',
+        after?.supplierId ?? NIL_UUID,
+        f.types,
+        f.supplierIds,
+        f.minConfidence,
+        f.confidentSupplierIds,
+        f.tagIds,
+        limit,
+      ],
+    );
+  }
+
+  /**
+   * The version of everything a blocklist is computed from, in two index probes and a loose
+   * scan: the change log's (count, max id) — one row per committed write statement on
+   * indicators, tag assignments, tags or suppliers — and the next expiry still to come, so an
+   * indicator passing its expiry changes the version without any write.
+   */
+  async dataVersion(): Promise<string> {
+    const rows = await this.query<{ v: string }>(
+      `SELECT concat_ws('/', (SELECT count(*) FROM sharing_changes),
+                             (SELECT max(id) FROM sharing_changes),
+                             ${US_TEXT(`(SELECT min(e.next) FROM suppliers s CROSS JOIN LATERAL
+                                (SELECT min(effective_expires_at) AS next FROM indicators
+                                  WHERE supplier_id = s.id AND effective_expires_at > now()) e)`)}) AS v`,
+    );
+    return rows[0].v;
+  }
+
+  /**
+   * The TAXII publication horizon: the start of the oldest transaction still open on this
+   * database (other than ours), else now. Writers stamp rows with their transaction's start
+   * time (`now()`), so a row stamped before the horizon was committed (or rolled back) before
+   * this statement: a page that stops at the horizon cannot be overtaken later by a
+   * transaction that commits late with an earlier timestamp.
+   */
+  async taxiiHorizon(): Promise<string> {
+    const rows = await this.query<{ h: string }>(
+      `SELECT ${US_TEXT(`LEAST(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
+                 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                   AND a.xact_start IS NOT NULL))`)} AS h`,
+    );
+    return rows[0].h;
+  }
+
+  /**
+   * One TAXII page (plus one row, to tell whether more follow): live indicators by
+   * (updated_at, id) and tombstones by (deleted_at, id), merged in that keyset order, below
+   * the horizon. A tombstone whose indicator exists again is hidden: the live row is newer.
+   */
+  taxiiPage(q: TaxiiPageQuery): Promise<TaxiiRow[]> {
+    const keyFilter = (alias: string): string =>
+      q.keys
+        ? `AND (${alias}.type, ${alias}.value) IN (SELECT * FROM unnest($7::text[], $8::text[]))`
+        : '';
+    return this.query<TaxiiRow>(
+      `SELECT * FROM (
+         (SELECT false AS revoked, i.id, ${US_TEXT('i.updated_at')} AS added, i.updated_at AS at,
+                 i.type, i.value, i.context, ${TAG_NAMES} AS tags,
+                 COALESCE(i.confidence, $2::smallint) AS confidence, i.created_at AS "createdAt",
+                 i.updated_at AS "modifiedAt", i.effective_expires_at AS "expiresAt"
+            FROM indicators i
+           WHERE i.supplier_id = $1 AND (i.updated_at, i.id) > ($3::timestamptz, $4::uuid)
+             AND i.updated_at < $5::timestamptz ${keyFilter('i')}
+           ORDER BY i.updated_at, i.id LIMIT $6)
+         UNION ALL
+         (SELECT true, t.id, ${US_TEXT('t.deleted_at')}, t.deleted_at, t.type, t.value,
+                 '{}'::jsonb, '[]'::json, NULL, t.created_at, t.deleted_at, NULL
+            FROM indicator_tombstones t
+           WHERE t.supplier_id = $1 AND (t.deleted_at, t.id) > ($3::timestamptz, $4::uuid)
+             AND t.deleted_at < $5::timestamptz ${keyFilter('t')}
+             AND NOT EXISTS (SELECT 1 FROM indicators l WHERE l.value = t.value
+                               AND l.type = t.type AND l.supplier_id = t.supplier_id)
+           ORDER BY t.deleted_at, t.id LIMIT $6)
+       ) u ORDER BY at, id LIMIT $6`,
+      [
+        q.supplierId,
+        q.supplierConfidence,
+        q.after?.added ?? '-infinity',
+        q.after?.id ?? NIL_UUID,
+        q.horizon,
+        q.limit,
+        ...(q.keys ? [q.keys.types, q.keys.values] : []),
+      ],
+    );
+  }
+
+  /**
+   * Every identity (live or tombstoned) of a supplier after `after`, in batches: match[id]
+   * resolves STIX ids by recomputing them (a UUIDv5 cannot be inverted, and no id is stored).
+   */
+  identityBatch(
+    supplierId: string,
+    tombstones: boolean,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; type: IndicatorType; value: string }>> {
+    const table = tombstones ? 'indicator_tombstones' : 'indicators';
+    return this.query(
+      `SELECT id, type, value FROM ${table} WHERE supplier_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [supplierId, afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /** Tombstones older than `days` days removed; returns how many. */
+  async purgeTombstones(days: number): Promise<number> {
+    const rows = await this.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM indicator_tombstones
+                      WHERE deleted_at < now() - make_interval(days => $1) RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [days],
+    );
+    return rows[0].n;
+  }
+
+  /**
+   * Keeps the change log small: rows older than an hour go, except the newest, so (count,
+   * max id) still moves on the next write. One spurious blocklist version per compaction.
+   */
+  async compactChanges(): Promise<void> {
+    await this.query(
+      `DELETE FROM sharing_changes WHERE at < now() - interval '1 hour'
+          AND id < (SELECT max(id) FROM sharing_changes)`,
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import type { Response } from 'express';
+
+/**
+ * Writes chunks to the response as they are produced, honouring backpressure: when the socket
+ * buffer is full it waits for 'drain' before asking for the next chunk, so at most one chunk
+ * (one keyset batch) is held per request whatever the client's speed. A client that goes away
+ * stops the producer: the loop returns and the generator's `finally` runs, so no further batch
+ * query is issued.
+ */
+export async function streamBody(res: Response, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (chunk.length > 0 && !res.write(chunk)) await writable(res);
+    if (res.destroyed) return;
+  }
+  res.end();
+}
+
+function writable(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Keyset batches, the next one's query already running while the current one is formatted and
+ * written (two batches in memory at most). `fetch` returns the rows after a position; a short
+ * batch is the last.
+ */
+export async function* keysetBatches<R, K>(
+  fetch: (after: K | null) => Promise<R[]>,
+  keyOf: (row: R) => K,
+  batchSize: number,
+): AsyncGenerator<R[]> {
+  let pending: Promise<R[]> | null = fetch(null);
+  try {
+    while (pending) {
+      const rows: R[] = await pending;
+      pending = rows.length === batchSize ? fetch(keyOf(rows[rows.length - 1])) : null;
+      yield rows;
+    }
+  } finally {
+    // The consumer stopped early (client gone): the prefetched query may still fail; ignore it.
+    void pending?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,146 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiNotAcceptableResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Auth } from '../../auth/auth.decorator';
+import {
+  TAXII_MEDIA_TYPE,
+  TaxiiApiRoot,
+  TaxiiCollection,
+  TaxiiCollections,
+  TaxiiDiscovery,
+  TaxiiEnvelope,
+  TaxiiErrorBody,
+  TaxiiManifest,
+  TaxiiObjectsQuery,
+} from './taxii.dto';
+import { TaxiiPage, TaxiiService } from './taxii.service';
+
+const DATE_HEADERS = {
+  'X-TAXII-Date-Added-First': {
+    description: 'date_added of the first object of the page',
+    schema: { type: 'string' },
+  },
+  'X-TAXII-Date-Added-Last': {
+    description: 'date_added of the last object of the page (the next added_after)',
+    schema: { type: 'string' },
+  },
+};
+
+/**
+ * TAXII 2.1 (read-only): discovery, one API root, a collection per supplier. Media type
+ * `application/taxii+json;version=2.1`; errors in the TAXII error shape.
+ */
+@ApiTags('TAXII 2.1')
+@Controller('taxii2')
+@Auth('indicators.read')
+@ApiProduces(TAXII_MEDIA_TYPE)
+@ApiUnauthorizedResponse({ description: 'Missing or invalid credentials', type: TaxiiErrorBody })
+@ApiForbiddenResponse({
+  description: 'Missing privilege `indicators.read`, or client IP not in the allow-list',
+  type: TaxiiErrorBody,
+})
+@ApiNotAcceptableResponse({
+  description: 'Accept excludes application/taxii+json;version=2.1',
+  type: TaxiiErrorBody,
+})
+export class TaxiiController {
+  constructor(private readonly taxii: TaxiiService) {}
+
+  /** TAXII server discovery. */
+  @Get()
+  @ApiOkResponse({ type: TaxiiDiscovery })
+  discovery(@Res({ passthrough: true }) res: Response): TaxiiDiscovery {
+    res.type(TAXII_MEDIA_TYPE);
+    return this.taxii.discovery();
+  }
+
+  /** The API root. */
+  @Get('api')
+  @ApiOkResponse({ type: TaxiiApiRoot })
+  apiRoot(@Res({ passthrough: true }) res: Response): TaxiiApiRoot {
+    res.type(TAXII_MEDIA_TYPE);
+    return this.taxii.apiRoot();
+  }
+
+  /** The collections: one per supplier (`id` = supplier id). */
+  @Get('api/collections')
+  @ApiOkResponse({ type: TaxiiCollections })
+  async collections(@Res({ passthrough: true }) res: Response): Promise<TaxiiCollections> {
+    res.type(TAXII_MEDIA_TYPE);
+    return { collections: await this.taxii.collections() };
+  }
+
+  /** One collection. */
+  @Get('api/collections/:id')
+  @ApiOkResponse({ type: TaxiiCollection })
+  @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
+  async collection(
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaxiiCollection> {
+    res.type(TAXII_MEDIA_TYPE);
+    return this.taxii.collection(id);
+  }
+
+  /**
+   * A page of the collection's objects.
+   *
+   * @remarks STIX 2.1 indicators, oldest addition first; removed indicators come as a revoked
+   * version for 30 days. Page with `next`; poll for changes with `added_after` = the last
+   * page's `X-TAXII-Date-Added-Last`. Filters `match[type]` (only `indicator` exists) and
+   * `match[id]`.
+   */
+  @Get('api/collections/:id/objects')
+  @ApiOkResponse({ type: TaxiiEnvelope, headers: DATE_HEADERS })
+  @ApiBadRequestResponse({ description: 'Invalid filter or next', type: TaxiiErrorBody })
+  @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
+  async objects(
+    @Param('id') id: string,
+    @Query() query: TaxiiObjectsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaxiiEnvelope> {
+    return send(res, await this.taxii.objects(id, query));
+  }
+
+  /** One object by STIX id: its current version (revoked when the indicator was removed). */
+  @Get('api/collections/:id/objects/:objectId')
+  @ApiOkResponse({ type: TaxiiEnvelope, headers: DATE_HEADERS })
+  @ApiNotFoundResponse({ description: 'No such collection or object', type: TaxiiErrorBody })
+  async object(
+    @Param('id') id: string,
+    @Param('objectId') objectId: string,
+    @Query() query: TaxiiObjectsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaxiiEnvelope> {
+    return send(res, await this.taxii.object(id, objectId, query));
+  }
+
+  /** The manifest: id, date_added and version of each object, paged like the objects. */
+  @Get('api/collections/:id/manifest')
+  @ApiOkResponse({ type: TaxiiManifest, headers: DATE_HEADERS })
+  @ApiBadRequestResponse({ description: 'Invalid filter or next', type: TaxiiErrorBody })
+  @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
+  async manifest(
+    @Param('id') id: string,
+    @Query() query: TaxiiObjectsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaxiiManifest> {
+    return send(res, await this.taxii.manifest(id, query));
+  }
+}
+
+function send<T>(res: Response, page: TaxiiPage<T>): T {
+  res.type(TAXII_MEDIA_TYPE);
+  if (page.first) res.setHeader('X-TAXII-Date-Added-First', page.first);
+  if (page.last) res.setHeader('X-TAXII-Date-Added-Last', page.last);
+  return page.body;
+}
