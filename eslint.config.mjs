@@ -21,8 +21,8 @@ export default tseslint.config(
     },
   },
   {
-    // Benchmarks are plain ES modules run by node directly: linted without type information.
-    files: ['**/*.mjs'],
+    // Benchmarks and tool configs are plain JavaScript run by node: linted without type information.
+    files: ['**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

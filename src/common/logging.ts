@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import type { IndiciumRequest } from '../auth/principal';
+import type { IndiciumRequest } from './request';
 import type { AppConfig } from '../config/app-config';
 
 /** Query parameters whose values are never logged. */

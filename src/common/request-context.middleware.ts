@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { IndiciumRequest } from '../auth/principal';
+import type { IndiciumRequest } from './request';
 import type { AppConfig } from '../config/app-config';
 import { logRequest } from './logging';
 import { resolveClientIp } from './net/ip-utils';

@@ -11,7 +11,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { parseCidrList } from '../common/net/ip-utils';
+import { parseCidrList } from './ip-range';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;

@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { IndiciumRequest } from '../auth/principal';
+import type { IndiciumRequest } from '../common/request';
 import { MetricsService } from './metrics.service';
 
 /**
