@@ -25,7 +25,7 @@ import {
   SiemIntegrationsRepository,
 } from './siem-integrations.repository';
 import { SiemSender } from './siem-sender';
-import { missingColumns, SiemTargetColumns, targetColumns, targetFromColumns } from './siem-target';
+import { emptyColumns, missingColumns, targetColumns, targetFromColumns } from './siem-target';
 import { PACKAGE_INFO } from '../../config/package-info';
 
 /** The version CEF headers carry (as the OpenAPI document does). */
@@ -77,17 +77,7 @@ export function resolveFields(
     if (dto[field] !== undefined)
       throw new BadRequestException(`${field} does not apply to ${type} integrations`);
   }
-  const c: SiemTargetColumns = {
-    type,
-    transport: null,
-    host: null,
-    port: null,
-    format: null,
-    tlsInsecure: false,
-    caCert: null,
-    url: null,
-    secret: null,
-  };
+  const c = emptyColumns(type);
   if (type === 'syslog') {
     c.transport = dto.transport ?? keep?.transport ?? null;
     c.host = dto.host ?? keep?.host ?? null;

@@ -33,25 +33,29 @@ export interface SiemTargetColumns {
   secret: string | null;
 }
 
-const NONE = {
-  transport: null,
-  host: null,
-  port: null,
-  format: null,
-  tlsInsecure: false,
-  caCert: null,
-  url: null,
-  secret: null,
-} as const;
+/** Columns of `type` with none of its target fields set yet. */
+export function emptyColumns(type: SiemType): SiemTargetColumns {
+  return {
+    type,
+    transport: null,
+    host: null,
+    port: null,
+    format: null,
+    tlsInsecure: false,
+    caCert: null,
+    url: null,
+    secret: null,
+  };
+}
 
 export function targetColumns(t: SiemTarget): SiemTargetColumns {
   switch (t.type) {
     case 'webhook':
-      return { ...NONE, type: t.type, url: t.url, secret: t.secret };
+      return { ...emptyColumns(t.type), url: t.url, secret: t.secret };
     case 'syslog': {
       const { type, transport, host, port, format } = t;
       const tls = transport === 'tls' ? { tlsInsecure: t.tlsInsecure, caCert: t.caCert } : {};
-      return { ...NONE, type, transport, host, port, format, ...tls };
+      return { ...emptyColumns(type), transport, host, port, format, ...tls };
     }
     default:
       return unreachable(t);
