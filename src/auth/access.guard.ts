@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { auditContextOf } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { AuthRefusalsService } from './auth-refusals.service';
 import { ANY_PRINCIPAL, PRIVILEGE_KEY, PUBLIC_KEY, RequiredAccess } from './auth.decorator';
 import { LockedOutException } from './auth.service';
 import { BasicStrategy } from './basic.strategy';
@@ -45,6 +46,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
+    private readonly refusals: AuthRefusalsService,
     basic: BasicStrategy,
     bearer: BearerStrategy,
   ) {
@@ -107,14 +109,22 @@ export class AccessGuard implements CanActivate {
     const header = req.headers.authorization;
     const space = header ? header.indexOf(' ') : -1;
     const strategy = space > 0 && this.strategies.get(header!.slice(0, space).toLowerCase());
-    if (!strategy) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
-    const principal = await runStrategy(strategy, req).catch((err: unknown) => {
-      if (err instanceof LockedOutException) {
-        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    const principal = strategy
+      ? await runStrategy(strategy, req).catch((err: unknown) => {
+          if (err instanceof LockedOutException) {
+            res.setHeader('Retry-After', String(err.retryAfterSeconds));
+          }
+          throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
+        })
+      : null;
+    if (!principal) {
+      // A header that is there but unreadable (unknown scheme, bad encoding, no token) is
+      // audited, at most once per IP and minute (with a count); a missing one is not.
+      if (header !== undefined) {
+        await this.refusals.refused('malformed_authorization', req.clientIp, auditContextOf(req));
       }
-      throw err instanceof Error ? err : new UnauthorizedException('Invalid credentials');
-    });
-    if (!principal) throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
+      throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
+    }
     return principal;
   }
 }

@@ -1,10 +1,13 @@
 import { Global, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessGuard } from './access.guard';
+import { AuthRefusalsRepository } from './auth-refusals.repository';
+import { AuthRefusalsService } from './auth-refusals.service';
 import { AuthService } from './auth.service';
 import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
 import { OAuthController } from './oauth.controller';
+import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
 import { PrincipalDirectory } from './principal-directory';
@@ -14,7 +17,10 @@ import { PrincipalDirectory } from './principal-directory';
   controllers: [OAuthController],
   providers: [
     PasswordHasher,
+    LockoutRepository,
     LockoutService,
+    AuthRefusalsRepository,
+    AuthRefusalsService,
     PrincipalDirectory,
     AuthService,
     BasicStrategy,
@@ -32,10 +38,12 @@ export class AuthModule implements OnModuleInit, OnModuleDestroy {
     private readonly auth: AuthService,
   ) {}
 
-  /** Once a minute: forget stale lockout counters and delete expired access tokens. */
+  /** Once a minute: prune expired lockout rows and delete expired access tokens. */
   onModuleInit(): void {
     this.sweeper = setInterval(() => {
-      this.lockout.sweep();
+      this.lockout
+        .sweep()
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not prune lockout rows'));
       this.auth
         .purgeExpiredTokens()
         .catch((err: unknown) => this.logger.warn({ err }, 'could not purge expired tokens'));

@@ -13,6 +13,7 @@ import { AuditService } from '../audit/audit.service';
 import { anyRangeContains, parseIp } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
 import { auditableName } from './auditable-name';
+import { AuthRefusalsService } from './auth-refusals.service';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
@@ -57,6 +58,7 @@ export class AuthService {
     private readonly directory: PrincipalDirectory,
     private readonly hasher: PasswordHasher,
     private readonly lockout: LockoutService,
+    private readonly refusals: AuthRefusalsService,
     private readonly audit: AuditService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
@@ -72,7 +74,7 @@ export class AuthService {
       const client = await this.verifyClientSecret(name, secret, ip, ctx);
       return this.clientPrincipal(client, ip, ctx);
     }
-    this.assertNotLocked(name, ip);
+    await this.assertNotLocked(name, ip, ctx);
     const user = await this.directory.findUser(name);
     const ok = user
       ? await this.hasher.verify(secret, user.passwordHash)
@@ -98,7 +100,7 @@ export class AuthService {
 
   /** A Bearer access token issued by POST /api/v1/oauth/token. */
   async authenticateBearer(token: string, ip: string, ctx: AuditContext): Promise<Principal> {
-    this.assertNotLocked(undefined, ip);
+    await this.assertNotLocked(undefined, ip, ctx);
     const row = await this.directory.findToken(tokenDigest(token));
     const client =
       row && row.expiresAt > Date.now() ? await this.directory.findClient(row.clientId) : null;
@@ -165,7 +167,7 @@ export class AuthService {
     ip: string,
     ctx: AuditContext,
   ): Promise<ClientCredentialRow> {
-    this.assertNotLocked(clientId, ip);
+    await this.assertNotLocked(clientId, ip, ctx);
     const client = await this.directory.findClient(clientId);
     const ok = client
       ? await this.hasher.verify(secret, client.secretHash)
@@ -215,9 +217,17 @@ export class AuthService {
     };
   }
 
-  private assertNotLocked(name: string | undefined, ip: string): void {
-    const locked = this.lockout.lockedFor(name, ip);
-    if (locked > 0) throw new LockedOutException(Math.ceil(locked / 1000));
+  /** A refusal during a lockout is audited, at most once per IP and minute (with a count). */
+  private async assertNotLocked(
+    name: string | undefined,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<void> {
+    const locked = await this.lockout.lockedFor(name, ip);
+    if (locked > 0) {
+      await this.refusals.refused('locked_out', ip, ctx);
+      throw new LockedOutException(Math.ceil(locked / 1000));
+    }
   }
 
   /** Audits a failed authentication and, when it just tripped a lock, the lockout. */
@@ -239,7 +249,7 @@ export class AuthService {
       newValue: { reason },
     });
     if (!counts) return;
-    const locked = this.lockout.recordFailure(name ?? undefined, ip);
+    const locked = await this.lockout.recordFailure(name ?? undefined, ip);
     if (locked.principal || locked.ip) {
       await this.audit.recordEvent(ctx, {
         action: 'auth.lockout',

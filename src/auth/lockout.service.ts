@@ -1,73 +1,155 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { LockoutLimits, LockoutRepository, LockoutState } from './lockout.repository';
 
-interface Counter {
-  failures: number[];
+/** What this instance last read about a principal or IP. */
+interface Seen {
+  failures: number;
+  /** Local clock (Date.now()) at which the lock ends; 0 when not locked. */
   lockedUntil: number;
+  at: number;
 }
 
 /**
+ * How long a clean (no recent failures) or locked standing is trusted without a query. A
+ * principal or IP with failures but no lock is read on every check, so a lock that another
+ * instance starts is seen at once where an attack is under way.
+ */
+const TRUST_MS = 1_000;
+const MAX_SEEN = 10_000;
+const PRUNE_BATCH = 10_000;
+/** Longer names belong to no principal (usernames ≤ 64, client ids shorter): only the IP counts. */
+const MAX_PRINCIPAL_KEY = 256;
+
+/**
  * Repeated authentication failures lock a principal (LOCKOUT_PRINCIPAL_FAILURES) or a source
- * IP (LOCKOUT_IP_FAILURES) within LOCKOUT_WINDOW_MINUTES for LOCKOUT_DURATION_MINUTES.
- * Counters live in this instance's memory.
+ * IP (LOCKOUT_IP_FAILURES) within LOCKOUT_WINDOW_MINUTES for LOCKOUT_DURATION_MINUTES
+ * (docs/api.md §2). The counts and locks live in Postgres, so every instance shares them and a
+ * restart keeps them. The hot path stays cheap: a failure is one upsert, a successful login of
+ * a principal without failures writes nothing, and a lock check is answered from what this
+ * instance read within the last second, or else one primary-key read shared by the checks
+ * that overlap it.
  */
 @Injectable()
 export class LockoutService {
-  private readonly counters = new Map<string, Counter>();
+  private readonly logger = new Logger(LockoutService.name);
+  private readonly seen = new Map<string, Seen>();
+  /** Reads in progress, by principal and IP, joined by checks that overlap them. */
+  private readonly reading = new Map<string, Promise<void>>();
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(
+    private readonly repository: LockoutRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
 
   /** Milliseconds until the lock on this principal or IP ends; 0 when not locked. */
-  lockedFor(principalKey: string | undefined, ip: string, now = Date.now()): number {
-    const remaining = (key: string): number =>
-      Math.max(0, (this.counters.get(key)?.lockedUntil ?? 0) - now);
-    return Math.max(principalKey ? remaining(`p:${principalKey}`) : 0, remaining(`ip:${ip}`));
+  async lockedFor(principalKey: string | undefined, ip: string): Promise<number> {
+    const principal = this.principalOf(principalKey);
+    const keys = principal === null ? [ipEntry(ip)] : [principalEntry(principal), ipEntry(ip)];
+    const now = Date.now();
+    if (!keys.every((key) => this.trusted(this.seen.get(key), now))) {
+      await this.read(principal, ip);
+    }
+    return this.remaining(keys, Date.now());
   }
 
-  /** Records a failure; returns which of the two just became locked. */
-  recordFailure(
+  /** Counts a failure for the principal and the IP; says which of the two it just locked. */
+  async recordFailure(
     principalKey: string | undefined,
     ip: string,
-    now = Date.now(),
-  ): { principal: boolean; ip: boolean } {
+  ): Promise<{ principal: boolean; ip: boolean }> {
+    const principal = this.principalOf(principalKey);
     const env = this.config.env;
+    const limits: LockoutLimits = {
+      principalFailures: env.LOCKOUT_PRINCIPAL_FAILURES,
+      ipFailures: env.LOCKOUT_IP_FAILURES,
+      windowSeconds: env.LOCKOUT_WINDOW_MINUTES * 60,
+      lockSeconds: env.LOCKOUT_DURATION_MINUTES * 60,
+    };
+    const rows = await this.repository.recordFailure(principal, ip, limits);
+    this.remember(principal, ip, rows, Date.now());
     return {
-      principal: principalKey
-        ? this.bump(`p:${principalKey}`, env.LOCKOUT_PRINCIPAL_FAILURES, now)
-        : false,
-      ip: this.bump(`ip:${ip}`, env.LOCKOUT_IP_FAILURES, now),
+      principal: rows.some((r) => r.kind === 'principal' && r.justLocked),
+      ip: rows.some((r) => r.kind === 'ip' && r.justLocked),
     };
   }
 
-  /** A successful login clears the principal's failure count (not the IP's). */
+  /**
+   * A successful login clears the principal's failure count (not the IP's). Only a principal
+   * this instance saw failures for costs a write; it happens off the request path.
+   */
   recordSuccess(principalKey: string): void {
-    const c = this.counters.get(`p:${principalKey}`);
-    if (c && c.lockedUntil === 0) this.counters.delete(`p:${principalKey}`);
+    const principal = this.principalOf(principalKey);
+    if (principal === null) return;
+    const seen = this.seen.get(principalEntry(principal));
+    if (!seen || seen.failures === 0 || seen.lockedUntil > Date.now()) return;
+    seen.failures = 0;
+    this.repository
+      .clearPrincipal(principal)
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not clear a failure count'));
   }
 
-  private bump(key: string, limit: number, now: number): boolean {
-    const windowMs = this.config.env.LOCKOUT_WINDOW_MINUTES * 60_000;
-    const c = this.counters.get(key) ?? { failures: [], lockedUntil: 0 };
-    if (c.lockedUntil !== 0 && c.lockedUntil <= now) {
-      c.lockedUntil = 0;
-      c.failures = [];
+  /** Deletes rows whose window and lock are over (called periodically, by every instance). */
+  async sweep(): Promise<void> {
+    let pruned: number;
+    do pruned = await this.repository.pruneExpired(PRUNE_BATCH);
+    while (pruned === PRUNE_BATCH);
+    const now = Date.now();
+    for (const [key, seen] of this.seen) {
+      if (!this.trusted(seen, now)) this.seen.delete(key);
     }
-    c.failures = c.failures.filter((t) => t > now - windowMs);
-    c.failures.push(now);
-    this.counters.set(key, c);
-    if (c.lockedUntil === 0 && c.failures.length >= limit) {
-      c.lockedUntil = now + this.config.env.LOCKOUT_DURATION_MINUTES * 60_000;
-      return true;
-    }
-    return false;
   }
 
-  /** Drops expired entries; called periodically so memory stays bounded. */
-  sweep(now = Date.now()): void {
-    const windowMs = this.config.env.LOCKOUT_WINDOW_MINUTES * 60_000;
-    for (const [key, c] of this.counters) {
-      if (c.lockedUntil <= now && (c.failures.at(-1) ?? 0) <= now - windowMs)
-        this.counters.delete(key);
+  private principalOf(principalKey: string | undefined): string | null {
+    return principalKey !== undefined && principalKey.length <= MAX_PRINCIPAL_KEY
+      ? principalKey
+      : null;
+  }
+
+  private trusted(seen: Seen | undefined, now: number): boolean {
+    if (!seen || now - seen.at >= TRUST_MS) return false;
+    return seen.failures === 0 || seen.lockedUntil > now;
+  }
+
+  private remaining(keys: string[], now: number): number {
+    return Math.max(0, ...keys.map((key) => (this.seen.get(key)?.lockedUntil ?? 0) - now));
+  }
+
+  private read(principal: string | null, ip: string): Promise<void> {
+    const flight = `${principal ?? ''}\0${ip}`;
+    let running = this.reading.get(flight);
+    if (!running) {
+      running = this.repository
+        .state(principal, ip)
+        .then((rows) => this.remember(principal, ip, rows, Date.now()))
+        .finally(() => this.reading.delete(flight));
+      this.reading.set(flight, running);
     }
+    return running;
+  }
+
+  /** Records the rows read or written for this principal and IP; absent rows are clean. */
+  private remember(principal: string | null, ip: string, rows: LockoutState[], now: number): void {
+    if (this.seen.size >= MAX_SEEN) this.seen.clear();
+    const set = (key: string, row: LockoutState | undefined): void => {
+      this.seen.set(key, {
+        failures: row?.failures ?? 0,
+        lockedUntil: row && row.lockedMs > 0 ? now + row.lockedMs : 0,
+        at: now,
+      });
+    };
+    if (principal !== null) {
+      set(
+        principalEntry(principal),
+        rows.find((r) => r.kind === 'principal'),
+      );
+    }
+    set(
+      ipEntry(ip),
+      rows.find((r) => r.kind === 'ip'),
+    );
   }
 }
+
+const principalEntry = (name: string): string => `p:${name}`;
+const ipEntry = (ip: string): string => `ip:${ip}`;

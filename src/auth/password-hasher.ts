@@ -27,12 +27,19 @@ function scryptAsync(
  * that lives only in this process (a prefix MAC: the memo is only ever compared with memos
  * this process made), so a repeat request costs one fast hash, not a scrypt. The memo
  * covers the stored hash, so a changed password or rotated secret misses.
+ *
+ * Verifications of the same (secret, stored hash) that overlap share one scrypt: a burst of
+ * first requests with one credential (after a start, a rotation or a memo eviction) would
+ * otherwise queue one slow hash per request on the thread pool. Only successes are memoised.
  */
 @Injectable()
 export class PasswordHasher {
   private readonly memoKey = randomBytes(32).toString('hex');
   private readonly verified = new Map<string, true>();
   private static readonly MEMO_LIMIT = 10_000;
+  /** Verifications running now, by memo; past the limit a verification runs unshared. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private static readonly IN_FLIGHT_LIMIT = 1_000;
 
   async hash(secret: string): Promise<string> {
     const salt = randomBytes(16);
@@ -40,17 +47,30 @@ export class PasswordHasher {
     return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
   }
 
-  async verify(secret: string, stored: string): Promise<boolean> {
+  verify(secret: string, stored: string): Promise<boolean> {
     const memo = this.memoFor(secret, stored);
-    if (this.verified.has(memo)) return true;
+    if (this.verified.has(memo)) return Promise.resolve(true);
+    const running = this.inFlight.get(memo);
+    if (running) return running;
+    const check = this.slowVerify(secret, stored).then((ok) => {
+      if (ok) this.remember(memo);
+      return ok;
+    });
+    if (this.inFlight.size < PasswordHasher.IN_FLIGHT_LIMIT) {
+      this.inFlight.set(memo, check);
+      const done = (): void => void this.inFlight.delete(memo);
+      check.then(done, done);
+    }
+    return check;
+  }
+
+  private async slowVerify(secret: string, stored: string): Promise<boolean> {
     const parts = stored.split('$');
     if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
     const [n, r, p] = parts.slice(1, 4).map(Number);
     const expected = Buffer.from(parts[5], 'base64');
     const actual = await scryptAsync(secret, Buffer.from(parts[4], 'base64'), n, r, p);
-    const ok = actual.length === expected.length && timingSafeEqual(actual, expected);
-    if (ok) this.remember(memo);
-    return ok;
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 
   /** A hash to compare against when the principal does not exist, so timing does not tell. */

@@ -41,6 +41,18 @@ interface Cached<T> {
   at: number;
 }
 
+/** A load in progress, joined by lookups of the same key made before the next invalidate(). */
+interface Loading<T> {
+  value: Promise<T | null>;
+  generation: number;
+}
+
+/** One kind of lookup: its snapshots, and the loads running now (bounded by concurrency). */
+class Lookups<T> {
+  readonly entries = new Map<string, Cached<T>>();
+  readonly loading = new Map<string, Loading<T>>();
+}
+
 const MAX_ENTRIES = 10_000;
 
 /**
@@ -50,9 +62,9 @@ const MAX_ENTRIES = 10_000;
  */
 @Injectable()
 export class PrincipalDirectory {
-  private readonly users = new Map<string, Cached<UserCredentialRow>>();
-  private readonly clients = new Map<string, Cached<ClientCredentialRow>>();
-  private readonly tokens = new Map<string, Cached<TokenRow>>();
+  private readonly users = new Lookups<UserCredentialRow>();
+  private readonly clients = new Lookups<ClientCredentialRow>();
+  private readonly tokens = new Lookups<TokenRow>();
   /** Bumped by invalidate(): a load that overlapped a change must not be cached. */
   private generation = 0;
 
@@ -124,28 +136,40 @@ export class PrincipalDirectory {
   /** Forget everything: after any change to users, clients, tokens or roles on this instance. */
   invalidate(): void {
     this.generation++;
-    this.users.clear();
-    this.clients.clear();
-    this.tokens.clear();
+    this.users.entries.clear();
+    this.clients.entries.clear();
+    this.tokens.entries.clear();
   }
 
+  /** A burst of misses on one key shares one query. */
   private async cached<T>(
-    map: Map<string, Cached<T>>,
+    lookups: Lookups<T>,
     key: string,
     load: () => Promise<T | null>,
   ): Promise<T | null> {
+    const { entries: map, loading: loads } = lookups;
     const hit = map.get(key);
     if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) {
       return hit.value;
     }
+    const running = loads.get(key);
+    if (running && running.generation === this.generation) return running.value;
     // Aged from before the query: its snapshot is no older than that, so a change committed
     // while it ran is still seen within the TTL.
     const at = Date.now();
     const generation = this.generation;
-    const value = await load();
-    if (generation !== this.generation) return value;
-    if (map.size >= MAX_ENTRIES) map.clear();
-    map.set(key, { value, at });
-    return value;
+    const value = load();
+    const mine: Loading<T> = { value, generation };
+    loads.set(key, mine);
+    try {
+      const row = await value;
+      if (generation === this.generation) {
+        if (map.size >= MAX_ENTRIES) map.clear();
+        map.set(key, { value: row, at });
+      }
+      return row;
+    } finally {
+      if (loads.get(key) === mine) loads.delete(key);
+    }
   }
 }
