@@ -42,6 +42,8 @@ const DEPTH = 10_000;
 const SECURITY_EVENTS = new Set([
   'auth.failure',
   'auth.lockout',
+  // A tally of refused requests (lockout, malformed Authorization), flushed in the background.
+  'auth.refused',
   'auth.denied_ip',
   'access.denied',
   'user.change_password',
