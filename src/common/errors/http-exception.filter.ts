@@ -63,9 +63,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     if (payload.statusCode === 401) res.setHeader('WWW-Authenticate', 'Basic realm="indicium"');
-    if (isTaxiiPath(req.path)) {
-      res.status(payload.statusCode).type(TAXII_ERROR_MEDIA_TYPE);
-      res.send(JSON.stringify(taxiiErrorOf(payload)));
+    if (isTaxiiPath(req.originalUrl)) {
+      res.status(payload.statusCode).setHeader('Content-Type', TAXII_ERROR_MEDIA_TYPE);
+      res.end(Buffer.from(JSON.stringify(taxiiErrorOf(payload))));
       return;
     }
     res.status(payload.statusCode).json(payload);

@@ -1,9 +1,9 @@
 /** The TAXII 2.1 media type, of every response on the TAXII routes (errors included). */
 export const TAXII_ERROR_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 
-/** Paths of the TAXII 2.1 server (docs/api.md §10), whose errors take the TAXII shape. */
+/** URLs of the TAXII 2.1 server (docs/api.md §10), whose errors take the TAXII shape. */
 export function isTaxiiPath(path: string): boolean {
-  return /^\/taxii2(\/|$)/i.test(path);
+  return /^\/taxii2([/?]|$)/i.test(path);
 }
 
 /** A §1 error body as a TAXII 2.1 error message (TAXII 2.1 §3.6.1). */

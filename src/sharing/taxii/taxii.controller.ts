@@ -58,37 +58,30 @@ export class TaxiiController {
   /** TAXII server discovery. */
   @Get()
   @ApiOkResponse({ type: TaxiiDiscovery })
-  discovery(@Res({ passthrough: true }) res: Response): TaxiiDiscovery {
-    res.type(TAXII_MEDIA_TYPE);
-    return this.taxii.discovery();
+  discovery(@Res() res: Response): void {
+    send(res, { body: this.taxii.discovery() });
   }
 
   /** The API root. */
   @Get('api')
   @ApiOkResponse({ type: TaxiiApiRoot })
-  apiRoot(@Res({ passthrough: true }) res: Response): TaxiiApiRoot {
-    res.type(TAXII_MEDIA_TYPE);
-    return this.taxii.apiRoot();
+  apiRoot(@Res() res: Response): void {
+    send(res, { body: this.taxii.apiRoot() });
   }
 
   /** The collections: one per supplier (`id` = supplier id). */
   @Get('api/collections')
   @ApiOkResponse({ type: TaxiiCollections })
-  async collections(@Res({ passthrough: true }) res: Response): Promise<TaxiiCollections> {
-    res.type(TAXII_MEDIA_TYPE);
-    return { collections: await this.taxii.collections() };
+  async collections(@Res() res: Response): Promise<void> {
+    send(res, { body: { collections: await this.taxii.collections() } });
   }
 
   /** One collection. */
   @Get('api/collections/:id')
   @ApiOkResponse({ type: TaxiiCollection })
   @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
-  async collection(
-    @Param('id') id: string,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TaxiiCollection> {
-    res.type(TAXII_MEDIA_TYPE);
-    return this.taxii.collection(id);
+  async collection(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    send(res, { body: await this.taxii.collection(id) });
   }
 
   /**
@@ -106,9 +99,9 @@ export class TaxiiController {
   async objects(
     @Param('id') id: string,
     @Query() query: TaxiiObjectsQuery,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TaxiiEnvelope> {
-    return send(res, await this.taxii.objects(id, query));
+    @Res() res: Response,
+  ): Promise<void> {
+    send(res, await this.taxii.objects(id, query));
   }
 
   /** One object by STIX id: its current version (revoked when the indicator was removed). */
@@ -119,9 +112,9 @@ export class TaxiiController {
     @Param('id') id: string,
     @Param('objectId') objectId: string,
     @Query() query: TaxiiObjectsQuery,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TaxiiEnvelope> {
-    return send(res, await this.taxii.object(id, objectId, query));
+    @Res() res: Response,
+  ): Promise<void> {
+    send(res, await this.taxii.object(id, objectId, query));
   }
 
   /** The manifest: id, date_added and version of each object, paged like the objects. */
@@ -132,15 +125,19 @@ export class TaxiiController {
   async manifest(
     @Param('id') id: string,
     @Query() query: TaxiiObjectsQuery,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TaxiiManifest> {
-    return send(res, await this.taxii.manifest(id, query));
+    @Res() res: Response,
+  ): Promise<void> {
+    send(res, await this.taxii.manifest(id, query));
   }
 }
 
-function send<T>(res: Response, page: TaxiiPage<T>): T {
-  res.type(TAXII_MEDIA_TYPE);
+/**
+ * Sends a TAXII body with the media type exactly as TAXII 2.1 names it (Express's res.json would
+ * rewrite it, adding a charset parameter).
+ */
+function send(res: Response, page: TaxiiPage<object>): void {
+  res.status(200).setHeader('Content-Type', TAXII_MEDIA_TYPE);
   if (page.first) res.setHeader('X-TAXII-Date-Added-First', page.first);
   if (page.last) res.setHeader('X-TAXII-Date-Added-Last', page.last);
-  return page.body;
+  res.end(Buffer.from(JSON.stringify(page.body)));
 }
