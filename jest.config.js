@@ -2,7 +2,8 @@ const { SWAGGER_PLUGIN_OPTIONS } = require('./scripts/build.js');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment plus a log buffer that only failing tests print.
+  testEnvironment: '<rootDir>/test/support/quiet-environment.js',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testRegex: '\\.spec\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
@@ -29,6 +30,7 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)',
   ],
+  reporters: ['default', '<rootDir>/test/support/skip-reasons-reporter.js'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { ADMIN_PASSWORD, basic, withDatabase } from './test-app';
+import { ADMIN_PASSWORD, basic, testLog, withDatabase } from './test-app';
 
 export { withDatabase };
 
@@ -187,8 +187,16 @@ export class ServerProcess {
     readonly options: ServerOptions,
   ) {
     this.base = `http://127.0.0.1:${port}`;
+    // Also into the test log buffer, a line at a time, each saying which server wrote it.
+    const sink = testLog();
+    let partial = '';
     const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+      const text = chunk.toString('utf8');
+      this.output = (this.output + text).slice(-OUTPUT_LIMIT);
+      if (!sink) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) sink(`[server pid ${child.pid} :${port}] ${line}\n`);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createApp, CreateAppOptions } from '../../src/app.factory';
@@ -54,7 +55,7 @@ export async function createTestApp(
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });
-  const app = await createApp(config, options);
+  const app = await createApp(config, { logDestination: testLogDestination(), ...options });
   await app.init();
   const http = app.getHttpServer();
   return {
@@ -74,6 +75,20 @@ export async function createTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The per-test log buffer of test/support/quiet-environment.js (printed only when a test
+ * fails), or undefined outside it.
+ */
+export function testLog(): ((text: string) => void) | undefined {
+  return (globalThis as { __indiciumTestLog?: (text: string) => void }).__indiciumTestLog;
+}
+
+/** The app's JSON log lines into the test log buffer instead of stdout. */
+function testLogDestination(): DestinationStream | undefined {
+  const sink = testLog();
+  return sink ? { write: (line: string) => sink(line) } : undefined;
 }
 
 /** Runs `fn` with a client connected to `url`. */
