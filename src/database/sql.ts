@@ -1,5 +1,12 @@
 import type { Pool, QueryResult } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { PglitePool } from './pglite-pool';
 
 /**
@@ -17,6 +24,23 @@ export function prepare<R>(name: string, text: string): PreparedStatement<R> {
   return { name, text };
 }
 
+/** Work waiting for a transaction to commit, by the transaction's runner. */
+const afterCommit = new WeakMap<QueryRunner, Array<() => void>>();
+
+/** Runs a transaction's after-commit work once its outermost level commits; drops it on rollback. */
+class CommitHooks implements EntitySubscriberInterface {
+  afterTransactionCommit({ queryRunner }: TransactionCommitEvent): void {
+    if (queryRunner.isTransactionActive) return;
+    const hooks = afterCommit.get(queryRunner);
+    afterCommit.delete(queryRunner);
+    for (const hook of hooks ?? []) hook();
+  }
+
+  afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
+    if (!queryRunner.isTransactionActive) afterCommit.delete(queryRunner);
+  }
+}
+
 /**
  * The one way repositories run SQL: on the pool, or — through `in(tx)` — on the transaction a
  * service opened. Rows come back whatever the statement (`EntityManager.query` answers
@@ -32,6 +56,8 @@ export class Sql {
   ) {}
 
   static over(db: DataSource): Sql {
+    if (!db.subscribers.some((s) => s instanceof CommitHooks))
+      db.subscribers.push(new CommitHooks());
     const master = (db.driver as unknown as { master?: unknown }).master;
     return new Sql(db, undefined, master instanceof PglitePool ? undefined : (master as Pool));
   }
@@ -69,6 +95,18 @@ export class Sql {
         ? await ((await runner.connect()) as Pool).query(config)
         : await this.pool.query(config);
     return res.rows as R[];
+  }
+
+  /**
+   * Runs `hook` once the transaction this helper is bound to has committed (at once when it is
+   * bound to none), and never after a rollback: for caches that must follow a write.
+   */
+  afterCommit(hook: () => void): void {
+    const runner = this.tx?.queryRunner;
+    if (!runner || runner.isReleased || !runner.isTransactionActive) return hook();
+    const hooks = afterCommit.get(runner);
+    if (hooks) hooks.push(hook);
+    else afterCommit.set(runner, [hook]);
   }
 
   private async run(
