@@ -12,7 +12,8 @@ import {
 } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Auth } from '../auth/auth.decorator';
+import { Actor, Auth } from '../auth/auth.decorator';
+import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
 import { uuidParam } from '../common/uuid.pipe';
@@ -46,9 +47,10 @@ export class ApiClientsController {
   @Header('Cache-Control', 'no-store') // a secret must not linger in any cache
   create(
     @Body() dto: CreateApiClientDto,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<ApiClientWithSecretDto> {
-    return this.clients.create(dto, ctx);
+    return this.clients.create(dto, actor, ctx);
   }
 
   /** One API client (never with its secret). */
@@ -64,17 +66,22 @@ export class ApiClientsController {
   update(
     @Param('id', uuid) id: string,
     @Body() dto: UpdateApiClientDto,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<ApiClientDto> {
-    return this.clients.update(id, dto, ctx);
+    return this.clients.update(id, dto, actor, ctx);
   }
 
   /** Delete an API client; its tokens stop working at once. */
   @Delete(':id')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
-  delete(@Param('id', uuid) id: string, @AuditCtx() ctx: AuditContext): Promise<void> {
-    return this.clients.delete(id, ctx);
+  delete(
+    @Param('id', uuid) id: string,
+    @Actor() actor: Principal,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<void> {
+    return this.clients.delete(id, actor, ctx);
   }
 
   /** Rotate the secret: the old secret and every token issued with it stop working at once. */
@@ -84,8 +91,9 @@ export class ApiClientsController {
   @ApiNotFoundResponse({ type: ErrorBody })
   rotateSecret(
     @Param('id', uuid) id: string,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<ClientSecretDto> {
-    return this.clients.rotateSecret(id, ctx);
+    return this.clients.rotateSecret(id, actor, ctx);
   }
 }

@@ -3,11 +3,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { newClientId, newClientSecret } from '../auth/client-credentials';
+import { Delegation } from '../auth/delegation';
 import { PasswordHasher } from '../auth/password-hasher';
+import type { Principal } from '../auth/principal';
 import { PrincipalDirectory } from '../auth/principal-directory';
 import { formatRange, parseRange } from '../common/net/ip-utils';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { RolesRepository } from '../roles/roles.repository';
+import { RoleRow, RolesRepository } from '../roles/roles.repository';
 import { ApiClientChange, ApiClientRow, ApiClientsRepository } from './api-clients.repository';
 import {
   ApiClientDto,
@@ -59,6 +61,7 @@ export class ApiClientsService {
     private readonly hasher: PasswordHasher,
     private readonly directory: PrincipalDirectory,
     private readonly audit: AuditService,
+    private readonly delegation: Delegation,
   ) {}
 
   async list(limit: number, cursor?: string): Promise<Page<ApiClientDto>> {
@@ -71,95 +74,129 @@ export class ApiClientsService {
     return toApiClientDto(await this.mustFind(id));
   }
 
-  async create(dto: CreateApiClientDto, ctx: AuditContext): Promise<ApiClientWithSecretDto> {
+  async create(
+    dto: CreateApiClientDto,
+    actor: Principal,
+    ctx: AuditContext,
+  ): Promise<ApiClientWithSecretDto> {
     const restriction = canonicalRestriction(
       dto.ipRestriction ?? { mode: 'allow_all', allowedIps: [] },
     );
     const clientSecret = newClientSecret();
     const secretHash = await this.hasher.hash(clientSecret);
-    const client = await this.db.transaction(async (tx) => {
-      await this.assertRoleExists(dto.role, tx);
-      const created = toApiClientDto(
-        await this.clients.insert(tx, {
-          name: dto.name,
-          clientId: newClientId(),
-          secretHash,
-          role: dto.role,
-          status: dto.status ?? 'active',
-          ...restriction,
-        }),
-      );
-      await this.audit.record(tx, ctx, {
-        action: 'api_client.create',
-        entityType: 'api_client',
-        entityName: created.clientId,
-        operation: 'create',
-        newValue: created,
-      });
-      return created;
-    });
+    const client = await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const role = await this.mustFindRole(dto.role, tx);
+        this.delegation.check(actor, {
+          entityType: 'api_client',
+          entityName: dto.name,
+          grants: role,
+        });
+        const created = toApiClientDto(
+          await this.clients.insert(tx, {
+            name: dto.name,
+            clientId: newClientId(),
+            secretHash,
+            role: dto.role,
+            status: dto.status ?? 'active',
+            ...restriction,
+          }),
+        );
+        await this.audit.record(tx, ctx, {
+          action: 'api_client.create',
+          entityType: 'api_client',
+          entityName: created.clientId,
+          operation: 'create',
+          newValue: created,
+        });
+        return created;
+      }),
+    );
     this.directory.invalidate();
     return { ...client, clientSecret };
   }
 
-  async update(id: string, dto: UpdateApiClientDto, ctx: AuditContext): Promise<ApiClientDto> {
-    const updated = await this.db.transaction(async (tx) => {
-      const before = await this.mustFind(id, tx);
-      if (dto.role !== undefined && dto.role !== before.role)
-        await this.assertRoleExists(dto.role, tx);
-      const after = await this.clients.update(tx, id, {
-        name: dto.name ?? before.name,
-        role: dto.role ?? before.role,
-        status: dto.status ?? before.status,
-        ...(dto.ipRestriction
-          ? canonicalRestriction(dto.ipRestriction)
-          : { ipMode: before.ipMode, allowedIps: before.allowedIps }),
-      });
-      // Deactivation ends the client's sessions too, not only its next token.
-      if (after.status === 'inactive') await this.clients.revokeTokens(tx, id);
-      await this.audit.record(tx, ctx, {
-        action: 'api_client.update',
-        entityType: 'api_client',
-        entityName: after.clientId,
-        operation: 'update',
-        oldValue: toApiClientDto(before),
-        newValue: toApiClientDto(after),
-      });
-      return after;
-    });
+  async update(
+    id: string,
+    dto: UpdateApiClientDto,
+    actor: Principal,
+    ctx: AuditContext,
+  ): Promise<ApiClientDto> {
+    const updated = await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const before = await this.mustFind(id, tx);
+        const current = await this.mustFindRole(before.role, tx);
+        this.delegation.check(actor, {
+          entityType: 'api_client',
+          entityName: before.clientId,
+          target: { type: 'client', id, role: current },
+          grants:
+            dto.role === undefined
+              ? undefined
+              : dto.role === before.role
+                ? current
+                : await this.mustFindRole(dto.role, tx),
+        });
+        const after = await this.clients.update(tx, id, {
+          name: dto.name ?? before.name,
+          role: dto.role ?? before.role,
+          status: dto.status ?? before.status,
+          ...(dto.ipRestriction
+            ? canonicalRestriction(dto.ipRestriction)
+            : { ipMode: before.ipMode, allowedIps: before.allowedIps }),
+        });
+        // Deactivation ends the client's sessions too, not only its next token.
+        if (after.status === 'inactive') await this.clients.revokeTokens(tx, id);
+        await this.audit.record(tx, ctx, {
+          action: 'api_client.update',
+          entityType: 'api_client',
+          entityName: after.clientId,
+          operation: 'update',
+          oldValue: toApiClientDto(before),
+          newValue: toApiClientDto(after),
+        });
+        return after;
+      }),
+    );
     this.directory.invalidate();
     return toApiClientDto(updated);
   }
 
-  async delete(id: string, ctx: AuditContext): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const client = await this.mustFind(id, tx);
-      await this.clients.delete(tx, id);
-      await this.audit.record(tx, ctx, {
-        action: 'api_client.delete',
-        entityType: 'api_client',
-        entityName: client.clientId,
-        operation: 'delete',
-        oldValue: toApiClientDto(client),
-      });
-    });
+  async delete(id: string, actor: Principal, ctx: AuditContext): Promise<void> {
+    await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const client = await this.mustFind(id, tx);
+        await this.assertMayActOn(actor, client, tx);
+        await this.clients.delete(tx, id);
+        await this.audit.record(tx, ctx, {
+          action: 'api_client.delete',
+          entityType: 'api_client',
+          entityName: client.clientId,
+          operation: 'delete',
+          oldValue: toApiClientDto(client),
+        });
+      }),
+    );
     this.directory.invalidate();
   }
 
-  async rotateSecret(id: string, ctx: AuditContext): Promise<ClientSecretDto> {
+  async rotateSecret(id: string, actor: Principal, ctx: AuditContext): Promise<ClientSecretDto> {
     const clientSecret = newClientSecret();
     const secretHash = await this.hasher.hash(clientSecret);
-    const clientId = await this.db.transaction(async (tx) => {
-      const client = await this.mustFind(id, tx);
-      await this.clients.replaceSecret(tx, id, secretHash);
-      await this.audit.record(tx, ctx, {
-        action: 'api_client.rotate_secret',
-        entityType: 'api_client',
-        entityName: client.clientId,
-        operation: 'update',
-      });
-      return client.clientId;
-    });
+    const clientId = await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const client = await this.mustFind(id, tx);
+        await this.assertMayActOn(actor, client, tx);
+        await this.clients.replaceSecret(tx, id, secretHash);
+        await this.audit.record(tx, ctx, {
+          action: 'api_client.rotate_secret',
+          entityType: 'api_client',
+          entityName: client.clientId,
+          operation: 'update',
+        });
+        return client.clientId;
+      }),
+    );
     this.directory.invalidate();
     return { clientId, clientSecret };
   }
@@ -170,8 +207,21 @@ export class ApiClientsService {
     return row;
   }
 
-  private async assertRoleExists(role: string, tx: EntityManager): Promise<void> {
-    if (!(await this.roles.findByName(role, tx)))
-      throw new BadRequestException(`role "${role}" does not exist`);
+  private async mustFindRole(role: string, tx: EntityManager): Promise<RoleRow> {
+    const row = await this.roles.findByName(role, tx);
+    if (!row) throw new BadRequestException(`role "${role}" does not exist`);
+    return row;
+  }
+
+  private async assertMayActOn(
+    actor: Principal,
+    client: ApiClientRow,
+    tx: EntityManager,
+  ): Promise<void> {
+    this.delegation.check(actor, {
+      entityType: 'api_client',
+      entityName: client.clientId,
+      target: { type: 'client', id: client.id, role: await this.mustFindRole(client.role, tx) },
+    });
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { USERNAME } from '../users/dto/user.dto';
 import { ACCESS_TOKEN_PREFIX, CLIENT_SECRET_PREFIX } from './client-credentials';
 
+/** The username grammar (users import it: a user is a kind of principal). */
+export const USERNAME = /^[A-Za-z0-9._@-]{3,64}$/;
 /** The shape of the client ids we issue (newClientId). */
 const CLIENT_ID = /^ind_[A-Za-z0-9_-]{20}$/;
 const SECRET_PREFIXES = [CLIENT_SECRET_PREFIX, ACCESS_TOKEN_PREFIX];

@@ -1,4 +1,10 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+  UnauthorizedException,
+} from '@nestjs/common';
 import {
   ApiBasicAuth,
   ApiForbiddenResponse,
@@ -9,6 +15,7 @@ import {
 } from '@nestjs/swagger';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { RETRY_AFTER_HEADER } from '../common/openapi-conventions';
+import type { IndiciumRequest, Principal } from './principal';
 import type { Privilege } from './privileges';
 
 export const PRIVILEGE_KEY = 'indicium:privilege';
@@ -59,3 +66,11 @@ export function Public(): MethodDecorator {
     ApiOperation({ summary: undefined, security: [] }),
   );
 }
+
+/** Controller parameter: the authenticated principal of an @Auth() route (who acts). */
+export const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
+  const principal = ctx.switchToHttp().getRequest<IndiciumRequest>().principal;
+  // The guard authenticated every @Auth() route before this runs; a @Public() route has none.
+  if (!principal) throw new UnauthorizedException('Authentication required');
+  return principal;
+});

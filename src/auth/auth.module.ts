@@ -4,6 +4,7 @@ import { AccessGuard } from './access.guard';
 import { AuthRefusalsRepository } from './auth-refusals.repository';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { AuthService } from './auth.service';
+import { Delegation } from './delegation';
 import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
 import { OAuthController } from './oauth.controller';
@@ -23,11 +24,12 @@ import { PrincipalDirectory } from './principal-directory';
     AuthRefusalsService,
     PrincipalDirectory,
     AuthService,
+    Delegation,
     BasicStrategy,
     BearerStrategy,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [PasswordHasher, PrincipalDirectory, LockoutService],
+  exports: [PasswordHasher, PrincipalDirectory, LockoutService, Delegation],
 })
 export class AuthModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthModule.name);

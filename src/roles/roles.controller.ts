@@ -6,7 +6,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Auth } from '../auth/auth.decorator';
+import { Actor, Auth } from '../auth/auth.decorator';
+import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
 import { CreateRoleDto, PrivilegeDto, RoleDto, RolePageDto, UpdateRoleDto } from './dto/role.dto';
@@ -35,8 +36,12 @@ export class RolesController {
   @Post()
   @ApiBadRequestResponse({ description: 'Invalid name or unknown privilege', type: ErrorBody })
   @ApiConflictResponse({ description: 'A role with this name exists', type: ErrorBody })
-  create(@Body() dto: CreateRoleDto, @AuditCtx() ctx: AuditContext): Promise<RoleDto> {
-    return this.roles.create(dto, ctx);
+  create(
+    @Body() dto: CreateRoleDto,
+    @Actor() actor: Principal,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<RoleDto> {
+    return this.roles.create(dto, actor, ctx);
   }
 
   /** Change a custom role's description or privileges; takes effect at once for its holders. */
@@ -47,9 +52,10 @@ export class RolesController {
   update(
     @Param('name') name: string,
     @Body() dto: UpdateRoleDto,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<RoleDto> {
-    return this.roles.update(name, dto, ctx);
+    return this.roles.update(name, dto, actor, ctx);
   }
 
   /** Delete a custom role that no principal holds. */
@@ -57,7 +63,11 @@ export class RolesController {
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Built in, or still assigned', type: ErrorBody })
-  delete(@Param('name') name: string, @AuditCtx() ctx: AuditContext): Promise<void> {
-    return this.roles.delete(name, ctx);
+  delete(
+    @Param('name') name: string,
+    @Actor() actor: Principal,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<void> {
+    return this.roles.delete(name, actor, ctx);
   }
 }

@@ -2,6 +2,8 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { Delegation } from '../auth/delegation';
+import type { Principal } from '../auth/principal';
 import { PrincipalDirectory } from '../auth/principal-directory';
 import { ALL_PRIVILEGES, PRIVILEGES } from '../auth/privileges';
 import { decodeCursor, Page, toPage } from '../common/pagination';
@@ -26,6 +28,7 @@ export class RolesService {
     private readonly roles: RolesRepository,
     private readonly directory: PrincipalDirectory,
     private readonly audit: AuditService,
+    private readonly delegation: Delegation,
   ) {}
 
   privilegeCatalogue(): PrivilegeDto[] {
@@ -38,72 +41,95 @@ export class RolesService {
     return toPage(rows, limit, (r) => [r.name], toRoleDto);
   }
 
-  async create(dto: CreateRoleDto, ctx: AuditContext): Promise<RoleDto> {
-    return this.db.transaction(async (tx) => {
-      if (await this.roles.findByName(dto.name, tx)) {
-        throw new ConflictException(`A role named "${dto.name}" already exists`);
-      }
-      const role = toRoleDto(
-        await this.roles.insert(tx, {
-          name: dto.name,
-          description: dto.description ?? '',
-          privileges: dto.privileges,
-        }),
-      );
-      await this.audit.record(tx, ctx, {
-        action: 'role.create',
-        entityType: 'role',
-        entityName: role.name,
-        operation: 'create',
-        newValue: role,
-      });
-      return role;
-    });
+  async create(dto: CreateRoleDto, actor: Principal, ctx: AuditContext): Promise<RoleDto> {
+    return this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        this.delegation.check(actor, {
+          entityType: 'role',
+          entityName: dto.name,
+          grants: { name: dto.name, privileges: dto.privileges },
+        });
+        if (await this.roles.findByName(dto.name, tx)) {
+          throw new ConflictException(`A role named "${dto.name}" already exists`);
+        }
+        const role = toRoleDto(
+          await this.roles.insert(tx, {
+            name: dto.name,
+            description: dto.description ?? '',
+            privileges: dto.privileges,
+          }),
+        );
+        await this.audit.record(tx, ctx, {
+          action: 'role.create',
+          entityType: 'role',
+          entityName: role.name,
+          operation: 'create',
+          newValue: role,
+        });
+        return role;
+      }),
+    );
   }
 
-  async update(name: string, dto: UpdateRoleDto, ctx: AuditContext): Promise<RoleDto> {
-    const updated = await this.db.transaction(async (tx) => {
-      const role = await this.mutableRole(name, tx);
-      const after = toRoleDto(
-        await this.roles.update(
-          tx,
-          name,
-          dto.description ?? role.description,
-          dto.privileges ?? role.privileges,
-        ),
-      );
-      await this.audit.record(tx, ctx, {
-        action: 'role.update',
-        entityType: 'role',
-        entityName: name,
-        operation: 'update',
-        oldValue: toRoleDto(role),
-        newValue: after,
-      });
-      return after;
-    });
+  async update(
+    name: string,
+    dto: UpdateRoleDto,
+    actor: Principal,
+    ctx: AuditContext,
+  ): Promise<RoleDto> {
+    const updated = await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const role = await this.mutableRole(name, tx);
+        this.delegation.check(actor, {
+          entityType: 'role',
+          entityName: name,
+          edits: role,
+          grants: { name, privileges: dto.privileges ?? role.privileges },
+        });
+        const after = toRoleDto(
+          await this.roles.update(
+            tx,
+            name,
+            dto.description ?? role.description,
+            dto.privileges ?? role.privileges,
+          ),
+        );
+        await this.audit.record(tx, ctx, {
+          action: 'role.update',
+          entityType: 'role',
+          entityName: name,
+          operation: 'update',
+          oldValue: toRoleDto(role),
+          newValue: after,
+        });
+        return after;
+      }),
+    );
     this.directory.invalidate();
     return updated;
   }
 
-  async delete(name: string, ctx: AuditContext): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const role = await this.mutableRole(name, tx);
-      const holders = await this.roles.countAssignments(tx, name);
-      if (holders > 0) {
-        throw new ConflictException(
-          `Role "${name}" is still assigned to ${holders} principal(s); reassign them first`,
-        );
-      }
-      await this.roles.delete(tx, name);
-      await this.audit.record(tx, ctx, {
-        action: 'role.delete',
-        entityType: 'role',
-        entityName: name,
-        operation: 'delete',
-        oldValue: toRoleDto(role),
-      });
-    });
+  async delete(name: string, actor: Principal, ctx: AuditContext): Promise<void> {
+    await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const role = await this.mutableRole(name, tx);
+        this.delegation.check(actor, { entityType: 'role', entityName: name, edits: role });
+        const holders = await this.roles.countAssignments(tx, name);
+        if (holders > 0) {
+          throw new ConflictException(
+            `Role "${name}" is still assigned to ${holders} principal(s); reassign them first`,
+          );
+        }
+        await this.roles.delete(tx, name);
+        await this.audit.record(tx, ctx, {
+          action: 'role.delete',
+          entityType: 'role',
+          entityName: name,
+          operation: 'delete',
+          oldValue: toRoleDto(role),
+        });
+      }),
+    );
     this.directory.invalidate();
   }
 

@@ -17,7 +17,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Auth } from '../auth/auth.decorator';
+import { Actor, Auth } from '../auth/auth.decorator';
+import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
 import { uuidParam } from '../common/uuid.pipe';
@@ -42,8 +43,12 @@ export class UsersController {
   /** Create a user with a role. */
   @Post()
   @ApiConflictResponse({ description: 'Username taken', type: ErrorBody })
-  create(@Body() dto: CreateUserDto, @AuditCtx() ctx: AuditContext): Promise<UserDto> {
-    return this.users.create(dto, ctx);
+  create(
+    @Body() dto: CreateUserDto,
+    @Actor() actor: Principal,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<UserDto> {
+    return this.users.create(dto, actor, ctx);
   }
 
   /** One user (never with a password or hash). */
@@ -60,9 +65,10 @@ export class UsersController {
   update(
     @Param('id', uuid) id: string,
     @Body() dto: UpdateUserDto,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<UserDto> {
-    return this.users.update(id, dto, ctx);
+    return this.users.update(id, dto, actor, ctx);
   }
 
   /** Delete a user. The last active Administrator cannot be deleted. */
@@ -70,8 +76,12 @@ export class UsersController {
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Last active Administrator', type: ErrorBody })
-  delete(@Param('id', uuid) id: string, @AuditCtx() ctx: AuditContext): Promise<void> {
-    return this.users.delete(id, ctx);
+  delete(
+    @Param('id', uuid) id: string,
+    @Actor() actor: Principal,
+    @AuditCtx() ctx: AuditContext,
+  ): Promise<void> {
+    return this.users.delete(id, actor, ctx);
   }
 
   /** Administrator reset of a user's password. */
@@ -81,8 +91,9 @@ export class UsersController {
   resetPassword(
     @Param('id', uuid) id: string,
     @Body() dto: PasswordDto,
+    @Actor() actor: Principal,
     @AuditCtx() ctx: AuditContext,
   ): Promise<void> {
-    return this.users.resetPassword(id, dto.password, ctx);
+    return this.users.resetPassword(id, dto.password, actor, ctx);
   }
 }

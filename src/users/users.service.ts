@@ -12,13 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { Delegation } from '../auth/delegation';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
 import { PrincipalDirectory } from '../auth/principal-directory';
 import { AppConfig } from '../config/app-config';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { RolesRepository } from '../roles/roles.repository';
+import { RoleRow, RolesRepository } from '../roles/roles.repository';
 import { CreateUserDto, MeDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { ADMIN_ROLE, UserRow, UsersRepository } from './users.repository';
 
@@ -48,6 +49,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly directory: PrincipalDirectory,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    private readonly delegation: Delegation,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -98,72 +100,96 @@ export class UsersService implements OnApplicationBootstrap {
     return toUserDto(await this.mustFind(id));
   }
 
-  async create(dto: CreateUserDto, ctx: AuditContext): Promise<UserDto> {
+  async create(dto: CreateUserDto, actor: Principal, ctx: AuditContext): Promise<UserDto> {
     const passwordHash = await this.hasher.hash(dto.password);
-    return this.db.transaction(async (tx) => {
-      await this.assertRoleExists(dto.role, tx);
-      const user = toUserDto(
-        await this.users.insert(tx, {
-          username: dto.username,
-          passwordHash,
-          role: dto.role,
-          status: dto.status ?? 'active',
-        }),
-      );
-      await this.audit.record(tx, ctx, {
-        action: 'user.create',
-        entityType: 'user',
-        entityName: user.username,
-        operation: 'create',
-        newValue: user,
-      });
-      return user;
-    });
+    return this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const role = await this.mustFindRole(dto.role, tx);
+        this.delegation.check(actor, {
+          entityType: 'user',
+          entityName: dto.username,
+          grants: role,
+        });
+        const user = toUserDto(
+          await this.users.insert(tx, {
+            username: dto.username,
+            passwordHash,
+            role: dto.role,
+            status: dto.status ?? 'active',
+          }),
+        );
+        await this.audit.record(tx, ctx, {
+          action: 'user.create',
+          entityType: 'user',
+          entityName: user.username,
+          operation: 'create',
+          newValue: user,
+        });
+        return user;
+      }),
+    );
   }
 
-  async update(id: string, dto: UpdateUserDto, ctx: AuditContext): Promise<UserDto> {
-    const row = await this.db.transaction(async (tx) => {
-      const admins = await this.users.lockActiveAdministrators(tx);
-      const user = await this.mustFind(id, tx);
-      const role = dto.role ?? user.role;
-      const status = dto.status ?? user.status;
-      if (role !== user.role) await this.assertRoleExists(role, tx);
-      const staysAdmin = role === ADMIN_ROLE && status === 'active';
-      if (!staysAdmin) this.assertNotLastAdmin(admins, id, 'demoted or deactivated');
-      const updated = await this.users.update(tx, id, role, status);
-      await this.audit.record(tx, ctx, {
-        action: 'user.update',
-        entityType: 'user',
-        entityName: user.username,
-        operation: 'update',
-        oldValue: toUserDto(user),
-        newValue: toUserDto(updated),
-      });
-      return updated;
-    });
+  async update(
+    id: string,
+    dto: UpdateUserDto,
+    actor: Principal,
+    ctx: AuditContext,
+  ): Promise<UserDto> {
+    const row = await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const admins = await this.users.lockActiveAdministrators(tx);
+        const user = await this.mustFind(id, tx);
+        const role = dto.role ?? user.role;
+        const status = dto.status ?? user.status;
+        const current = await this.mustFindRole(user.role, tx);
+        const next = role === user.role ? current : await this.mustFindRole(role, tx);
+        const staysAdmin = role === ADMIN_ROLE && status === 'active';
+        if (!staysAdmin) this.assertNotLastAdmin(admins, id, 'demoted or deactivated');
+        this.delegation.check(actor, {
+          entityType: 'user',
+          entityName: user.username,
+          target: { type: 'user', id, role: current },
+          grants: dto.role === undefined ? undefined : next,
+        });
+        const updated = await this.users.update(tx, id, role, status);
+        await this.audit.record(tx, ctx, {
+          action: 'user.update',
+          entityType: 'user',
+          entityName: user.username,
+          operation: 'update',
+          oldValue: toUserDto(user),
+          newValue: toUserDto(updated),
+        });
+        return updated;
+      }),
+    );
     this.directory.invalidate();
     return toUserDto(row);
   }
 
-  async delete(id: string, ctx: AuditContext): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const admins = await this.users.lockActiveAdministrators(tx);
-      const user = await this.mustFind(id, tx);
-      this.assertNotLastAdmin(admins, id, 'deleted');
-      await this.users.delete(tx, id);
-      await this.audit.record(tx, ctx, {
-        action: 'user.delete',
-        entityType: 'user',
-        entityName: user.username,
-        operation: 'delete',
-        oldValue: toUserDto(user),
-      });
-    });
+  async delete(id: string, actor: Principal, ctx: AuditContext): Promise<void> {
+    await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const admins = await this.users.lockActiveAdministrators(tx);
+        const user = await this.mustFind(id, tx);
+        this.assertNotLastAdmin(admins, id, 'deleted');
+        await this.assertMayActOn(actor, user, tx);
+        await this.users.delete(tx, id);
+        await this.audit.record(tx, ctx, {
+          action: 'user.delete',
+          entityType: 'user',
+          entityName: user.username,
+          operation: 'delete',
+          oldValue: toUserDto(user),
+        });
+      }),
+    );
     this.directory.invalidate();
   }
 
-  resetPassword(id: string, password: string, ctx: AuditContext): Promise<void> {
-    return this.setPassword(id, password, ctx, 'user.reset_password');
+  resetPassword(id: string, password: string, actor: Principal, ctx: AuditContext): Promise<void> {
+    return this.setPassword(id, password, ctx, 'user.reset_password', actor);
   }
 
   async changeOwnPassword(
@@ -179,7 +205,7 @@ export class UsersService implements OnApplicationBootstrap {
     }
     const stored = await this.users.passwordHash(principal.id);
     if (stored === null || !(await this.hasher.verify(current, stored))) {
-      this.lockout.recordFailure(principal.name, ctx.ip ?? '');
+      await this.lockout.recordFailure(principal.name, ctx.ip ?? '');
       await this.audit.recordEvent(ctx, {
         action: 'user.change_password',
         entityType: 'user',
@@ -194,23 +220,28 @@ export class UsersService implements OnApplicationBootstrap {
     await this.setPassword(principal.id, next, ctx, 'user.change_password');
   }
 
+  /** `actor`: an administrative reset, bound by the delegation rule; absent for one's own. */
   private async setPassword(
     id: string,
     password: string,
     ctx: AuditContext,
     action: string,
+    actor?: Principal,
   ): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
-    await this.db.transaction(async (tx) => {
-      const user = await this.mustFind(id, tx);
-      await this.users.setPassword(tx, id, passwordHash);
-      await this.audit.record(tx, ctx, {
-        action,
-        entityType: 'user',
-        entityName: user.username,
-        operation: 'update',
-      });
-    });
+    await this.delegation.guard(ctx, () =>
+      this.db.transaction(async (tx) => {
+        const user = await this.mustFind(id, tx);
+        if (actor) await this.assertMayActOn(actor, user, tx);
+        await this.users.setPassword(tx, id, passwordHash);
+        await this.audit.record(tx, ctx, {
+          action,
+          entityType: 'user',
+          entityName: user.username,
+          operation: 'update',
+        });
+      }),
+    );
     this.directory.invalidate();
   }
 
@@ -230,9 +261,18 @@ export class UsersService implements OnApplicationBootstrap {
     return row;
   }
 
-  private async assertRoleExists(role: string, tx: EntityManager): Promise<void> {
-    if (!(await this.roles.findByName(role, tx)))
-      throw new BadRequestException(`role "${role}" does not exist`);
+  private async mustFindRole(role: string, tx: EntityManager): Promise<RoleRow> {
+    const row = await this.roles.findByName(role, tx);
+    if (!row) throw new BadRequestException(`role "${role}" does not exist`);
+    return row;
+  }
+
+  private async assertMayActOn(actor: Principal, user: UserRow, tx: EntityManager): Promise<void> {
+    this.delegation.check(actor, {
+      entityType: 'user',
+      entityName: user.username,
+      target: { type: 'user', id: user.id, role: await this.mustFindRole(user.role, tx) },
+    });
   }
 
   private assertNotLastAdmin(activeAdmins: string[], id: string, what: string): void {

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { USERNAME } from '../../auth/auditable-name';
 import { PageDto } from '../../common/pagination';
 
-export const USERNAME = /^[A-Za-z0-9._@-]{3,64}$/;
 export const STATUSES = ['active', 'inactive'] as const;
 export type Status = (typeof STATUSES)[number];
 
