@@ -23,6 +23,7 @@ import { HealthModule } from './health/health.module';
 import { HttpMetricsMiddleware } from './health/http-metrics.middleware';
 import { RolesModule } from './roles/roles.module';
 import { SuppliersModule } from './suppliers/suppliers.module';
+import { FeedsModule } from './feeds/feeds.module';
 import { TagsModule } from './tags/tags.module';
 import { SearchModule } from './search/search.module';
 import { SharingModule } from './sharing/sharing.module';
@@ -76,6 +77,7 @@ export class AppModule implements NestModule {
         RolesModule,
         UsersModule,
         SuppliersModule,
+        FeedsModule,
         TagsModule,
         ApiClientsModule,
         SharingModule,

@@ -141,6 +141,42 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(600)
   SHUTDOWN_TIMEOUT_SECONDS = 20;
+
+  /** Feed runs one instance performs at once (docs/api.md §9). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  FEED_CONCURRENCY = 2;
+
+  /** A feed run (fetch, parse, apply) taking longer is aborted and changes nothing. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  FEED_RUN_TIMEOUT_SECONDS = 600;
+
+  /** How often each instance looks for due feeds (seconds). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  FEED_POLL_SECONDS = 15;
+
+  /** A feed run's lease; renewed while it runs, taken over this long after its instance died. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  FEED_LEASE_SECONDS = 60;
+
+  /**
+   * Whether feed URLs may reach loopback, private and link-local addresses. Off by default:
+   * feeds are configured by suppliers.write holders, and a feed URL is a request the server
+   * makes from inside its network.
+   */
+  @IsIn(['true', 'false'])
+  FEED_ALLOW_PRIVATE_NETWORKS: 'true' | 'false' = 'false';
 }
 
 export class ConfigError extends Error {}

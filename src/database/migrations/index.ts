@@ -4,6 +4,7 @@ import { ApiClients1764057600000 } from './1764057600000-api-clients';
 import { ThreatIntel1764144000000 } from './1764144000000-threat-intel';
 import { NetworkBtree1764230400000 } from './1764230400000-network-btree';
 import { AuthLockouts1764403200000 } from './1764403200000-auth-lockouts';
+import { Feeds1764576000000 } from './1764576000000-feeds';
 import { Sharing1764662400000 } from './1764662400000-sharing';
 
 /** Every migration, in order. New migrations are appended here. */
@@ -14,5 +15,6 @@ export const migrations = [
   ThreatIntel1764144000000,
   NetworkBtree1764230400000,
   AuthLockouts1764403200000,
+  Feeds1764576000000,
   Sharing1764662400000,
 ];

@@ -1,0 +1,314 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuditContext } from '../audit/audit-context';
+import { IndicatorWriter, WriteResult } from '../suppliers/indicators/indicator-writer';
+import type { IndicatorType } from '../indicators';
+import { FeedCounts, FeedCursor, FeedValidators, RejectedSample } from './feed-config';
+import { fetchFeed, FetchOptions } from './feed-fetcher';
+import type { FeedRow, FinishedRun } from './feeds.repository';
+import { DEFAULT_CSV, parseCsvFeed } from './parsers/csv-feed';
+import { ByteStream, FeedEntry, FeedItem, MalformedFeedError } from './parsers/feed-item';
+import { jsonMembers } from './parsers/json-members';
+import { mispEventItems, mispManifestEvents } from './parsers/misp-feed';
+import { parseStixBundle, stixObjectItems } from './parsers/stix21-feed';
+import { parseTextFeed } from './parsers/text-feed';
+
+export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+const MAX_REJECTED_SAMPLE = 20;
+/** A MISP manifest or event file is read whole (events are small; manifests list them). */
+const MAX_MISP_DOCUMENT_BYTES = 64 * 1024 * 1024;
+/** A TAXII server that keeps saying `more` is cut off here rather than looping forever. */
+const MAX_TAXII_PAGES = 10_000;
+
+/** What a run learned besides its items: saved for the next run after success. */
+interface SourceState {
+  validators?: FeedValidators;
+  cursor?: FeedCursor;
+}
+
+type Source = { notModified: true } | { notModified: false; items: AsyncIterable<FeedItem> };
+
+export interface RunEnvironment {
+  signal: AbortSignal;
+  allowPrivateNetworks: boolean;
+  ctx: AuditContext;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function credentialHeaders(feed: FeedRow): Record<string, string> {
+  const c = feed.credentials ?? {};
+  switch (feed.authType) {
+    case 'none':
+      return {};
+    case 'basic':
+      return {
+        Authorization: `Basic ${Buffer.from(`${c.username ?? ''}:${c.password ?? ''}`).toString('base64')}`,
+      };
+    case 'bearer':
+      return { Authorization: `Bearer ${c.token ?? ''}` };
+    case 'header':
+      return c.headerName ? { [c.headerName]: c.headerValue ?? '' } : {};
+  }
+}
+
+async function readWhole(body: ByteStream, limit: number, what: string): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw new MalformedFeedError(`${what} is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new MalformedFeedError(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function* noEntries(): AsyncGenerator<never> {}
+
+/** A message for lastError: what went wrong, never a stack or a credential. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof BadRequestException) return err.message;
+  if (err instanceof Error) return err.message.slice(0, 1024);
+  return String(err).slice(0, 1024);
+}
+
+/**
+ * One feed run (docs/api.md §9): fetch, parse as a stream, and apply through the one writer
+ * path (IndicatorWriter), which validates and normalises every entry exactly like an upload.
+ * `replace` is one transaction; an abort (timeout, shutdown, lost lease) rolls it back.
+ */
+@Injectable()
+export class FeedRunner {
+  constructor(private readonly writer: IndicatorWriter) {}
+
+  async run(feed: FeedRow, env: RunEnvironment): Promise<FinishedRun> {
+    const startedAt = new Date();
+    const counts: FeedCounts = { fetched: 0, created: 0, updated: 0, removed: 0, rejected: 0 };
+    const rejectedSample: RejectedSample[] = [];
+    const state: SourceState = {};
+    const reject = (indicator: string | null, reason: string): void => {
+      counts.rejected++;
+      if (rejectedSample.length < MAX_REJECTED_SAMPLE) rejectedSample.push({ indicator, reason });
+    };
+    try {
+      const source = await this.open(feed, env, state);
+      if (source.notModified) {
+        return { startedAt, outcome: 'not_modified', error: null, counts, rejectedSample };
+      }
+      const removals: Array<{ indicator: string; type?: IndicatorType }> = [];
+      const replace = feed.mode === 'replace';
+      async function* entries(): AsyncGenerator<FeedEntry> {
+        for await (const item of source.notModified ? [] : source.items) {
+          counts.fetched++;
+          if (item.kind === 'entry') yield item.entry;
+          else if (item.kind === 'rejected') reject(item.indicator, item.reason);
+          // replace: the new set simply lacks a revoked indicator.
+          else if (!replace) removals.push({ indicator: item.indicator, type: item.type });
+        }
+      }
+      // Getters: the writer reads them when it writes the audit record, after the stream.
+      const details = {
+        outcome: 'applied',
+        format: feed.format,
+        get fetched(): number {
+          return counts.fetched;
+        },
+        get rejected(): number {
+          return counts.rejected;
+        },
+      };
+      const written = await this.writer.write({
+        supplierName: feed.supplierName,
+        entries: entries(),
+        mode: replace ? 'replace' : 'upsert',
+        signal: env.signal,
+        ctx: env.ctx,
+        audit: { action: 'feed.run', details },
+      });
+      this.add(counts, written, reject);
+      // merge: removals learnt while streaming go in a second write (merge promises no single
+      // transaction), so a revocation later in the feed wins over an earlier entry.
+      if (removals.length > 0) {
+        env.signal.throwIfAborted();
+        const removed = await this.writer.write({
+          supplierName: feed.supplierName,
+          entries: noEntries(),
+          mode: 'upsert',
+          removals,
+          signal: env.signal,
+          ctx: env.ctx,
+          audit: { action: 'feed.run', details: { outcome: 'applied', removals: removals.length } },
+        });
+        counts.removed += removed.removed;
+      }
+      return {
+        startedAt,
+        outcome: 'applied',
+        error: null,
+        counts,
+        rejectedSample,
+        validators: state.validators,
+        cursor: state.cursor,
+      };
+    } catch (err) {
+      if (err instanceof BadRequestException) {
+        const body = err.getResponse() as {
+          details?: Array<{ indicator: string | null; reason: string }>;
+        };
+        for (const f of body.details ?? []) reject(f.indicator, f.reason);
+      }
+      const reason = env.signal.aborted ? (env.signal.reason as unknown) : err;
+      return {
+        startedAt,
+        outcome: 'failed',
+        error: describeFailure(reason),
+        counts,
+        rejectedSample,
+      };
+    }
+  }
+
+  private add(
+    counts: FeedCounts,
+    r: WriteResult,
+    reject: (indicator: string | null, reason: string) => void,
+  ): void {
+    counts.created += r.created;
+    counts.updated += r.updated;
+    counts.removed += r.removed;
+    for (const f of r.failed) reject(f.indicator, f.reason);
+  }
+
+  private fetchOptions(
+    feed: FeedRow,
+    env: RunEnvironment,
+    headers: Record<string, string>,
+  ): FetchOptions {
+    return {
+      headers,
+      credentialHeaders: credentialHeaders(feed),
+      tlsVerify: feed.tlsVerify,
+      caCertificate: feed.caCertificate,
+      signal: env.signal,
+      allowPrivateNetworks: env.allowPrivateNetworks,
+    };
+  }
+
+  private async open(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
+    switch (feed.format) {
+      case 'text':
+      case 'csv':
+      case 'stix21':
+        return this.openFile(feed, env, state);
+      case 'taxii21':
+        return { notModified: false, items: this.taxiiItems(feed, env, state) };
+      case 'misp':
+        return { notModified: false, items: this.mispItems(feed, env, state) };
+    }
+  }
+
+  /** One file, fetched conditionally with the validators of the last successful run. */
+  private async openFile(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
+    const headers: Record<string, string> = {
+      Accept: feed.format === 'stix21' ? 'application/stix+json, application/json' : '*/*',
+    };
+    if (feed.validators.etag) headers['If-None-Match'] = feed.validators.etag;
+    if (feed.validators.lastModified) headers['If-Modified-Since'] = feed.validators.lastModified;
+    const res = await fetchFeed(feed.url, this.fetchOptions(feed, env, headers));
+    if (res.status === 'not_modified') return { notModified: true };
+    const etag = header(res.headers, 'etag');
+    const lastModified = header(res.headers, 'last-modified');
+    state.validators = {
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    };
+    switch (feed.format) {
+      case 'text':
+        return { notModified: false, items: parseTextFeed(res.body) };
+      case 'csv':
+        return { notModified: false, items: parseCsvFeed(res.body, feed.csv ?? DEFAULT_CSV) };
+      default:
+        return { notModified: false, items: parseStixBundle(res.body) };
+    }
+  }
+
+  /**
+   * TAXII 2.1: the collection's objects, page by page (`more`/`next`), only those added after
+   * the last successful run (the `X-TAXII-Date-Added-Last` it ended with).
+   */
+  private async *taxiiItems(
+    feed: FeedRow,
+    env: RunEnvironment,
+    state: SourceState,
+  ): AsyncGenerator<FeedItem> {
+    const root = feed.url.endsWith('/') ? feed.url : `${feed.url}/`;
+    const collection = encodeURIComponent(feed.taxii?.collectionId ?? '');
+    let addedAfter = feed.cursor.addedAfter;
+    let next: string | undefined;
+    for (let page = 0; page < MAX_TAXII_PAGES; page++) {
+      const url = new URL(`collections/${collection}/objects/`, root);
+      if (addedAfter) url.searchParams.set('added_after', addedAfter);
+      if (next) url.searchParams.set('next', next);
+      const res = await fetchFeed(
+        url.toString(),
+        this.fetchOptions(feed, env, { Accept: TAXII_MEDIA_TYPE }),
+      );
+      if (res.status === 'not_modified') return;
+      let envelope: Record<string, unknown> = {};
+      for await (const obj of jsonMembers(res.body, 'objects', (s) => (envelope = s))) {
+        yield* stixObjectItems(obj);
+      }
+      const last = header(res.headers, 'x-taxii-date-added-last');
+      if (last) state.cursor = { addedAfter: last };
+      if (envelope.more !== true) return;
+      if (typeof envelope.next !== 'string' || envelope.next === '') {
+        // TAXII 2.1 servers without `next` page by added_after alone.
+        if (!last)
+          throw new MalformedFeedError(
+            'the TAXII envelope says "more" but gives neither "next" nor X-TAXII-Date-Added-Last',
+          );
+        addedAfter = last;
+        next = undefined;
+      } else {
+        next = envelope.next;
+      }
+    }
+    throw new MalformedFeedError(
+      `the TAXII collection did not end within ${MAX_TAXII_PAGES} pages`,
+    );
+  }
+
+  /** MISP: `manifest.json`, then each event whose timestamp is newer than the last run's. */
+  private async *mispItems(
+    feed: FeedRow,
+    env: RunEnvironment,
+    state: SourceState,
+  ): AsyncGenerator<FeedItem> {
+    const base = feed.url.endsWith('/') ? feed.url : `${feed.url}/`;
+    const get = async (name: string): Promise<unknown> => {
+      const res = await fetchFeed(
+        new URL(name, base).toString(),
+        this.fetchOptions(feed, env, { Accept: 'application/json' }),
+      );
+      if (res.status === 'not_modified') throw new MalformedFeedError(`${name}: unexpected 304`);
+      return readWhole(res.body, MAX_MISP_DOCUMENT_BYTES, name);
+    };
+    const since = feed.cursor.eventTimestamp ?? 0;
+    const events = mispManifestEvents(await get('manifest.json')).filter(
+      (e) => e.timestamp > since,
+    );
+    let newest = since;
+    for (const event of events) {
+      yield* mispEventItems(await get(`${event.uuid}.json`));
+      newest = Math.max(newest, event.timestamp);
+    }
+    state.cursor = { eventTimestamp: newest };
+  }
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import type { AuditContext } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../health/metrics.service';
+import { USER_AGENT } from './feed-fetcher';
+import { FeedRunner } from './feed-runner';
+import { FeedRow, FeedsRepository, FinishedRun } from './feeds.repository';
+
+/** Who a run acts as in the audit log: no person, the scheduler itself. */
+const SCHEDULER_CONTEXT: AuditContext = {
+  actorType: 'anonymous',
+  actorId: null,
+  actorName: 'feed-scheduler',
+  ip: null,
+  userAgent: USER_AGENT,
+  requestId: null,
+};
+
+class ShutdownError extends Error {}
+
+/**
+ * Runs due feeds (docs/api.md §9). Every instance polls; a feed is run by the one instance
+ * whose lease it holds (claimed with SKIP LOCKED, renewed while the run lasts, so a dead
+ * instance's run is taken over once the lease expires and retried, never run twice at once).
+ * At most FEED_CONCURRENCY runs per instance. On shutdown runs are aborted — the writer rolls
+ * them back — and the leases released. Due-ness lives in the database (`next_run_at`), so a
+ * plain poll is all the timing needed; a cron library would add nothing here.
+ */
+@Injectable()
+export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(FeedScheduler.name);
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private poller?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private readonly runs: Counter<'supplier' | 'outcome'>;
+  private readonly lastSuccess: Gauge<'supplier'>;
+  private readonly applied: Counter<'supplier'>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly feeds: FeedsRepository,
+    private readonly runner: FeedRunner,
+    private readonly audit: AuditService,
+    metrics: MetricsService,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {
+    const registers = [metrics.registry];
+    this.runs = new Counter({
+      name: 'indicium_feed_runs_total',
+      help: 'Feed runs by supplier and outcome (applied, not_modified, failed)',
+      labelNames: ['supplier', 'outcome'] as const,
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'indicium_feed_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful run of each supplier feed (this instance)',
+      labelNames: ['supplier'] as const,
+      registers,
+    });
+    this.applied = new Counter({
+      name: 'indicium_feed_indicators_applied_total',
+      help: 'Indicators created, updated or removed by feed runs, by supplier',
+      labelNames: ['supplier'] as const,
+      registers,
+    });
+  }
+
+  private get leaseMs(): number {
+    return this.config.env.FEED_LEASE_SECONDS * 1000;
+  }
+
+  onApplicationBootstrap(): void {
+    this.poller = setInterval(() => this.wake(), this.config.env.FEED_POLL_SECONDS * 1000).unref();
+    this.wake();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    for (const run of this.active.values()) run.abort.abort(new ShutdownError('shutting down'));
+    await this.polling;
+    await Promise.all([...this.active.values()].map((r) => r.done));
+    await this.feeds.release(this.owner).catch(() => undefined);
+  }
+
+  /** Looks for due feeds now (run-now, a finished run, the poll timer). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    this.polling = this.poll()
+      .catch((err: unknown) => this.logger.warn({ err }, 'feed poll failed'))
+      .finally(() => {
+        this.polling = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async poll(): Promise<void> {
+    const free = this.config.env.FEED_CONCURRENCY - this.active.size;
+    const due = await this.feeds.claimDue(this.owner, this.leaseMs, free);
+    for (const feed of due) {
+      if (this.stopped) break;
+      this.start(feed);
+    }
+  }
+
+  private start(feed: FeedRow): void {
+    const abort = new AbortController();
+    const timeoutMs = this.config.env.FEED_RUN_TIMEOUT_SECONDS * 1000;
+    const timeout = setTimeout(
+      () =>
+        abort.abort(
+          new Error(
+            `the run took longer than ${this.config.env.FEED_RUN_TIMEOUT_SECONDS} s (FEED_RUN_TIMEOUT_SECONDS); nothing was applied`,
+          ),
+        ),
+      timeoutMs,
+    );
+    const renew = setInterval(() => {
+      this.feeds
+        .renew(feed.supplierId, this.owner, this.leaseMs)
+        .then((held) => {
+          if (!held) abort.abort(new Error('the run lost its lease to another instance'));
+        })
+        .catch((err: unknown) => this.logger.warn({ err }, 'feed lease renewal failed'));
+    }, this.leaseMs / 3);
+    const done = (async () => {
+      try {
+        const result = await this.runner.run(feed, {
+          signal: abort.signal,
+          allowPrivateNetworks: this.config.env.FEED_ALLOW_PRIVATE_NETWORKS === 'true',
+          ctx: SCHEDULER_CONTEXT,
+        });
+        // Cut short by shutdown: nothing applied; the lease is released and the run retried.
+        if (abort.signal.reason instanceof ShutdownError) return;
+        await this.finish(feed, result);
+      } catch (err) {
+        this.logger.error({ err, supplier: feed.supplierName }, 'feed run could not be recorded');
+      } finally {
+        clearTimeout(timeout);
+        clearInterval(renew);
+        this.active.delete(feed.supplierId);
+        this.wake();
+      }
+    })();
+    this.active.set(feed.supplierId, { abort, done });
+  }
+
+  private async finish(feed: FeedRow, result: FinishedRun): Promise<void> {
+    await this.feeds.finish(feed.supplierId, this.owner, result);
+    this.runs.inc({ supplier: feed.supplierName, outcome: result.outcome });
+    if (result.outcome !== 'failed') {
+      this.lastSuccess.set({ supplier: feed.supplierName }, Date.now() / 1000);
+    }
+    const { created, updated, removed } = result.counts;
+    this.applied.inc({ supplier: feed.supplierName }, created + updated + removed);
+    if (result.outcome === 'failed') {
+      this.logger.warn(`feed of "${feed.supplierName}" failed: ${result.error}`);
+    }
+    // An applied run was audited by the writer in its own transaction; the others here.
+    if (result.outcome !== 'applied') {
+      await this.db.transaction((tx) =>
+        this.audit.record(tx, SCHEDULER_CONTEXT, {
+          action: 'feed.run',
+          entityType: 'supplier',
+          entityName: feed.supplierName,
+          operation: 'update',
+          outcome: result.outcome === 'failed' ? 'failure' : 'success',
+          newValue: {
+            outcome: result.outcome,
+            format: feed.format,
+            error: result.error,
+            ...result.counts,
+          },
+        }),
+      );
+    }
+  }
+}

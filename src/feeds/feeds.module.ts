@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { SuppliersModule } from '../suppliers/suppliers.module';
+import { FeedRunner } from './feed-runner';
+import { FeedScheduler } from './feed-scheduler';
+import { FeedsController } from './feeds.controller';
+import { FeedsRepository } from './feeds.repository';
+import { FeedsService } from './feeds.service';
+
+/** Feeds: suppliers that Indicium pulls (docs/api.md §9), written through IndicatorWriter. */
+@Module({
+  imports: [SuppliersModule],
+  controllers: [FeedsController],
+  providers: [FeedsRepository, FeedsService, FeedRunner, FeedScheduler],
+})
+export class FeedsModule {}
