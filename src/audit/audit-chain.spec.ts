@@ -1,4 +1,12 @@
-import { canonicalJson, canonicalRecord, chainHash, GENESIS_HASH } from './audit-chain';
+import { createHmac } from 'node:crypto';
+import {
+  anchorMac,
+  canonicalJson,
+  canonicalRecord,
+  chainHash,
+  GENESIS_HASH,
+  keyedChainHash,
+} from './audit-chain';
 import type { AuditRecord } from './audit-chain';
 import { redact, REDACTED } from './redact';
 
@@ -70,5 +78,25 @@ describe('redact', () => {
     });
     expect(redact(null)).toBeNull();
     expect(redact('plain')).toBe('plain');
+  });
+
+  it('keys the link: HMAC-SHA256 over the previous hash and the canonical record', () => {
+    const key = Buffer.from('k'.repeat(32));
+    const h = keyedChainHash(key, GENESIS_HASH, record);
+    expect(h).toBe(
+      createHmac('sha256', key)
+        .update(GENESIS_HASH + canonicalRecord(record))
+        .digest('hex'),
+    );
+    expect(h).not.toBe(chainHash(GENESIS_HASH, record));
+    expect(keyedChainHash(Buffer.from('j'.repeat(32)), GENESIS_HASH, record)).not.toBe(h);
+  });
+
+  it('binds the anchor to both its boundary and the legacy head', () => {
+    const key = Buffer.from('k'.repeat(32));
+    const mac = anchorMac(key, 5, 'a'.repeat(64));
+    expect(anchorMac(key, 6, 'a'.repeat(64))).not.toBe(mac);
+    expect(anchorMac(key, 5, 'b'.repeat(64))).not.toBe(mac);
+    expect(anchorMac(Buffer.from('j'.repeat(32)), 5, 'a'.repeat(64))).not.toBe(mac);
   });
 });

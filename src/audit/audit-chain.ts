@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export const ACTOR_TYPES = ['user', 'client', 'anonymous'] as const;
 export const OPERATIONS = ['create', 'update', 'delete', 'auth', 'access'] as const;
@@ -71,7 +71,42 @@ export function canonicalRecord(record: Omit<AuditRecord, 'hash'>): string {
   return canonicalJson(picked);
 }
 
-/** `hash = sha256(previous hash + canonical record)`, lowercase hex. */
+/**
+ * The unkeyed link, `sha256(previous hash + canonical record)` in lowercase hex: only for
+ * records written before the chain was keyed (below the anchor's `keyedFrom`).
+ */
 export function chainHash(previousHash: string, record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(previousHash).update(canonicalRecord(record)).digest('hex');
+}
+
+/**
+ * The keyed link, `HMAC-SHA256(key, previous hash + canonical record)` in lowercase hex:
+ * without the key nobody (not a database superuser either) can recompute a rewritten record.
+ */
+export function keyedChainHash(
+  key: Buffer,
+  previousHash: string,
+  record: Omit<AuditRecord, 'hash'>,
+): string {
+  return createHmac('sha256', key)
+    .update(previousHash)
+    .update(canonicalRecord(record))
+    .digest('hex');
+}
+
+/**
+ * Where the keyed chain begins: records from `keyedFrom` on are keyed, those before it (a
+ * log written before keying existed) are not, and the last of them has hash `legacyHead`.
+ * The MAC binds both, so the boundary cannot be moved to make keyed records "legacy".
+ */
+export interface ChainAnchor {
+  keyedFrom: number;
+  legacyHead: string;
+  mac: string;
+}
+
+export function anchorMac(key: Buffer, keyedFrom: number, legacyHead: string): string {
+  return createHmac('sha256', key)
+    .update(`indicium-audit-anchor:v1:${keyedFrom}:${legacyHead}`)
+    .digest('hex');
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditRecord, Outcome } from './audit-chain';
+import type { AuditRecord, ChainAnchor, Outcome } from './audit-chain';
 
 /** Serialises appends across connections and instances, held until the writer commits. */
 const APPEND_LOCK_KEY = 7301_2030;
@@ -112,6 +112,21 @@ export class AuditRepository {
       [afterSequence, limit],
     );
     return rows.map(toRecord);
+  }
+
+  async findAnchor(manager: EntityManager = this.db.manager): Promise<ChainAnchor | null> {
+    const rows: Array<{ keyedFrom: string; legacyHead: string; mac: string }> = await manager.query(
+      `SELECT keyed_from AS "keyedFrom", legacy_head AS "legacyHead", mac FROM audit_chain_anchor`,
+    );
+    return rows[0] ? { ...rows[0], keyedFrom: Number(rows[0].keyedFrom) } : null;
+  }
+
+  /** Call under the append lock (lockHead), so no record lands between reading the head and this. */
+  async insertAnchor(tx: EntityManager, anchor: ChainAnchor): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_chain_anchor (keyed_from, legacy_head, mac) VALUES ($1, $2, $3)`,
+      [anchor.keyedFrom, anchor.legacyHead, anchor.mac],
+    );
   }
 
   async lastSequence(manager: EntityManager = this.db.manager): Promise<number> {

@@ -1,8 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { AuditRecord, chainHash, GENESIS_HASH, Operation, Outcome } from './audit-chain';
+import { AppConfig } from '../config/app-config';
+import {
+  anchorMac,
+  AuditRecord,
+  chainHash,
+  ChainAnchor,
+  GENESIS_HASH,
+  keyedChainHash,
+  Operation,
+  Outcome,
+} from './audit-chain';
+import { loadAuditChainKey } from './audit-chain-key';
 import type { AuditContext } from './audit-context';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { redact } from './redact';
@@ -28,15 +39,49 @@ const VERIFY_BATCH = 5_000;
 /**
  * The audit log (docs/api.md §6). `record` appends inside the caller's transaction, so the record
  * commits or rolls back with the change; `recordEvent` writes a security event on its own.
+ *
+ * Each record's hash is an HMAC under AUDIT_CHAIN_KEY over its predecessor's hash and itself
+ * (docs/security.md: what that proves against a database superuser, and what it cannot).
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnModuleInit {
   private readonly logger = new Logger(AuditService.name);
+  private readonly key: Buffer;
+  /** Set once the anchor is known to be committed; until then each append makes sure of it. */
+  private anchored = false;
 
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditRepository,
-  ) {}
+    @Inject(AppConfig) config: AppConfig,
+  ) {
+    const { key, source } = loadAuditChainKey(config);
+    this.key = key;
+    if (source === 'generated') {
+      this.logger.warn(
+        'Generated the audit chain key in DATA_DIR/audit-chain.key: set AUDIT_CHAIN_KEY on every instance that shares this database',
+      );
+    }
+  }
+
+  /**
+   * Anchors the keyed chain before anything is appended: on a database written before the
+   * chain was keyed, the records so far stay verifiable unkeyed. Warns loudly when the anchor
+   * was written under another key: this instance's records would break verification.
+   */
+  async onModuleInit(): Promise<void> {
+    const anchor = await this.db.transaction(async (tx) => {
+      const existing = await this.audit.findAnchor(tx);
+      if (existing) return existing;
+      return this.anchor(tx, await this.audit.lockHead(tx));
+    });
+    this.anchored = true;
+    if (anchorMac(this.key, anchor.keyedFrom, anchor.legacyHead) !== anchor.mac) {
+      this.logger.error(
+        'The audit log was anchored under a different audit chain key: records this instance writes will not verify. Give every instance the same AUDIT_CHAIN_KEY.',
+      );
+    }
+  }
 
   /**
    * Appends one record within `tx` (which must be a transaction). Call it as the last step
@@ -47,6 +92,7 @@ export class AuditService {
       throw new Error(`audit.record(${entry.action}) needs the manager of an open transaction`);
     }
     const head = await this.audit.lockHead(tx);
+    if (!this.anchored) await this.anchor(tx, head);
     const unhashed: Omit<AuditRecord, 'hash'> = {
       id: randomUUID(),
       sequence: head.sequence + 1,
@@ -65,7 +111,10 @@ export class AuditService {
       userAgent: ctx.userAgent,
       requestId: ctx.requestId,
     };
-    const record = { ...unhashed, hash: chainHash(head.hash ?? GENESIS_HASH, unhashed) };
+    const record = {
+      ...unhashed,
+      hash: keyedChainHash(this.key, head.hash ?? GENESIS_HASH, unhashed),
+    };
     await this.audit.insert(tx, record);
     return record;
   }
@@ -93,14 +142,29 @@ export class AuditService {
     );
   }
 
-  /** Walks the chain in keyset batches: gapless sequences from 1, each hash over its predecessor. */
+  /**
+   * Walks the chain in keyset batches: gapless sequences from 1, each hash over its
+   * predecessor — keyed from the anchor's `keyedFrom` on, unkeyed before it. An anchor that
+   * is missing (while records exist) or not MACed with our key breaks the chain at 1: the
+   * boundary between keyed and unkeyed records could have been moved.
+   */
   async verify(): Promise<VerifyResult> {
+    const anchor = await this.audit.findAnchor();
+    const genuine =
+      anchor !== null && anchorMac(this.key, anchor.keyedFrom, anchor.legacyHead) === anchor.mac;
+    const keyedFrom = genuine ? anchor.keyedFrom : 1;
     let previous = GENESIS_HASH;
     let expected = 1;
     for (;;) {
       const batch = await this.audit.batchAfter(expected - 1, VERIFY_BATCH);
+      if (!genuine && batch.length > 0) return { valid: false, brokenAt: 1 };
       for (const { hash, ...rest } of batch) {
-        if (rest.sequence !== expected || chainHash(previous, rest) !== hash) {
+        const link =
+          rest.sequence < keyedFrom
+            ? chainHash(previous, rest)
+            : keyedChainHash(this.key, previous, rest);
+        const boundary = rest.sequence === keyedFrom - 1 && hash !== anchor?.legacyHead;
+        if (rest.sequence !== expected || link !== hash || boundary) {
           return { valid: false, brokenAt: expected };
         }
         previous = hash;
@@ -108,5 +172,19 @@ export class AuditService {
       }
       if (batch.length < VERIFY_BATCH) return { valid: true, checked: expected - 1 };
     }
+  }
+
+  /** Writes the anchor at the current head; `tx` holds the append lock (lockHead). */
+  private async anchor(
+    tx: EntityManager,
+    head: { sequence: number; hash: string | null },
+  ): Promise<ChainAnchor> {
+    const existing = await this.audit.findAnchor(tx);
+    if (existing) return existing;
+    const keyedFrom = head.sequence + 1;
+    const legacyHead = head.hash ?? GENESIS_HASH;
+    const anchor = { keyedFrom, legacyHead, mac: anchorMac(this.key, keyedFrom, legacyHead) };
+    await this.audit.insertAnchor(tx, anchor);
+    return anchor;
   }
 }

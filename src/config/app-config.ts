@@ -97,6 +97,24 @@ export class EnvironmentVariables {
   @MaxLength(256)
   ADMIN_PASSWORD?: string;
 
+  /**
+   * The key of the audit hash chain (HMAC-SHA256), at least 32 characters. Unset, with
+   * AUDIT_CHAIN_KEY_FILE unset too: generated once into DATA_DIR/audit-chain.key. Every
+   * instance writing one database must use the same key.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  @MaxLength(1024)
+  AUDIT_CHAIN_KEY?: string;
+
+  /** A file holding AUDIT_CHAIN_KEY (e.g. a mounted secret); not together with it. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  AUDIT_CHAIN_KEY_FILE?: string;
+
   /** How long a verified credential is kept in memory (seconds); bounds cross-instance revocation. */
   @Transform(toInt)
   @IsInt()
@@ -201,7 +219,14 @@ export class AppConfig {
   /** Validates `source` (default: process.env); throws ConfigError with one line naming the variable. */
   static load(source: Record<string, string | undefined> = process.env): AppConfig {
     const known = Object.keys(new EnvironmentVariables());
-    known.push('DATABASE_URL', 'TLS_CERT_PATH', 'TLS_KEY_PATH', 'ADMIN_PASSWORD');
+    known.push(
+      'DATABASE_URL',
+      'TLS_CERT_PATH',
+      'TLS_KEY_PATH',
+      'ADMIN_PASSWORD',
+      'AUDIT_CHAIN_KEY',
+      'AUDIT_CHAIN_KEY_FILE',
+    );
     const raw: Record<string, string> = {};
     for (const key of known) {
       const value = source[key];
@@ -211,6 +236,11 @@ export class AppConfig {
     const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
     if (errors.length > 0) {
       throw new ConfigError(`Invalid configuration: ${errors.map(describe).join(' | ')}`);
+    }
+    if (env.AUDIT_CHAIN_KEY !== undefined && env.AUDIT_CHAIN_KEY_FILE !== undefined) {
+      throw new ConfigError(
+        'Invalid configuration: set AUDIT_CHAIN_KEY or AUDIT_CHAIN_KEY_FILE, not both',
+      );
     }
     if ((env.TLS_CERT_PATH === undefined) !== (env.TLS_KEY_PATH === undefined)) {
       throw new ConfigError(

@@ -3,6 +3,7 @@ import { Audit1763971200000 } from './1763971200000-audit';
 import { ApiClients1764057600000 } from './1764057600000-api-clients';
 import { ThreatIntel1764144000000 } from './1764144000000-threat-intel';
 import { NetworkBtree1764230400000 } from './1764230400000-network-btree';
+import { AuditChainAnchor1764316800000 } from './1764316800000-audit-chain-anchor';
 import { AuthLockouts1764403200000 } from './1764403200000-auth-lockouts';
 import { Feeds1764576000000 } from './1764576000000-feeds';
 import { Sharing1764662400000 } from './1764662400000-sharing';
@@ -14,6 +15,7 @@ export const migrations = [
   ApiClients1764057600000,
   ThreatIntel1764144000000,
   NetworkBtree1764230400000,
+  AuditChainAnchor1764316800000,
   AuthLockouts1764403200000,
   Feeds1764576000000,
   Sharing1764662400000,
