@@ -1,0 +1,228 @@
+import Ajv from 'ajv';
+import { readdirSync, readFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Test } from 'supertest';
+import { DataSource } from 'typeorm';
+import { SharingRepository } from '../src/sharing/sharing.repository';
+import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { threatIntel } from './support/threat-intel';
+
+/** RFC 4180 records (quoted fields, doubled quotes, CRLF and embedded newlines). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return rows;
+}
+
+/** The whole body as a string, whatever its media type. */
+const text = (req: Test) =>
+  req.buffer(true).parse((r, cb) => {
+    let s = '';
+    r.setEncoding('utf8');
+    r.on('data', (c: string) => (s += c));
+    r.on('end', () => cb(null, s));
+  });
+
+describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+  const url = (format: string, supplier = 'Acme') =>
+    `/api/v1/suppliers/${supplier}/indicators/export?format=${format}`;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ti = threatIntel(t);
+    await ti.createSupplier('Acme', { confidence: 70 });
+    await ti.createTag('PHISHING', { weight: 4 });
+    await ti
+      .upload('Acme', [
+        { indicator: 'evil.com', context: { note: 'a "quoted", comma\nline' }, tags: ['PHISHING'] },
+        { indicator: '10.0.0.0/8', confidence: 90 },
+        { indicator: "http://bad.org/it's?q=a\\b" },
+        { indicator: 'old.com', expiresAt: '2020-01-01T00:00:00Z' },
+      ])
+      .expect(200);
+  });
+  afterAll(() => t.close());
+
+  it('streams NDJSON: one indicator-list item per line, expired ones left out', async () => {
+    const res = await text(t.api().get(url('ndjson')).set('Authorization', ti.admin));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/x-ndjson');
+    expect(res.headers['content-disposition']).toBe(
+      'attachment; filename="Acme-indicators.ndjson"',
+    );
+    const items = (res.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(items.map((i) => i.indicator).sort()).toEqual(
+      ["bad.org/it's?q=a\\b", '10.0.0.0/8', 'evil.com'].sort(),
+    );
+    expect(items.find((i) => i.indicator === 'evil.com')).toMatchObject({
+      type: 'domain',
+      context: { note: 'a "quoted", comma\nline' },
+      tags: [{ name: 'PHISHING', weight: 4 }],
+      confidence: null,
+      createdAt: expect.stringMatching(/Z$/),
+    });
+  });
+
+  it('streams RFC 4180 CSV with a header row and context as JSON', async () => {
+    const res = await text(t.api().get(url('csv')).set('Authorization', ti.admin));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="Acme-indicators.csv"');
+    const [header, ...rows] = parseCsv(res.body as string);
+    expect(header).toEqual([
+      'id',
+      'indicator',
+      'type',
+      'context',
+      'tags',
+      'confidence',
+      'firstSeen',
+      'lastSeen',
+      'expiresAt',
+      'createdAt',
+      'updatedAt',
+    ]);
+    expect(rows).toHaveLength(3);
+    const evil = rows.find((r) => r[1] === 'evil.com')!;
+    expect(JSON.parse(evil[3])).toEqual({ note: 'a "quoted", comma\nline' });
+    expect(evil[4]).toBe('PHISHING');
+    expect(rows.find((r) => r[1] === '10.0.0.0/8')![5]).toBe('90');
+  });
+
+  it('streams a STIX 2.1 bundle that validates against the schema', async () => {
+    const res = await text(t.api().get(url('stix21')).set('Authorization', ti.admin));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/stix+json;version=2.1');
+    const bundle = JSON.parse(res.body as string);
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const root = join(__dirname, 'fixtures', 'stix21');
+    for (const dir of ['common', 'sdos'])
+      for (const f of readdirSync(join(root, dir)))
+        ajv.addSchema(JSON.parse(readFileSync(join(root, dir, f), 'utf8')));
+    const validate = ajv.getSchema('https://indicium.test/stix21/common/bundle.json')!;
+    expect(validate(bundle) ? [] : validate.errors).toEqual([]);
+    expect(bundle.objects).toHaveLength(3);
+    const badUrl = bundle.objects.find((o: { name: string }) => o.name.startsWith('bad.org'));
+    expect(badUrl.pattern).toBe("[url:value = 'bad.org/it\\'s?q=a\\\\b']");
+    expect(bundle.objects.find((o: { name: string }) => o.name === 'evil.com').confidence).toBe(70);
+  });
+
+  it('refuses an unknown format (400), supplier (404), Accept (406), no privilege (403)', async () => {
+    const bad = await t.api().get(url('xml')).set('Authorization', ti.admin).expect(400);
+    expect(bad.body.message).toContain('format must be one of ndjson, csv, stix21');
+    const missing = await t
+      .api()
+      .get(url('csv', 'Nobody'))
+      .set('Authorization', ti.admin)
+      .expect(404);
+    expect(missing.body.message).toContain('Nobody');
+    const wrong = await t
+      .api()
+      .get(url('csv'))
+      .set('Accept', 'application/json')
+      .set('Authorization', ti.admin);
+    expect(wrong.status).toBe(406);
+    expect(wrong.body.message).toContain('text/csv');
+    await t.api().get(url('csv')).expect(401);
+    const analyst = await ti.createAnalyst('export.analyst');
+    const denied = await t.api().get(url('csv')).set('Authorization', analyst).expect(403);
+    expect(denied.body.message).toContain('indicators.read');
+  });
+
+  describe('with 100,000 indicators over a real socket', () => {
+    const N = 100_000;
+    let port: number;
+    let auth: string;
+    beforeAll(async () => {
+      await ti.createSupplier('Big');
+      // Seeded in one statement (the upload path has its own tests and benchmark).
+      const dbUrl = t.config.env.DATABASE_URL;
+      const seed = `INSERT INTO indicators (supplier_id, type, value, context)
+        SELECT s.id, 'domain', 'host' || g || '.example.org', '{"campaign":"bulk"}'
+          FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
+      if (dbUrl) await withDatabase(dbUrl, (c) => c.query(seed));
+      else await t.app.get(DataSource).query(seed);
+      await t.app.listen(0, '127.0.0.1');
+      port = (t.app.getHttpServer().address() as AddressInfo).port;
+      auth = basic(t.admin.username, t.admin.password);
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    const open = (): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) =>
+        httpGet(
+          { host: '127.0.0.1', port, path: url('ndjson', 'Big'), headers: { Authorization: auth } },
+          resolve,
+        ).on('error', reject),
+      );
+    const settle = () => new Promise((r) => setTimeout(r, 500));
+
+    it('honours backpressure: a client that stops reading stops the batch queries', async () => {
+      const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
+      const rssBefore = process.memoryUsage().rss;
+      const res = await open();
+      expect(res.statusCode).toBe(200);
+      res.pause();
+      await settle();
+      const whilePaused = batches.mock.calls.length;
+      await settle();
+      expect(batches.mock.calls.length).toBe(whilePaused); // no more reads while the client waits
+      expect(whilePaused).toBeLessThan(N / 5000 / 2); // the body was not produced ahead of it
+      let lines = 0;
+      let tail = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const parts = (tail + chunk).split('\n');
+        tail = parts.pop()!;
+        lines += parts.length;
+      });
+      res.resume();
+      await new Promise((r) => res.on('end', r));
+      expect(lines).toBe(N);
+      expect(tail).toBe('');
+      // ~25 MB of NDJSON went through; the server held a batch or two at a time.
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(96 * 1024 * 1024);
+    });
+
+    it('stops querying when the client disconnects', async () => {
+      const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
+      const res = await open();
+      await new Promise((r) => res.once('data', r));
+      res.destroy();
+      await settle();
+      const after = batches.mock.calls.length;
+      await settle();
+      expect(batches.mock.calls.length).toBe(after);
+      expect(after).toBeLessThan(N / 5000);
+    });
+  });
+});
