@@ -76,7 +76,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       indicator: 'evil.com/a/c/d',
       type: 'url',
       context: { threat: 'phishing', score: 9, active: true, families: ['x', 'y'] },
-      tags: ['PHISHING'],
+      tags: [{ name: 'PHISHING', weight: 4 }],
       confidence: 90,
       firstSeen: '2026-01-01T00:00:00.000Z',
       lastSeen: '2026-01-01T23:00:00.000Z',
@@ -97,9 +97,14 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     const url = (await h.listAll('JsonFeed', { value: 'evil.com/a/c/d' }))[0];
     expect(url).toMatchObject({
       context: { threat: 'malware' },
-      tags: ['PHISHING'],
+      tags: [{ name: 'PHISHING', weight: 4 }],
       confidence: null,
     });
+    // Tags read as in search results: {name, weight}, heaviest first.
+    expect((await h.listAll('JsonFeed', { value: 'new.example.com' }))[0].tags).toEqual([
+      { name: 'C2', weight: 5 },
+      { name: 'PHISHING', weight: 4 },
+    ]);
     expect(Date.parse(url.updatedAt)).toBeGreaterThan(Date.parse(url.createdAt));
     expect((await h.supplier('JsonFeed')).indicatorCount).toBe(6);
 
@@ -313,6 +318,31 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       },
     ]);
     expect(res.body.created).toBe(2);
+  });
+
+  it('refangs defanged values in uploads and deletes', async () => {
+    await h.createSupplier('DefangFeed');
+    const res = await h.upload('DefangFeed', [
+      { indicator: 'hxxps://evil[.]example/kit' },
+      { indicator: '203[.]0[.]113[.]9' },
+      { indicator: 'phish[at]evil(.)example' },
+      { indicator: 'evil{.}example', type: 'domain' },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ processed: 4, created: 4, updated: 0, failed: [] });
+    expect((await h.listAll('DefangFeed')).map((i) => [i.type, i.indicator]).sort()).toEqual([
+      ['domain', 'evil.example'],
+      ['email', 'phish@evil.example'],
+      ['ip', '203.0.113.9'],
+      ['url', 'evil.example/kit'],
+    ]);
+    const del = await t
+      .api()
+      .delete('/api/v1/suppliers/DefangFeed/indicators')
+      .set('Authorization', admin)
+      .send([{ indicator: '203[.]0[.]113[.]9' }]);
+    expect(del.status).toBe(200);
+    expect(del.body).toEqual({ deleted: 1, notFound: [] });
   });
 
   it('deletes by value (normalised), reporting what was not found; audited', async () => {

@@ -293,6 +293,49 @@ describe('search (docs/api.md §5)', () => {
     expect(res.body.results[4]).toEqual(res.body.results[0]);
   });
 
+  it('refangs defanged values before detection, keeping the value as sent', async () => {
+    const values = [
+      'evil[.]com',
+      'hxxp://evil(.)com/kit/x',
+      'HXXPS://EVIL{.}COM',
+      '198[.]51[.]100[.]7',
+      'bad[at]evil[.]org',
+      'Bad[@]Evil.org',
+      'notbad[.]com',
+    ];
+    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    expect(res.status).toBe(200);
+    expect(
+      res.body.results.map(
+        (r: { value: string; type: string; normalized: string; result: string }) => [
+          r.value,
+          r.type,
+          r.normalized,
+          r.result,
+        ],
+      ),
+    ).toEqual([
+      ['evil[.]com', 'domain', 'evil.com', 'detected'],
+      ['hxxp://evil(.)com/kit/x', 'url', 'evil.com/kit/x', 'detected'],
+      ['HXXPS://EVIL{.}COM', 'url', 'evil.com', 'detected'],
+      ['198[.]51[.]100[.]7', 'ip', '198.51.100.7', 'detected'],
+      ['bad[at]evil[.]org', 'email', 'bad@evil.org', 'detected'],
+      ['Bad[@]Evil.org', 'email', 'bad@evil.org', 'detected'],
+      ['notbad[.]com', 'domain', 'notbad.com', 'not_detected'],
+    ]);
+    const single = await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: 'evil[.]com' })
+      .set('Authorization', admin);
+    expect(single.status).toBe(200);
+    expect(single.body).toMatchObject({
+      value: 'evil[.]com',
+      normalized: 'evil.com',
+      result: 'detected',
+    });
+  });
+
   it('caps matches per value with matchesLimit and says so', async () => {
     const r = await t
       .api()

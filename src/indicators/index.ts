@@ -2,6 +2,11 @@ export { INDICATOR_TYPES, isIndicatorType } from './indicator-type';
 export type { IndicatorType } from './indicator-type';
 export { normalizeIndicator } from './indicator-normalizer';
 export type { NormalizeResult } from './indicator-normalizer';
+export { INDICATOR_TYPE_DEFINITIONS, NETWORK_TYPES } from './indicator-types';
+export type { DetectionRule, IndicatorTypeDefinition } from './indicator-types';
+export { coveringNetworks } from './lookup-keys';
+export type { LookupKey, MatchedBy, PrefixLengths } from './lookup-keys';
+export { refang } from './refang';
 export {
   domainCandidates,
   emailDomain,

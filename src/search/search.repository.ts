@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import type { IndicatorType } from '../indicators';
 import { PreparedQuery } from '../database/prepared-query';
+import { tagsJsonOf } from '../tags/tag-sql';
 import { CoalescingLookup } from './coalescing-lookup';
 import type { PrefixLengths } from './search-plan';
 
@@ -31,9 +32,7 @@ const MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_seen AS
   i.last_seen AS "lastSeen", i.updated_at AS "updatedAt", s.name AS supplier, s.vendor,
   s.confidence AS "supplierConfidence", s.actionable_fields AS "actionableFields",
   (s.built_in AND s.name = 'FalsePositive') AS "falsePositive",
-  COALESCE((SELECT json_agg(json_build_object('name', t.name, 'weight', t.weight) ORDER BY t.weight DESC, t.name)
-              FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-             WHERE it.indicator_id = i.id), '[]'::json) AS tags`;
+  ${tagsJsonOf('i.id')} AS tags`;
 
 const PREFIX_LENGTHS = new PreparedQuery<{ f: number; l: number }>(
   'search_prefix_lengths',

@@ -1,17 +1,20 @@
 import { Module } from '@nestjs/common';
+import { TagsModule } from '../tags/tags.module';
 import { ExpirySweeper } from './indicators/expiry-sweeper';
 import { IndicatorUploadService } from './indicators/indicator-upload.service';
 import { IndicatorWriter } from './indicators/indicator-writer';
 import { IndicatorsController } from './indicators/indicators.controller';
 import { IndicatorsRepository } from './indicators/indicators.repository';
 import { IndicatorsService } from './indicators/indicators.service';
+import { TagAssignmentsController } from './indicators/tag-assignments.controller';
 import { SuppliersController } from './suppliers.controller';
 import { SuppliersRepository } from './suppliers.repository';
 import { SuppliersService } from './suppliers.service';
 
 /** Suppliers and their indicators (docs/api.md §3), with the expiry sweeper. */
 @Module({
-  controllers: [SuppliersController, IndicatorsController],
+  imports: [TagsModule],
+  controllers: [SuppliersController, IndicatorsController, TagAssignmentsController],
   providers: [
     SuppliersRepository,
     SuppliersService,

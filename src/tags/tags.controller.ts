@@ -3,21 +3,13 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
-import {
-  CreateTagDto,
-  TagAssignmentDto,
-  TagAssignmentResultDto,
-  TagDto,
-  TagPageDto,
-  UpdateTagDto,
-} from './dto/tag.dto';
+import { CreateTagDto, TagDto, TagPageDto, UpdateTagDto } from './dto/tag.dto';
 import { TagsService } from './tags.service';
 
 @ApiTags('Tags')
@@ -74,32 +66,5 @@ export class TagsController {
   @ApiNotFoundResponse({ type: ErrorBody })
   delete(@Param('name') name: string, @AuditCtx() ctx: AuditContext): Promise<void> {
     return this.tags.delete(name, ctx);
-  }
-
-  /** Tag a supplier's indicators, named by value (normalised, type detected). */
-  @Post(':name/indicators')
-  @Auth('tags.write')
-  @HttpCode(200)
-  @ApiOkResponse({ type: TagAssignmentResultDto })
-  @ApiNotFoundResponse({ description: 'No such tag or supplier', type: ErrorBody })
-  assign(
-    @Param('name') name: string,
-    @Body() dto: TagAssignmentDto,
-    @AuditCtx() ctx: AuditContext,
-  ): Promise<TagAssignmentResultDto> {
-    return this.tags.changeAssignments(name, dto, true, ctx);
-  }
-
-  /** Remove the tag from a supplier's indicators, named by value. */
-  @Delete(':name/indicators')
-  @Auth('tags.write')
-  @ApiOkResponse({ type: TagAssignmentResultDto })
-  @ApiNotFoundResponse({ description: 'No such tag or supplier', type: ErrorBody })
-  unassign(
-    @Param('name') name: string,
-    @Body() dto: TagAssignmentDto,
-    @AuditCtx() ctx: AuditContext,
-  ): Promise<TagAssignmentResultDto> {
-    return this.tags.changeAssignments(name, dto, false, ctx);
   }
 }

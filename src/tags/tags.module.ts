@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
-import { SuppliersModule } from '../suppliers/suppliers.module';
 import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
 
-/** Tags and their assignment to indicators (docs/api.md §4). */
+/**
+ * Tags (docs/api.md §4): the one owner of the `tags` table. Other modules use the exported
+ * TagsRepository (lookups by name, the assignment lock) and `tag-sql.ts`; assigning a tag to
+ * indicators changes indicators, so it lives with them (suppliers module, IndicatorWriter).
+ */
 @Module({
-  imports: [SuppliersModule],
   controllers: [TagsController],
   providers: [TagsRepository, TagsService],
   exports: [TagsRepository],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../suppliers/sql-rows';
+import type { EntityManager } from 'typeorm';
+import { Sql } from '../database/sql';
 
 export interface TagRow {
   id: string;
@@ -22,42 +22,38 @@ const COLUMNS = `t.id, t.name, t.weight, t.description, t.color,
 
 @Injectable()
 export class TagsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   listAfter(after: string | null, limit: number): Promise<TagRow[]> {
-    return queryRows(
-      this.db.manager,
+    return this.sql.rows(
       `SELECT ${COLUMNS} FROM tags t WHERE ($1::text IS NULL OR t.name > $1) ORDER BY t.name LIMIT $2`,
       [after, limit],
     );
   }
 
-  /** Case-insensitive (names are stored uppercase). */
-  async findByName(
-    name: string,
-    manager: EntityManager = this.db.manager,
-    lock = false,
-  ): Promise<TagRow | null> {
-    const rows = await queryRows<TagRow>(
-      manager,
-      `SELECT ${COLUMNS} FROM tags t WHERE t.name = upper($1)${lock ? ' FOR UPDATE' : ''}`,
-      [name],
-    );
+  /** Case-insensitive (names are stored uppercase); `lock` takes the row for an update. */
+  async findByName(name: string, manager?: EntityManager, lock = false): Promise<TagRow | null> {
+    const rows = await this.sql
+      .in(manager)
+      .rows<TagRow>(
+        `SELECT ${COLUMNS} FROM tags t WHERE t.name = upper($1)${lock ? ' FOR UPDATE' : ''}`,
+        [name],
+      );
     return rows[0] ?? null;
   }
 
   async insert(manager: EntityManager, t: TagFields): Promise<TagRow> {
-    const [row] = await queryRows<{ id: string }>(
-      manager,
-      `INSERT INTO tags (name, weight, description, color) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [t.name, t.weight, t.description, t.color],
-    );
+    const [row] = await this.sql
+      .in(manager)
+      .rows<{ id: string }>(
+        `INSERT INTO tags (name, weight, description, color) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [t.name, t.weight, t.description, t.color],
+      );
     return (await this.findById(manager, row.id))!;
   }
 
   async update(manager: EntityManager, id: string, t: TagFields): Promise<TagRow> {
-    await queryRows(
-      manager,
+    await this.sql.in(manager).rows(
       `UPDATE tags SET name = $2, weight = $3, description = $4, color = $5, updated_at = now()
        WHERE id = $1`,
       [id, t.name, t.weight, t.description, t.color],
@@ -66,31 +62,34 @@ export class TagsRepository {
   }
 
   async delete(manager: EntityManager, id: string): Promise<void> {
-    await queryRows(manager, `DELETE FROM tags WHERE id = $1`, [id]);
+    await this.sql.in(manager).rows(`DELETE FROM tags WHERE id = $1`, [id]);
   }
 
-  /** Adds the tag to these indicators (already tagged ones stay as they are). */
-  async assign(manager: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
-    await queryRows(
-      manager,
-      `INSERT INTO indicator_tags (indicator_id, tag_id)
-       SELECT i, $1 FROM unnest($2::uuid[]) AS i ON CONFLICT DO NOTHING`,
-      [tagId, indicatorIds],
-    );
+  /** Every tag's id by its (uppercase) name, for validating a write's entries. */
+  async idsByName(): Promise<Map<string, string>> {
+    const rows = await this.sql.rows<{ id: string; name: string }>(`SELECT id, name FROM tags`);
+    return new Map(rows.map((r) => [r.name, r.id]));
   }
 
-  async unassign(manager: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
-    await queryRows(
-      manager,
-      `DELETE FROM indicator_tags WHERE tag_id = $1 AND indicator_id = ANY ($2::uuid[])`,
-      [tagId, indicatorIds],
-    );
+  /**
+   * Of these tag ids, the ones that still exist, locked until the transaction ends (KEY SHARE,
+   * what an assignment's foreign key check takes anyway): a tag looked up before a write's
+   * transaction began cannot be deleted under it.
+   */
+  async lockForAssignment(manager: EntityManager, ids: string[]): Promise<string[]> {
+    const rows = await this.sql
+      .in(manager)
+      .rows<{ id: string }>(
+        `SELECT id FROM tags WHERE id = ANY ($1::uuid[]) ORDER BY id FOR KEY SHARE`,
+        [ids],
+      );
+    return rows.map((r) => r.id);
   }
 
   private async findById(manager: EntityManager, id: string): Promise<TagRow | null> {
-    const rows = await queryRows<TagRow>(manager, `SELECT ${COLUMNS} FROM tags t WHERE t.id = $1`, [
-      id,
-    ]);
+    const rows = await this.sql
+      .in(manager)
+      .rows<TagRow>(`SELECT ${COLUMNS} FROM tags t WHERE t.id = $1`, [id]);
     return rows[0] ?? null;
   }
 }

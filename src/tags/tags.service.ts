@@ -3,16 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { keyString, lookupOf } from '../indicators';
-import { IndicatorsRepository } from '../suppliers/indicators/indicators.repository';
-import { SuppliersRepository } from '../suppliers/suppliers.repository';
-import {
-  CreateTagDto,
-  TagAssignmentDto,
-  TagAssignmentResultDto,
-  TagDto,
-  UpdateTagDto,
-} from './dto/tag.dto';
+import { CreateTagDto, TagDto, UpdateTagDto } from './dto/tag.dto';
 import { TagRow, TagsRepository } from './tags.repository';
 
 export function toTagDto(row: TagRow): TagDto {
@@ -32,8 +23,6 @@ export class TagsService {
   constructor(
     private readonly db: DataSource,
     private readonly tags: TagsRepository,
-    private readonly suppliers: SuppliersRepository,
-    private readonly indicators: IndicatorsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -108,45 +97,6 @@ export class TagsService {
         operation: 'delete',
         oldValue: toTagDto(row),
       });
-    });
-  }
-
-  /** Adds (`assign`) or removes the tag on a supplier's indicators named by value. */
-  async changeAssignments(
-    name: string,
-    dto: TagAssignmentDto,
-    assign: boolean,
-    ctx: AuditContext,
-  ): Promise<TagAssignmentResultDto> {
-    return this.db.transaction(async (tx) => {
-      const tag = await this.find(name, tx);
-      const supplier = await this.suppliers.findByName(dto.supplier, tx);
-      if (!supplier) throw new NotFoundException(`Supplier "${dto.supplier}" does not exist`);
-      const lookups = dto.indicators.map((v) => lookupOf(v));
-      const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
-      const found = keys.length > 0 ? await this.indicators.findIds(tx, supplier.id, keys) : [];
-      const byKey = new Map(found.map((f) => [keyString(f), f.id]));
-      const ids = [...new Set(byKey.values())];
-      if (ids.length > 0) {
-        if (assign) await this.tags.assign(tx, tag.id, ids);
-        else await this.tags.unassign(tx, tag.id, ids);
-      }
-      const notFound = lookups
-        .filter((l) => !l.key || !byKey.has(keyString(l.key)))
-        .map((l) => l.raw);
-      await this.audit.record(tx, ctx, {
-        action: assign ? 'tag.assign' : 'tag.unassign',
-        entityType: 'tag',
-        entityName: tag.name,
-        operation: 'update',
-        newValue: {
-          supplier: supplier.name,
-          requested: dto.indicators.length,
-          updated: ids.length,
-          notFound: notFound.length,
-        },
-      });
-      return { updated: ids.length, notFound };
     });
   }
 

@@ -6,7 +6,7 @@ export interface IndicatorItem {
   indicator: string;
   type: string;
   context: Record<string, unknown>;
-  tags: string[];
+  tags: Array<{ name: string; weight: number }>;
   confidence: number | null;
   firstSeen: string | null;
   lastSeen: string | null;

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { INDICATOR_TYPES } from '../../indicators';
 import { SELF_VALIDATED } from '../../common/self-validated';
+import { TagRefDto } from '../../tags/dto/tag-ref.dto';
 
 export const MAX_VALUES = 100_000;
 export const DEFAULT_MATCHES_LIMIT = 100;
@@ -44,11 +45,6 @@ export class SearchRequestDto extends MatchesLimit {
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_VALUES)
   values!: unknown[];
-}
-
-export class TagRefDto {
-  @ApiProperty() name!: string;
-  @ApiProperty({ minimum: 0, maximum: 5 }) weight!: number;
 }
 
 export class MatchDto {

@@ -4,10 +4,10 @@ import {
   isIndicatorType,
   normalizeIndicator,
 } from '../../indicators';
+import { TAG_NAME } from '../../tags/tag-name';
 
 /** Context field names (docs/api.md §3); also what a supplier's actionableFields may name. */
 export const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
-export const TAG_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Documented bounds of one upload entry. */
 export const ENTRY_LIMITS = {

@@ -2,42 +2,17 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
-import { IndicatorType, keyString, ValueLookup } from '../../indicators';
+import { keyString, lookupOf, ValueLookup } from '../../indicators';
+import { TagsRepository } from '../../tags/tags.repository';
 import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
+import type { WriteRequest, WriteResult } from './write-request';
 import { WriteRun } from './write-run';
 
 /** Writes creating at least this many rows refresh the planner statistics. */
 const ANALYZE_AFTER_ROWS = 50_000;
 
-export interface WriteRequest {
-  supplierName: string;
-  /** Raw entries, the same shape and validation as an upload entry ({indicator, type?, context?, tags?, confidence?, firstSeen?, lastSeen?, expiresAt?}). */
-  entries: AsyncIterable<unknown>;
-  /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction). */
-  mode: 'upsert' | 'replace';
-  /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes); applied before the entries, so an entry naming one keeps it. */
-  removals?: Array<{ indicator: string; type?: IndicatorType }>;
-  /** Aborting rolls the whole write back (feed timeout, SIGTERM); nothing is applied. */
-  signal?: AbortSignal;
-  ctx: AuditContext;
-  /** Audit action and extra newValue fields: 'indicator.upload' for uploads, 'feed.run' for feeds. */
-  audit: { action: string; details?: Record<string, unknown> };
-}
-
-export interface WriteFailure {
-  index: number;
-  indicator: string | null;
-  reason: string;
-}
-
-export interface WriteResult {
-  processed: number;
-  created: number;
-  updated: number;
-  removed: number;
-  failed: WriteFailure[];
-}
+export type { WriteFailure, WriteRequest, WriteResult } from './write-request';
 
 export interface RemoveResult {
   deleted: number;
@@ -58,6 +33,7 @@ export class IndicatorWriter {
     private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
     private readonly indicators: IndicatorsRepository,
+    private readonly tags: TagsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -72,12 +48,13 @@ export class IndicatorWriter {
     signal?.throwIfAborted();
     const supplier = await this.suppliers.findByName(req.supplierName);
     if (!supplier) throw new NotFoundException(`Supplier "${req.supplierName}" does not exist`);
-    const tags = await this.indicators.tagIdsByName();
+    const tags = await this.tags.idsByName();
     const run = new WriteRun(
       {
         db: this.db,
         suppliers: this.suppliers,
         indicators: this.indicators,
+        tags: this.tags,
         record: async (tx, r) => {
           await this.audit.record(tx, req.ctx, {
             action: req.audit.action,
@@ -149,6 +126,50 @@ export class IndicatorWriter {
         newValue: { requested: lookups.length, deleted: deleted.length, notFound: notFound.length },
       });
       return { deleted: deleted.length, notFound };
+    });
+  }
+
+  /**
+   * Adds (`assign`) or removes a tag on a supplier's indicators named by value, audited as a
+   * change of the tag. 404 when the tag or the supplier does not exist.
+   */
+  async changeTag(
+    tagName: string,
+    supplierName: string,
+    values: string[],
+    assign: boolean,
+    ctx: AuditContext,
+  ): Promise<{ updated: number; notFound: string[] }> {
+    const lookups = values.map((v) => lookupOf(v));
+    return this.db.transaction(async (tx) => {
+      const tag = await this.tags.findByName(tagName, tx);
+      if (!tag) throw new NotFoundException(`Tag "${tagName.toUpperCase()}" does not exist`);
+      const supplier = await this.suppliers.findByName(supplierName, tx);
+      if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+      const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
+      const found = keys.length > 0 ? await this.indicators.findIds(tx, supplier.id, keys) : [];
+      const byKey = new Map(found.map((f) => [keyString(f), f.id]));
+      const ids = [...new Set(byKey.values())];
+      if (ids.length > 0) {
+        if (assign) await this.indicators.assignTag(tx, tag.id, ids);
+        else await this.indicators.unassignTag(tx, tag.id, ids);
+      }
+      const notFound = lookups
+        .filter((l) => !l.key || !byKey.has(keyString(l.key)))
+        .map((l) => l.raw);
+      await this.audit.record(tx, ctx, {
+        action: assign ? 'tag.assign' : 'tag.unassign',
+        entityType: 'tag',
+        entityName: tag.name,
+        operation: 'update',
+        newValue: {
+          supplier: supplier.name,
+          requested: lookups.length,
+          updated: ids.length,
+          notFound: notFound.length,
+        },
+      });
+      return { updated: ids.length, notFound };
     });
   }
 

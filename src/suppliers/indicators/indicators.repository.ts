@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { IndicatorKey, IndicatorType } from '../../indicators';
+import { IndicatorKey, IndicatorType, NETWORK_TYPES } from '../../indicators';
 import { pgArray, pgArrayOrNull } from '../../database/pg-array';
+import { hasTag, tagsJsonOf } from '../../tags/tag-sql';
 import { queryRows } from '../sql-rows';
 import type { UpsertBatch } from './upsert-batch';
 import { uuid7 } from './uuid7';
@@ -11,7 +12,7 @@ export interface IndicatorRow {
   indicator: string;
   type: IndicatorType;
   context: Record<string, unknown>;
-  tags: string[];
+  tags: Array<{ name: string; weight: number }>;
   confidence: number | null;
   firstSeen: Date | null;
   lastSeen: Date | null;
@@ -39,6 +40,9 @@ export const SWEEP_BATCH = 10_000;
  */
 export type BatchWrite = (tx: EntityManager) => Promise<number>;
 
+/** The types stored with a `network` value (the migration's indicators_network_check agrees). */
+const NETWORK_TYPES_PARAM = pgArray(NETWORK_TYPES);
+
 const UPSERT_SQL = `WITH input AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[],
                        $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[])
@@ -49,7 +53,7 @@ const UPSERT_SQL = `WITH input AS (
   SELECT $1, t, v, n, masklen(n), c::jsonb, conf, fs, ls, ea,
          LEAST(ea, CASE WHEN $2 > 0 THEN now() + make_interval(mins => $2) END)
   FROM input CROSS JOIN LATERAL
-       (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+       (SELECT CASE WHEN t = ANY ($11::text[]) THEN v::cidr END AS n) AS net
   ORDER BY v, t
   ON CONFLICT (supplier_id, type, value) DO UPDATE SET
     context = EXCLUDED.context, confidence = EXCLUDED.confidence,
@@ -67,9 +71,8 @@ const UPSERT_SQL = `WITH input AS (
     AND it.tag_id <> ALL (tagged.tag_ids)
 ), added AS (
   INSERT INTO indicator_tags (indicator_id, tag_id)
-  SELECT tagged.id, tags.id FROM tagged
+  SELECT tagged.id, u.tag_id FROM tagged
   CROSS JOIN LATERAL unnest(tagged.tag_ids) AS u(tag_id)
-  JOIN tags ON tags.id = u.tag_id
   ON CONFLICT DO NOTHING
 )
 SELECT (count(*) FILTER (WHERE inserted))::int AS created FROM up`;
@@ -82,12 +85,11 @@ const INSERT_NEW_SQL = `WITH ins AS (
   FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[],
               $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::uuid[])
          AS u(t, v, c, conf, fs, ls, ea, id)
-  CROSS JOIN LATERAL (SELECT CASE WHEN t IN ('ip', 'cidr') THEN v::cidr END AS n) AS net
+  CROSS JOIN LATERAL (SELECT CASE WHEN t = ANY ($13::text[]) THEN v::cidr END AS n) AS net
   ORDER BY v, t
 )
 INSERT INTO indicator_tags (indicator_id, tag_id)
-SELECT u.i, tags.id FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)
-JOIN tags ON tags.id = u.t`;
+SELECT i, t FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)`;
 
 /**
  * Indicator rows. Bulk writes send each batch as array parameters and write it with one
@@ -97,15 +99,6 @@ JOIN tags ON tags.id = u.t`;
 @Injectable()
 export class IndicatorsRepository {
   constructor(private readonly db: DataSource) {}
-
-  /** Tag ids by (uppercase) name, for validating an upload's entries. */
-  async tagIdsByName(): Promise<Map<string, string>> {
-    const rows = await queryRows<{ id: string; name: string }>(
-      this.db.manager,
-      `SELECT id, name FROM tags`,
-    );
-    return new Map(rows.map((r) => [r.name, r.id]));
-  }
 
   /**
    * Upserts one batch into the supplier's indicators (the caller holds the supplier row lock):
@@ -120,6 +113,7 @@ export class IndicatorsRepository {
       retentionMinutes,
       ...b.encodedColumns(),
       pgArrayOrNull(b.tagIds.map((ids) => (ids === null ? null : `{${ids.join(',')}}`))),
+      NETWORK_TYPES_PARAM,
     ];
     return async (tx) => {
       const [row] = await queryRows<{ created: number }>(tx, UPSERT_SQL, params);
@@ -153,6 +147,7 @@ export class IndicatorsRepository {
       pgArray(ids),
       pgArray(tagIndicator),
       pgArray(tagId),
+      NETWORK_TYPES_PARAM,
     ];
     return async (tx) => {
       await queryRows(tx, INSERT_NEW_SQL, params);
@@ -219,9 +214,7 @@ export class IndicatorsRepository {
       where.push(`i.updated_at >= ${param(filter.updatedSince)}`);
     }
     if (filter.tagId !== undefined) {
-      where.push(
-        `EXISTS (SELECT 1 FROM indicator_tags ft WHERE ft.indicator_id = i.id AND ft.tag_id = ${param(filter.tagId)})`,
-      );
+      where.push(hasTag('i.id', `${param(filter.tagId)}::uuid`));
     }
     if (!filter.includeExpired) {
       where.push(`(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`);
@@ -231,8 +224,7 @@ export class IndicatorsRepository {
       `SELECT i.id, i.value AS indicator, i.type, i.context, i.confidence,
               i.first_seen AS "firstSeen", i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.created_at AS "createdAt", i.updated_at AS "updatedAt",
-              ARRAY(SELECT t.name FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-                    WHERE it.indicator_id = i.id ORDER BY t.name) AS tags
+              ${tagsJsonOf('i.id')} AS tags
        FROM indicators i WHERE ${where.join(' AND ')}
        ORDER BY i.id LIMIT ${param(limit)}`,
       params,
@@ -247,6 +239,24 @@ export class IndicatorsRepository {
        WHERE i.supplier_id = $1 AND i.type = k.type AND i.value = k.value
        RETURNING i.type, i.value`,
       [supplierId, keys.map((k) => k.type), keys.map((k) => k.value)],
+    );
+  }
+
+  /** Adds the tag to these indicators (already tagged ones stay as they are). */
+  async assignTag(tx: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
+    await queryRows(
+      tx,
+      `INSERT INTO indicator_tags (indicator_id, tag_id)
+       SELECT i, $1 FROM unnest($2::uuid[]) AS i ON CONFLICT DO NOTHING`,
+      [tagId, indicatorIds],
+    );
+  }
+
+  async unassignTag(tx: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
+    await queryRows(
+      tx,
+      `DELETE FROM indicator_tags WHERE tag_id = $1 AND indicator_id = ANY ($2::uuid[])`,
+      [tagId, indicatorIds],
     );
   }
 

@@ -1,5 +1,4 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { decodeCursor, Page, toPage } from '../../common/pagination';
 import {
@@ -9,7 +8,7 @@ import {
   normalizeIndicator,
   ValueLookup,
 } from '../../indicators';
-import { queryRows } from '../sql-rows';
+import { TagsRepository } from '../../tags/tags.repository';
 import { SuppliersRepository } from '../suppliers.repository';
 import type { DeleteResultDto, IndicatorDto, IndicatorListQuery } from './dto/indicator.dto';
 import { IndicatorWriter } from './indicator-writer';
@@ -69,10 +68,10 @@ export function parseDeleteBody(body: unknown): ValueLookup[] {
 @Injectable()
 export class IndicatorsService {
   constructor(
-    private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
     private readonly indicators: IndicatorsRepository,
     private readonly writer: IndicatorWriter,
+    private readonly tags: TagsRepository,
   ) {}
 
   async list(supplierName: string, q: IndicatorListQuery): Promise<Page<IndicatorDto>> {
@@ -89,11 +88,7 @@ export class IndicatorsService {
     }
     let tagId: string | undefined;
     if (q.tag !== undefined) {
-      const [tag] = await queryRows<{ id: string }>(
-        this.db.manager,
-        `SELECT id FROM tags WHERE name = upper($1)`,
-        [q.tag],
-      );
+      const tag = await this.tags.findByName(q.tag);
       if (!tag) return { items: [], nextCursor: null };
       tagId = tag.id;
     }

@@ -78,6 +78,23 @@ export class UpsertBatch {
     return moved;
   }
 
+  /** The distinct tag ids the batch assigns that are not in `known`. */
+  tagIdsOutside(known: ReadonlySet<string>): string[] {
+    const out = new Set<string>();
+    for (const ids of this.tagIds) {
+      if (ids === null) continue;
+      for (const id of ids) if (!known.has(id)) out.add(id);
+    }
+    return [...out];
+  }
+
+  /** Drops these tag ids from every entry (tags deleted since the entries were validated). */
+  dropTagIds(gone: ReadonlySet<string>): void {
+    this.tagIds = this.tagIds.map((ids) =>
+      ids === null ? null : ids.filter((id) => !gone.has(id)),
+    );
+  }
+
   /**
    * The entry columns as array-literal parameters, in the order the write statements take
    * them after supplier and retention: type, value, context, confidence, firstSeen, lastSeen,

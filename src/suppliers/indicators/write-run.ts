@@ -1,9 +1,10 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { IndicatorKey, keyString, lookupOf } from '../../indicators';
+import type { TagsRepository } from '../../tags/tags.repository';
 import { SupplierRow, SuppliersRepository } from '../suppliers.repository';
 import { EntryRules, rawIndicatorOf, validateEntry } from './indicator-entry';
-import type { WriteFailure, WriteRequest, WriteResult } from './indicator-writer';
+import type { WriteFailure, WriteRequest, WriteResult } from './write-request';
 import { BatchWrite, IndicatorsRepository } from './indicators.repository';
 import { UpsertBatch } from './upsert-batch';
 
@@ -26,6 +27,7 @@ export interface WriteRunDeps {
   db: DataSource;
   suppliers: SuppliersRepository;
   indicators: IndicatorsRepository;
+  tags: TagsRepository;
   record: (tx: EntityManager, result: WriteResult) => Promise<void>;
 }
 
@@ -58,6 +60,9 @@ export class WriteRun {
   private batch = new UpsertBatch();
   /** Hashes of the keys sent down the plain-INSERT path (see UpsertBatch.splitSeen). */
   private readonly seen = new Set<number>();
+  /** Tag ids this transaction has checked and locked, and those found deleted meanwhile. */
+  private readonly lockedTags = new Set<string>();
+  private readonly goneTags = new Set<string>();
   private processed = 0;
   private valid = 0;
   private created = 0;
@@ -89,9 +94,10 @@ export class WriteRun {
     const rows = this.batch;
     this.batch = new UpsertBatch();
     const open = await this.open();
+    const tx = open.runner.manager;
+    await this.lockTags(tx, rows);
     const writes = this.prepare(open, rows);
     await this.settle();
-    const tx = open.runner.manager;
     const pending = (async () => {
       for (const w of writes) this.created += await w(tx);
     })();
@@ -170,6 +176,23 @@ export class WriteRun {
       await runner.release();
       throw e;
     }
+  }
+
+  /**
+   * Locks the tags the batch assigns (once per transaction and tag), so none can be deleted
+   * before the commit; a tag deleted since the entries were validated is dropped from them.
+   */
+  private async lockTags(tx: EntityManager, rows: UpsertBatch): Promise<void> {
+    const unchecked = rows.tagIdsOutside(this.lockedTags);
+    if (unchecked.length > 0) {
+      await this.settle(); // one statement at a time on the connection
+      const alive = new Set(await this.deps.tags.lockForAssignment(tx, unchecked));
+      for (const id of unchecked) {
+        this.lockedTags.add(id);
+        if (!alive.has(id)) this.goneTags.add(id);
+      }
+    }
+    if (this.goneTags.size > 0) rows.dropTagIds(this.goneTags);
   }
 
   /** The batch's statements, parameters encoded now (CPU work, done while Postgres is busy). */

@@ -1,22 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageDto } from '../../common/pagination';
-import { TAG_NAME } from '../../suppliers/indicators/indicator-entry';
-import { SUPPLIER_NAME } from '../../suppliers/dto/supplier.dto';
+import { TAG_NAME } from '../tag-name';
 
 export const TAG_COLOR = /^#[0-9a-fA-F]{6}$/;
-/** Most values one assign/unassign request may name. */
-export const MAX_TAG_ASSIGN_VALUES = 10_000;
 
 export class CreateTagDto {
   /** Stored uppercase; unique. */
@@ -89,27 +76,4 @@ export class TagDto {
 
 export class TagPageDto extends PageDto {
   @ApiProperty({ type: [TagDto] }) items!: TagDto[];
-}
-
-export class TagAssignmentDto {
-  /** The supplier whose indicators get (or lose) the tag; case-insensitive. */
-  @ApiProperty({ pattern: SUPPLIER_NAME.source, example: 'AcmeFeed' })
-  @IsString()
-  @Matches(SUPPLIER_NAME, { message: `supplier must match ${SUPPLIER_NAME.source}` })
-  supplier!: string;
-
-  /** Indicator values, normalised (type detected) before the lookup. */
-  @ApiProperty({ type: [String], maxItems: MAX_TAG_ASSIGN_VALUES, example: ['evil.com'] })
-  @IsArray()
-  @ArrayMaxSize(MAX_TAG_ASSIGN_VALUES)
-  @IsString({ each: true })
-  @MaxLength(2048, { each: true })
-  indicators!: string[];
-}
-
-export class TagAssignmentResultDto {
-  /** Indicators of the supplier found for the values (now carrying / no longer carrying the tag). */
-  @ApiProperty() updated!: number;
-  /** Values that are not (or not validly) indicators of the supplier. */
-  @ApiProperty({ type: [String] }) notFound!: string[];
 }

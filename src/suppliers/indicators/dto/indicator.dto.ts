@@ -11,7 +11,8 @@ import {
 } from 'class-validator';
 import { INDICATOR_TYPES, IndicatorType } from '../../../indicators';
 import { PageDto, PageQuery } from '../../../common/pagination';
-import { TAG_NAME } from '../indicator-entry';
+import { TagRefDto } from '../../../tags/dto/tag-ref.dto';
+import { TAG_NAME } from '../../../tags/tag-name';
 
 export class IndicatorListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES })
@@ -59,7 +60,9 @@ export class IndicatorDto {
   @ApiProperty({ enum: INDICATOR_TYPES }) type!: IndicatorType;
   @ApiProperty({ type: Object, example: { threat: 'phishing' } })
   context!: Record<string, unknown>;
-  @ApiProperty({ type: [String], description: 'Tag names (uppercase)' }) tags!: string[];
+  /** Its tags, heaviest first (then by name): the same shape as in search results. */
+  @ApiProperty({ type: [TagRefDto] })
+  tags!: TagRefDto[];
   @ApiProperty({ type: Number, nullable: true }) confidence!: number | null;
   @ApiProperty({ type: String, nullable: true }) firstSeen!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastSeen!: string | null;

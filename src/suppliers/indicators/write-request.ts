@@ -1,0 +1,33 @@
+import type { AuditContext } from '../../audit/audit-context';
+import type { IndicatorType } from '../../indicators';
+
+/** What IndicatorWriter.write takes and answers (its own file: WriteRun uses them too). */
+
+export interface WriteRequest {
+  supplierName: string;
+  /** Raw entries, the same shape and validation as an upload entry ({indicator, type?, context?, tags?, confidence?, firstSeen?, lastSeen?, expiresAt?}). */
+  entries: AsyncIterable<unknown>;
+  /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction). */
+  mode: 'upsert' | 'replace';
+  /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes); applied before the entries, so an entry naming one keeps it. */
+  removals?: Array<{ indicator: string; type?: IndicatorType }>;
+  /** Aborting rolls the whole write back (feed timeout, SIGTERM); nothing is applied. */
+  signal?: AbortSignal;
+  ctx: AuditContext;
+  /** Audit action and extra newValue fields: 'indicator.upload' for uploads, 'feed.run' for feeds. */
+  audit: { action: string; details?: Record<string, unknown> };
+}
+
+export interface WriteFailure {
+  index: number;
+  indicator: string | null;
+  reason: string;
+}
+
+export interface WriteResult {
+  processed: number;
+  created: number;
+  updated: number;
+  removed: number;
+  failed: WriteFailure[];
+}
