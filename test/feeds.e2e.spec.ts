@@ -228,7 +228,8 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
         created: 3,
         outcome: 'applied',
         fetched: 4,
-        rejected: 1,
+        failed: 1,
+        unsupported: 0,
       });
       expect(server.requests.find((r) => r.path === '/c2.txt')!.headers['user-agent']).toMatch(
         /^Indicium\//,

@@ -120,7 +120,8 @@ export class FeedRunner {
         get fetched(): number {
           return counts.fetched;
         },
-        get rejected(): number {
+        /** Read but unusable (e.g. unsupported STIX patterns); `failed` counts invalid entries. */
+        get unsupported(): number {
           return counts.rejected;
         },
       };
