@@ -47,6 +47,15 @@ export class FeedsController {
    * validated and normalised like uploads. Credentials are write-only. Feed URLs are fetched
    * from the server's network: loopback and private addresses are refused unless
    * FEED_ALLOW_PRIVATE_NETWORKS=true. The first run is due at once.
+   *
+   * Formats: `text` (one value per line; `#`/`;` comments), `csv` (RFC 4180, column mapping in
+   * `csv`), `stix21` (a bundle; `indicator` objects whose STIX pattern is one comparison or ORs
+   * of `=` comparisons on ipv4-addr/ipv6-addr/domain-name/url/email-addr `value` or file
+   * MD5/SHA-1/SHA-256 hashes; anything else is rejected with a reason), `taxii21` (`url` is the
+   * API root; objects of `taxii.collectionId` since the last run), `misp` (`url` is the feed
+   * directory; `to_ids` attributes of events changed since the last run). Context field names
+   * are lowercase like upload context: STIX gives `stix_id`, `name`, `description`,
+   * `indicator_types`, `labels`; MISP gives `misp_event`, `info`, `category`, `comment`.
    */
   @Put()
   @Auth('suppliers.write')
