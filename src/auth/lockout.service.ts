@@ -33,7 +33,8 @@ const MAX_PRINCIPAL_KEY = 256;
 @Injectable()
 export class LockoutService {
   private readonly logger = new Logger(LockoutService.name);
-  private readonly seen = new Map<string, Seen>();
+  private readonly principals = new Map<string, Seen>();
+  private readonly ips = new Map<string, Seen>();
   /** Reads in progress, by principal and IP, joined by checks that overlap them. */
   private readonly reading = new Map<string, Promise<void>>();
 
@@ -45,12 +46,18 @@ export class LockoutService {
   /** Milliseconds until the lock on this principal or IP ends; 0 when not locked. */
   async lockedFor(principalKey: string | undefined, ip: string): Promise<number> {
     const principal = this.principalOf(principalKey);
-    const keys = principal === null ? [ipEntry(ip)] : [principalEntry(principal), ipEntry(ip)];
-    const now = Date.now();
-    if (!keys.every((key) => this.trusted(this.seen.get(key), now))) {
+    let now = Date.now();
+    if (
+      !trusted(this.ips.get(ip), now) ||
+      (principal !== null && !trusted(this.principals.get(principal), now))
+    ) {
       await this.read(principal, ip);
+      now = Date.now();
     }
-    return this.remaining(keys, Date.now());
+    return Math.max(
+      left(this.ips.get(ip), now),
+      principal === null ? 0 : left(this.principals.get(principal), now),
+    );
   }
 
   /** Counts a failure for the principal and the IP; says which of the two it just locked. */
@@ -80,9 +87,10 @@ export class LockoutService {
    */
   recordSuccess(principalKey: string): void {
     const principal = this.principalOf(principalKey);
-    if (principal === null) return;
-    const seen = this.seen.get(principalEntry(principal));
-    if (!seen || seen.failures === 0 || seen.lockedUntil > Date.now()) return;
+    const seen = principal === null ? undefined : this.principals.get(principal);
+    if (principal === null || !seen || seen.failures === 0 || seen.lockedUntil > Date.now()) {
+      return;
+    }
     seen.failures = 0;
     this.repository
       .clearPrincipal(principal)
@@ -95,8 +103,8 @@ export class LockoutService {
     do pruned = await this.repository.pruneExpired(PRUNE_BATCH);
     while (pruned === PRUNE_BATCH);
     const now = Date.now();
-    for (const [key, seen] of this.seen) {
-      if (!this.trusted(seen, now)) this.seen.delete(key);
+    for (const map of [this.principals, this.ips]) {
+      for (const [key, seen] of map) if (!trusted(seen, now)) map.delete(key);
     }
   }
 
@@ -104,15 +112,6 @@ export class LockoutService {
     return principalKey !== undefined && principalKey.length <= MAX_PRINCIPAL_KEY
       ? principalKey
       : null;
-  }
-
-  private trusted(seen: Seen | undefined, now: number): boolean {
-    if (!seen || now - seen.at >= TRUST_MS) return false;
-    return seen.failures === 0 || seen.lockedUntil > now;
-  }
-
-  private remaining(keys: string[], now: number): number {
-    return Math.max(0, ...keys.map((key) => (this.seen.get(key)?.lockedUntil ?? 0) - now));
   }
 
   private read(principal: string | null, ip: string): Promise<void> {
@@ -130,26 +129,42 @@ export class LockoutService {
 
   /** Records the rows read or written for this principal and IP; absent rows are clean. */
   private remember(principal: string | null, ip: string, rows: LockoutState[], now: number): void {
-    if (this.seen.size >= MAX_SEEN) this.seen.clear();
-    const set = (key: string, row: LockoutState | undefined): void => {
-      this.seen.set(key, {
-        failures: row?.failures ?? 0,
-        lockedUntil: row && row.lockedMs > 0 ? now + row.lockedMs : 0,
-        at: now,
-      });
-    };
     if (principal !== null) {
-      set(
-        principalEntry(principal),
+      put(
+        this.principals,
+        principal,
         rows.find((r) => r.kind === 'principal'),
+        now,
       );
     }
-    set(
-      ipEntry(ip),
+    put(
+      this.ips,
+      ip,
       rows.find((r) => r.kind === 'ip'),
+      now,
     );
   }
 }
 
-const principalEntry = (name: string): string => `p:${name}`;
-const ipEntry = (ip: string): string => `ip:${ip}`;
+function trusted(seen: Seen | undefined, now: number): boolean {
+  if (!seen || now - seen.at >= TRUST_MS) return false;
+  return seen.failures === 0 || seen.lockedUntil > now;
+}
+
+function left(seen: Seen | undefined, now: number): number {
+  return seen ? Math.max(0, seen.lockedUntil - now) : 0;
+}
+
+function put(
+  map: Map<string, Seen>,
+  key: string,
+  row: LockoutState | undefined,
+  now: number,
+): void {
+  if (map.size >= MAX_SEEN) map.clear();
+  map.set(key, {
+    failures: row?.failures ?? 0,
+    lockedUntil: row && row.lockedMs > 0 ? now + row.lockedMs : 0,
+    at: now,
+  });
+}
