@@ -10,7 +10,7 @@ import {
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { SELF_VALIDATED } from './common/self-validated';
-import { SiemModule } from './audit/siem/siem.module';
+import { SiemModule } from './siem/siem.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
 import { AuthModule } from './auth/auth.module';
 import { AcceptJsonMiddleware } from './common/accept.middleware';

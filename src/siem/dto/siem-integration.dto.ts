@@ -13,7 +13,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PageDto } from '../../../common/pagination';
+import { PageDto } from '../../common/pagination';
 import { SIEM_FORMAT_NAMES, type SiemFormat } from '../siem-formats';
 import { SIEM_TYPES, TRANSPORTS, type SiemType, type Transport } from '../siem-target';
 

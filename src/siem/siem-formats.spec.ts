@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit-chain';
+import type { AuditRecord } from '../audit/audit-chain';
 import { cefHeader, cefValue, octetCounted, toCef, toJson, toSyslog } from './siem-formats';
 
 const record: AuditRecord = {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect as netConnect, isIPv6, isIP, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { AuditRecord } from '../audit-chain';
+import type { AuditRecord } from '../audit/audit-chain';
 import { octetCounted, SIEM_FORMATS, toJson, toSyslog } from './siem-formats';
 import { SiemTarget, SyslogTarget, unreachable, WebhookTarget } from './siem-target';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Sql } from '../../database/sql';
+import { Sql } from '../database/sql';
 import { SiemTarget, SiemTargetColumns, targetColumns, targetFromColumns } from './siem-target';
 
 export interface SiemIntegrationRow {

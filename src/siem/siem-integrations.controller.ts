@@ -6,11 +6,11 @@ import {
   ApiNotFoundResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth } from '../../auth/auth.decorator';
-import { ErrorBody } from '../../common/errors/error-body.dto';
-import { PageQuery } from '../../common/pagination';
-import { uuidParam } from '../../common/uuid.pipe';
-import { AuditCtx, type AuditContext } from '../audit-context';
+import { Auth } from '../auth/auth.decorator';
+import { ErrorBody } from '../common/errors/error-body.dto';
+import { PageQuery } from '../common/pagination';
+import { uuidParam } from '../common/uuid.pipe';
+import { AuditCtx, type AuditContext } from '../audit/audit-context';
 import {
   CreateSiemIntegrationDto,
   SiemIntegrationDto,

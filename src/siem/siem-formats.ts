@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit-chain';
+import type { AuditRecord } from '../audit/audit-chain';
 
 /** Syslog facility 13, "log audit" (RFC 5424 §6.2.1). */
 export const SYSLOG_FACILITY = 13;

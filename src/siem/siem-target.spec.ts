@@ -1,6 +1,6 @@
 import { SIEM_FORMAT_NAMES, SIEM_FORMATS, toCef, toJson } from './siem-formats';
 import { missingColumns, SiemTarget, targetColumns, targetFromColumns } from './siem-target';
-import type { AuditRecord } from '../audit-chain';
+import type { AuditRecord } from '../audit/audit-chain';
 
 const targets: SiemTarget[] = [
   { type: 'webhook', url: 'https://siem.example.org/x', secret: 's' },

@@ -8,8 +8,8 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { Client } from 'pg';
-import { AppConfig } from '../../config/app-config';
-import { AuditRepository } from '../audit.repository';
+import { AppConfig } from '../config/app-config';
+import { AuditRepository } from '../audit/audit.repository';
 import { SiemIntegrationRow, SiemIntegrationsRepository } from './siem-integrations.repository';
 import { SiemSender } from './siem-sender';
 import { PRODUCT_VERSION } from './siem-integrations.service';

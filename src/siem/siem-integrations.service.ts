@@ -8,11 +8,11 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { decodeCursor, Page, toPage } from '../../common/pagination';
-import type { AuditRecord } from '../audit-chain';
-import type { AuditContext } from '../audit-context';
-import { AuditService } from '../audit.service';
-import { REDACTED } from '../redact';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import type { AuditRecord } from '../audit/audit-chain';
+import type { AuditContext } from '../audit/audit-context';
+import { AuditService } from '../audit/audit.service';
+import { REDACTED } from '../audit/redact';
 import {
   CreateSiemIntegrationDto,
   SiemIntegrationDto,
@@ -26,7 +26,7 @@ import {
 } from './siem-integrations.repository';
 import { SiemSender } from './siem-sender';
 import { emptyColumns, missingColumns, targetColumns, targetFromColumns } from './siem-target';
-import { PACKAGE_INFO } from '../../config/package-info';
+import { PACKAGE_INFO } from '../config/package-info';
 
 /** The version CEF headers carry (as the OpenAPI document does). */
 export const PRODUCT_VERSION = PACKAGE_INFO.version;
