@@ -451,8 +451,12 @@ const VOLATILE: Record<string, string[]> = {
   ],
 };
 
-/** The audit log is checked by what was appended, not by its fingerprint; migrations never change. */
-const NOT_FINGERPRINTED = ['audit_log', 'schema_migrations'];
+/**
+ * The audit log is checked by what was appended, not by its fingerprint; migrations never
+ * change. Failed-login and refusal counters are what a refused request is meant to change
+ * (docs/api.md §2, lockout), as the audit log is.
+ */
+const NOT_FINGERPRINTED = ['audit_log', 'schema_migrations', 'auth_lockouts', 'auth_refusals'];
 
 export interface AuditAppend {
   sequence: number;
