@@ -87,6 +87,9 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** Microsecond UTC text: exact keyset positions (JS Dates keep only milliseconds). */
 const US_TEXT = (col: string): string =>
   `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** Millisecond UTC text, as Date.toISOString() writes it. */
+const MS_TEXT = (col: string): string =>
+  `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const ACTIVE = `(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`;
 const TAG_OBJECTS = `COALESCE((SELECT json_agg(json_build_object('name', t.name, 'weight', t.weight) ORDER BY t.weight DESC, t.name)
     FROM indicator_tags it JOIN tags t ON t.id = it.tag_id WHERE it.indicator_id = i.id), '[]'::json)`;
@@ -133,6 +136,29 @@ export class SharingRepository {
               i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.effective_expires_at AS "effectiveExpiresAt", i.created_at AS "createdAt",
               i.updated_at AS "updatedAt", ${TAG_OBJECTS} AS tags
+         FROM indicators i
+        WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
+        ORDER BY i.id LIMIT $3`,
+      [supplierId, afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /**
+   * The NDJSON export batch: each row's line built by Postgres (json_build_object), so Node
+   * only joins strings — parsing eleven typed columns and re-serialising them per row cost
+   * several times the query. Timestamps as the API shows them (ISO 8601 UTC, milliseconds).
+   */
+  exportJsonBatch(
+    supplierId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; line: string }>> {
+    return this.query(
+      `SELECT i.id, json_build_object('id', i.id, 'indicator', i.value, 'type', i.type,
+                'context', i.context, 'tags', ${TAG_OBJECTS}, 'confidence', i.confidence,
+                'firstSeen', ${MS_TEXT('i.first_seen')}, 'lastSeen', ${MS_TEXT('i.last_seen')},
+                'expiresAt', ${MS_TEXT('i.expires_at')}, 'createdAt', ${MS_TEXT('i.created_at')},
+                'updatedAt', ${MS_TEXT('i.updated_at')})::text AS line
          FROM indicators i
         WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
         ORDER BY i.id LIMIT $3`,
@@ -287,11 +313,13 @@ export class SharingRepository {
     );
   }
 
-  /** Tombstones older than `days` days removed; returns how many. */
+  /** Tombstones older than `days` days, or of deleted suppliers, removed; returns how many. */
   async purgeTombstones(days: number): Promise<number> {
     const rows = await this.query<{ n: number }>(
-      `WITH gone AS (DELETE FROM indicator_tombstones
-                      WHERE deleted_at < now() - make_interval(days => $1) RETURNING 1)
+      `WITH gone AS (DELETE FROM indicator_tombstones t
+                      WHERE t.deleted_at < now() - make_interval(days => $1)
+                         OR NOT EXISTS (SELECT 1 FROM suppliers s WHERE s.id = t.supplier_id)
+                      RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
       [days],
     );

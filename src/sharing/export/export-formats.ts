@@ -20,28 +20,12 @@ export interface ExportFormatter {
   mediaType: string;
   extension: string;
   head(): string;
-  rows(rows: ExportRow[], supplier: ExportSupplier): string;
+  /** Formats a batch of rows, or 'json-lines': each row's §3 item as JSON, built by the query. */
+  rows: 'json-lines' | ((rows: ExportRow[], supplier: ExportSupplier) => string);
   tail(): string;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-/** The §3 list item of one row (tags as {name, weight}, like search results). */
-function item(r: ExportRow) {
-  return {
-    id: r.id,
-    indicator: r.value,
-    type: r.type,
-    context: r.context,
-    tags: r.tags,
-    confidence: r.confidence,
-    firstSeen: iso(r.firstSeen),
-    lastSeen: iso(r.lastSeen),
-    expiresAt: iso(r.expiresAt),
-    createdAt: iso(r.createdAt),
-    updatedAt: iso(r.updatedAt),
-  };
-}
 
 export const CSV_COLUMNS = [
   'id',
@@ -84,11 +68,7 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
     mediaType: 'application/x-ndjson',
     extension: 'ndjson',
     head: () => '',
-    rows: (rows) => {
-      let out = '';
-      for (const r of rows) out += JSON.stringify(item(r)) + '\n';
-      return out;
-    },
+    rows: 'json-lines',
     tail: () => '',
   }),
   csv: () => ({

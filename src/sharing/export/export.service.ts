@@ -29,14 +29,28 @@ export class ExportService {
     if (!supplier) throw new NotFoundException(`Supplier "${name}" does not exist`);
     const formatter = EXPORT_FORMATTERS[format]();
     const repo = this.repo;
+    const id = supplier.id;
     async function* body(): AsyncGenerator<string> {
       yield formatter.head();
-      for await (const rows of keysetBatches(
-        (after: string | null) => repo.exportBatch(supplier!.id, after, EXPORT_BATCH),
-        (r) => r.id,
-        EXPORT_BATCH,
-      )) {
-        yield formatter.rows(rows, supplier!);
+      if (formatter.rows === 'json-lines') {
+        for await (const rows of keysetBatches(
+          (after: string | null) => repo.exportJsonBatch(id, after, EXPORT_BATCH),
+          (r) => r.id,
+          EXPORT_BATCH,
+        )) {
+          let out = '';
+          for (const r of rows) out += r.line + '\n';
+          yield out;
+        }
+      } else {
+        const format = formatter.rows;
+        for await (const rows of keysetBatches(
+          (after: string | null) => repo.exportBatch(id, after, EXPORT_BATCH),
+          (r) => r.id,
+          EXPORT_BATCH,
+        )) {
+          yield format(rows, supplier!);
+        }
       }
       yield formatter.tail();
     }
