@@ -14,6 +14,7 @@ const TAGS: ReadonlyArray<[string, string]> = [
     'Sources of indicators: the built-in InternalTI and FalsePositive, and custom ones',
   ],
   ['Indicators', "A supplier's indicators: streamed upsert, list, delete"],
+  ['Feeds', 'Suppliers that Indicium pulls: a feed URL, format and schedule, its state and runs'],
   ['Tags', 'Weighted labels on indicators'],
   ['Me', 'The calling user or API client'],
   ['Users', 'People, who sign in with a username and password'],

@@ -437,7 +437,7 @@ export function documentedErrorProblem(res: RawResponse, schemas: Schema[]): str
 
 /**
  * Columns that change on requests that are not writes (last use of a credential) or in the
- * background (SIEM delivery progress and leases); excluded from the fingerprint.
+ * background (SIEM delivery progress and leases, feed runs); excluded from the fingerprint.
  */
 const VOLATILE: Record<string, string[]> = {
   users: ['last_login_at'],
@@ -449,6 +449,20 @@ const VOLATILE: Record<string, string[]> = {
     'lease_owner',
     'lease_until',
   ],
+  // Feed runs (src/feeds) of feeds the fuzzer configured happen in the background.
+  feeds: [
+    'run_requested',
+    'next_run_at',
+    'lease_owner',
+    'lease_until',
+    'last_run_at',
+    'last_success_at',
+    'last_outcome',
+    'last_error',
+    'last_counts',
+    'validators',
+    'cursor',
+  ],
 };
 
 /**
@@ -456,7 +470,14 @@ const VOLATILE: Record<string, string[]> = {
  * change. Failed-login and refusal counters are what a refused request is meant to change
  * (docs/api.md §2, lockout), as the audit log is.
  */
-const NOT_FINGERPRINTED = ['audit_log', 'schema_migrations', 'auth_lockouts', 'auth_refusals'];
+const NOT_FINGERPRINTED = [
+  'audit_log',
+  'schema_migrations',
+  'auth_lockouts',
+  'auth_refusals',
+  // Appended by background feed runs.
+  'feed_runs',
+];
 
 export interface AuditAppend {
   sequence: number;
