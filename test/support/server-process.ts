@@ -153,8 +153,11 @@ export function freePort(): Promise<number> {
 const running = new Set<ServerProcess>();
 /** Every child started by this spec file, for serverProblems(). */
 const started: ServerProcess[] = [];
+/** Data directories the servers created for themselves, removed when this process exits. */
+const dataDirs = new Set<string>();
 process.once('exit', () => {
   for (const s of running) s.child.kill('SIGKILL');
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 export interface ServerOptions {
@@ -238,8 +241,9 @@ export class ServerProcess {
     const server = new ServerProcess(child, port, { ...options, dataDir });
     running.add(server);
     started.push(server);
-    if (ownDataDir)
-      void server.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+    // Kept until the test process exits, not just this server: restart() reuses it (the
+    // generated certificate, the audit chain key).
+    if (ownDataDir) dataDirs.add(dataDir);
     try {
       await server.waitReady();
     } catch (e) {
