@@ -43,6 +43,13 @@ describe('forged cursors answer 400 on every list (docs/api.md §1)', () => {
       .set('Authorization', admin)
       .send({ name: 'CursorFeed' })
       .expect(201);
+    // A disabled feed, so its run history is a list too; it never fetches.
+    await t
+      .api()
+      .put('/api/v1/suppliers/CursorFeed/feed')
+      .set('Authorization', admin)
+      .send({ url: 'https://feeds.example.org/list.txt', format: 'text', enabled: false })
+      .expect((res) => expect([200, 201]).toContain(res.status));
   });
   afterAll(() => t.close());
 
