@@ -167,7 +167,10 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async finish(feed: FeedRow, result: FinishedRun): Promise<void> {
-    await this.feeds.finish(feed.supplierId, this.owner, result);
+    await this.feeds.finish(feed.supplierId, this.owner, {
+      ...result,
+      configStamp: feed.configStamp,
+    });
     this.runs.inc({ supplier: feed.supplierName, outcome: result.outcome });
     if (result.outcome !== 'failed') {
       this.lastSuccess.set({ supplier: feed.supplierName }, Date.now() / 1000);

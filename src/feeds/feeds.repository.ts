@@ -24,6 +24,8 @@ export interface FeedRow extends FeedSettings {
   lastCounts: FeedCounts | null;
   createdAt: Date;
   updatedAt: Date;
+  /** `updated_at` exactly (text keeps its microseconds): tells a run whether it was reconfigured. */
+  configStamp: string;
 }
 
 export interface FeedRunRow {
@@ -38,6 +40,8 @@ export interface FeedRunRow {
 
 export interface FinishedRun {
   startedAt: Date;
+  /** The configStamp the run started with. */
+  configStamp?: string;
   outcome: FeedOutcome;
   error: string | null;
   counts: FeedCounts;
@@ -54,7 +58,7 @@ const COLUMNS = `f.supplier_id AS "supplierId", s.name AS "supplierName", f.url,
   (f.lease_owner IS NOT NULL AND f.lease_until > clock_timestamp()) AS running,
   f.next_run_at AS "nextRunAt", f.last_run_at AS "lastRunAt", f.last_success_at AS "lastSuccessAt",
   f.last_outcome AS "lastOutcome", f.last_error AS "lastError", f.last_counts AS "lastCounts",
-  f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
+  f.created_at AS "createdAt", f.updated_at AS "updatedAt", f.updated_at::text AS "configStamp"`;
 
 /** Run history kept per feed; older runs are pruned as new ones finish. */
 const KEEP_RUNS = 500;
@@ -163,11 +167,15 @@ export class FeedsRepository {
   async finish(supplierId: string, owner: string, run: FinishedRun): Promise<void> {
     const counts = JSON.stringify(run.counts);
     const n = await this.sql.exec(
+      // Reconfigured during the run (another configStamp): the new configuration is due
+      // now, and what the run learnt about the old source is not kept.
       `UPDATE feeds SET lease_owner = NULL, lease_until = NULL, run_requested = false,
-              next_run_at = now() + make_interval(mins => interval_minutes),
+              next_run_at = CASE WHEN updated_at <> $9::timestamptz THEN now()
+                                 ELSE now() + make_interval(mins => interval_minutes) END,
               last_run_at = $3, last_outcome = $4, last_error = $5, last_counts = $6::jsonb,
               last_success_at = CASE WHEN $4 = 'failed' THEN last_success_at ELSE now() END,
-              validators = coalesce($7::jsonb, validators), cursor = coalesce($8::jsonb, cursor)
+              validators = CASE WHEN updated_at <> $9::timestamptz THEN validators ELSE coalesce($7::jsonb, validators) END,
+              cursor = CASE WHEN updated_at <> $9::timestamptz THEN cursor ELSE coalesce($8::jsonb, cursor) END
         WHERE supplier_id = $1 AND lease_owner = $2`,
       [
         supplierId,
@@ -178,6 +186,7 @@ export class FeedsRepository {
         counts,
         run.validators === undefined ? null : JSON.stringify(run.validators),
         run.cursor === undefined ? null : JSON.stringify(run.cursor),
+        run.configStamp ?? null,
       ],
     );
     // The feed was deleted (or its lease taken) meanwhile: no history for it.
