@@ -104,4 +104,19 @@ describe('Sql (database query helper)', () => {
     sql.afterCommit(() => ran.push('no transaction'));
     expect(ran).toEqual(['first', 'second', 'no transaction']);
   });
+
+  it('followedBy runs its hook after the commit of each statement it ran, not after reads elsewhere', async () => {
+    let changes = 0;
+    const writes = sql.followedBy(() => changes++);
+    await db.transaction(async (tx) => {
+      await writes.in(tx).exec(`INSERT INTO sql_helper_probe VALUES (1, 'a')`);
+      await sql.in(tx).rows(`SELECT id FROM sql_helper_probe`);
+      expect(changes).toBe(0);
+    });
+    expect(changes).toBe(1);
+    await writes.exec(`DELETE FROM sql_helper_probe`);
+    expect(changes).toBe(2);
+    await sql.exec(`INSERT INTO sql_helper_probe VALUES (2, 'b')`);
+    expect(changes).toBe(2);
+  });
 });

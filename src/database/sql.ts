@@ -53,6 +53,8 @@ export class Sql {
     private readonly tx: EntityManager | undefined,
     /** The node-postgres pool; undefined on the embedded database (one in-process backend). */
     private readonly pool: Pool | undefined,
+    /** Runs after the commit of every statement run through this helper (`followedBy`). */
+    private readonly hook?: () => void,
   ) {}
 
   static over(db: DataSource): Sql {
@@ -64,7 +66,15 @@ export class Sql {
 
   /** The same helper bound to a transaction's manager (or the pool when `tx` is undefined). */
   in(tx: EntityManager | undefined): Sql {
-    return tx === undefined || tx === this.tx ? this : new Sql(this.db, tx, this.pool);
+    return tx === undefined || tx === this.tx ? this : new Sql(this.db, tx, this.pool, this.hook);
+  }
+
+  /**
+   * The same helper, but every statement it runs is followed by `hook` once its transaction
+   * commits: for a repository whose writes a cache must follow (it writes through this one).
+   */
+  followedBy(hook: () => void): Sql {
+    return new Sql(this.db, this.tx, this.pool, hook);
   }
 
   async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -94,19 +104,22 @@ export class Sql {
       runner && !runner.isReleased
         ? await ((await runner.connect()) as Pool).query(config)
         : await this.pool.query(config);
+    if (this.hook) this.afterCommit(this.hook);
     return res.rows as R[];
   }
 
   /**
    * Runs `hook` once the transaction this helper is bound to has committed (at once when it is
-   * bound to none), and never after a rollback: for caches that must follow a write.
+   * bound to none), and never after a rollback: for caches that must follow a write. The same
+   * hook queued twice in one transaction runs once.
    */
   afterCommit(hook: () => void): void {
     const runner = this.tx?.queryRunner;
     if (!runner || runner.isReleased || !runner.isTransactionActive) return hook();
     const hooks = afterCommit.get(runner);
-    if (hooks) hooks.push(hook);
-    else afterCommit.set(runner, [hook]);
+    if (hooks) {
+      if (!hooks.includes(hook)) hooks.push(hook);
+    } else afterCommit.set(runner, [hook]);
   }
 
   private async run(
@@ -114,12 +127,18 @@ export class Sql {
     params: readonly unknown[],
   ): Promise<{ records: unknown[]; affected?: number }> {
     const runner = this.tx?.queryRunner;
-    if (runner && !runner.isReleased) return runner.query(text, params as unknown[], true);
-    const own = this.db.createQueryRunner();
-    try {
-      return await own.query(text, params as unknown[], true);
-    } finally {
-      await own.release();
+    let result: { records: unknown[]; affected?: number };
+    if (runner && !runner.isReleased) {
+      result = await runner.query(text, params as unknown[], true);
+    } else {
+      const own = this.db.createQueryRunner();
+      try {
+        result = await own.query(text, params as unknown[], true);
+      } finally {
+        await own.release();
+      }
     }
+    if (this.hook) this.afterCommit(this.hook);
+    return result;
   }
 }
