@@ -102,6 +102,7 @@ const BAD_PATH_VALUES = [
   '%2e%2e',
   '%ff%fe',
   '%c0%af',
+  '%ed%a0%80',
   '%',
   '%zz',
   '%e2%82',
@@ -642,6 +643,11 @@ function queryBreakages(p: Parameter): Array<{ query: string; why: string; rejec
   );
   wrong('%00', 'a NUL character', s.type !== 'string' || !!s.pattern || !!s.enum);
   wrong('%ff%fe', 'invalid UTF-8', s.type !== 'string' || !!s.pattern || !!s.enum);
+  wrong(
+    '%ed%a0%80',
+    'a UTF-8-encoded lone surrogate',
+    s.type !== 'string' || !!s.pattern || !!s.enum,
+  );
   wrong(enc('\u0001\u001b'), 'control characters', s.type !== 'string' || !!s.pattern || !!s.enum);
   switch (s.type) {
     case 'number':
