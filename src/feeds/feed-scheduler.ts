@@ -120,6 +120,8 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     const due = await this.feeds.claimDue(this.owner, this.leaseMs, free);
     for (const feed of due) {
       if (this.stopped) break;
+      // Our own run whose lease lapsed while a renewal waited (claimDue renewed it): still one run.
+      if (this.active.has(feed.supplierId)) continue;
       this.start(feed);
     }
   }
