@@ -23,6 +23,8 @@ const TAGS: ReadonlyArray<[string, string]> = [
   ['OAuth 2.0', 'Client-credentials access tokens for API clients'],
   ['Audit log', 'Append-only, hash-chained record of every change and security event'],
   ['SIEM integrations', 'Real-time forwarding of the audit log over syslog or a webhook'],
+  ['Sharing', 'Indicators out: streamed exports and the plain-text blocklist for firewalls'],
+  ['TAXII 2.1', 'Read-only TAXII 2.1 server: a collection of STIX 2.1 indicators per supplier'],
   ['Operations', 'Health probes and Prometheus metrics'],
 ];
 

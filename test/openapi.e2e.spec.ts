@@ -16,6 +16,8 @@ interface Operation {
 
 const ERROR_BODY = '#/components/schemas/ErrorBody';
 const OAUTH_ERROR_BODY = '#/components/schemas/OAuthErrorBody';
+/** The TAXII 2.1 routes answer errors in the TAXII error shape (docs/api.md §10). */
+const TAXII_ERROR_BODY = '#/components/schemas/TaxiiErrorBody';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** docs/api.md §2: the only operations open without credentials. */
@@ -158,7 +160,9 @@ describe('OpenAPI document', () => {
         const expected =
           id === 'POST /api/v1/oauth/token' && OAUTH_ERRORS.includes(status)
             ? OAUTH_ERROR_BODY
-            : ERROR_BODY;
+            : id.startsWith('GET /taxii2')
+              ? TAXII_ERROR_BODY
+              : ERROR_BODY;
         if (schema !== expected)
           problem(`${status} body is ${schema ?? 'undocumented'}, not ${expected}`);
       }

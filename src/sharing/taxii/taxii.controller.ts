@@ -7,10 +7,12 @@ import {
   ApiOkResponse,
   ApiProduces,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth } from '../../auth/auth.decorator';
+import { RETRY_AFTER_HEADER } from '../../common/openapi-conventions';
 import {
   TAXII_MEDIA_TYPE,
   TaxiiApiRoot,
@@ -41,17 +43,27 @@ const DATE_HEADERS = {
  */
 @ApiTags('TAXII 2.1')
 @Controller('taxii2')
-@Auth('indicators.read')
 @ApiProduces(TAXII_MEDIA_TYPE)
-@ApiUnauthorizedResponse({ description: 'Missing or invalid credentials', type: TaxiiErrorBody })
-@ApiForbiddenResponse({
-  description: 'Missing privilege `indicators.read`, or client IP not in the allow-list',
+// Listed above @Auth, whose descriptions these extend, so their bodies replace its §1 error
+// body: errors on these routes take the TAXII shape.
+@ApiUnauthorizedResponse({
+  description: 'Body: a TAXII 2.1 error message',
+  headers: {
+    'WWW-Authenticate': { description: 'Basic realm="indicium"', schema: { type: 'string' } },
+  },
+  type: TaxiiErrorBody,
+})
+@ApiForbiddenResponse({ description: 'Body: a TAXII 2.1 error message', type: TaxiiErrorBody })
+@ApiTooManyRequestsResponse({
+  description: 'Body: a TAXII 2.1 error message',
+  headers: RETRY_AFTER_HEADER,
   type: TaxiiErrorBody,
 })
 @ApiNotAcceptableResponse({
   description: 'Accept excludes application/taxii+json;version=2.1',
   type: TaxiiErrorBody,
 })
+@Auth('indicators.read')
 export class TaxiiController {
   constructor(private readonly taxii: TaxiiService) {}
 
@@ -77,10 +89,10 @@ export class TaxiiController {
   }
 
   /** One collection. */
-  @Get('api/collections/:id')
+  @Get('api/collections/:collectionId')
   @ApiOkResponse({ type: TaxiiCollection })
   @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
-  async collection(@Param('id') id: string, @Res() res: Response): Promise<void> {
+  async collection(@Param('collectionId') id: string, @Res() res: Response): Promise<void> {
     send(res, { body: await this.taxii.collection(id) });
   }
 
@@ -92,12 +104,12 @@ export class TaxiiController {
    * page's `X-TAXII-Date-Added-Last`. Filters `match[type]` (only `indicator` exists) and
    * `match[id]`.
    */
-  @Get('api/collections/:id/objects')
+  @Get('api/collections/:collectionId/objects')
   @ApiOkResponse({ type: TaxiiEnvelope, headers: DATE_HEADERS })
   @ApiBadRequestResponse({ description: 'Invalid filter or next', type: TaxiiErrorBody })
   @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
   async objects(
-    @Param('id') id: string,
+    @Param('collectionId') id: string,
     @Query() query: TaxiiObjectsQuery,
     @Res() res: Response,
   ): Promise<void> {
@@ -105,11 +117,12 @@ export class TaxiiController {
   }
 
   /** One object by STIX id: its current version (revoked when the indicator was removed). */
-  @Get('api/collections/:id/objects/:objectId')
+  @Get('api/collections/:collectionId/objects/:objectId')
   @ApiOkResponse({ type: TaxiiEnvelope, headers: DATE_HEADERS })
+  @ApiBadRequestResponse({ description: 'Invalid filter or next', type: TaxiiErrorBody })
   @ApiNotFoundResponse({ description: 'No such collection or object', type: TaxiiErrorBody })
   async object(
-    @Param('id') id: string,
+    @Param('collectionId') id: string,
     @Param('objectId') objectId: string,
     @Query() query: TaxiiObjectsQuery,
     @Res() res: Response,
@@ -118,12 +131,12 @@ export class TaxiiController {
   }
 
   /** The manifest: id, date_added and version of each object, paged like the objects. */
-  @Get('api/collections/:id/manifest')
+  @Get('api/collections/:collectionId/manifest')
   @ApiOkResponse({ type: TaxiiManifest, headers: DATE_HEADERS })
   @ApiBadRequestResponse({ description: 'Invalid filter or next', type: TaxiiErrorBody })
   @ApiNotFoundResponse({ description: 'No such collection', type: TaxiiErrorBody })
   async manifest(
-    @Param('id') id: string,
+    @Param('collectionId') id: string,
     @Query() query: TaxiiObjectsQuery,
     @Res() res: Response,
   ): Promise<void> {
