@@ -50,10 +50,9 @@ export function delegationDenial(
   act: DelegatedAct,
 ): DelegationDenial | null {
   const { target, grants, edits } = act;
-  if (target && target.type === actor.type && target.id === actor.id && grants) {
-    if (grants.name !== target.role.name) {
-      return { reason: 'Nobody can change their own role', missing: [] };
-    }
+  const self = target !== undefined && target.type === actor.type && target.id === actor.id;
+  if (self && grants && grants.name !== target.role.name) {
+    return { reason: 'Nobody can change their own role', missing: [] };
   }
   if (edits && edits.name === actor.role) {
     return { reason: `Role "${edits.name}" is your own role: you cannot change it`, missing: [] };
@@ -61,7 +60,7 @@ export function delegationDenial(
   const checks: Array<[RoleGrant | undefined, (missing: string) => string]> = [
     [
       target?.role,
-      (m) => `${describe(act)} holds privileges you do not: ${m}; you cannot act on it`,
+      (m) => `${principalLabel(act)} holds privileges you do not: ${m}; you cannot act on it`,
     ],
     [edits, (m) => `Role "${edits?.name}" holds privileges you do not: ${m}; you cannot change it`],
     [
@@ -79,7 +78,7 @@ export function delegationDenial(
   return null;
 }
 
-function describe(act: DelegatedAct): string {
+function principalLabel(act: DelegatedAct): string {
   return `${act.entityType === 'user' ? 'User' : 'API client'} "${act.entityName}"`;
 }
 
