@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DataSource } from 'typeorm';
 import { AuthRefusalsService } from '../src/auth/auth-refusals.service';
@@ -175,6 +176,30 @@ describe('lockout state and refusal audit (one instance)', () => {
   };
   const minutes = (from: number, to: number): number =>
     Math.floor(to / 60_000) - Math.floor(from / 60_000) + 1;
+
+  it('answers a burst of 32 first requests with one credential with one scrypt', async () => {
+    const created = await t
+      .api()
+      .post('/api/v1/api-clients')
+      .set('Authorization', admin())
+      .send({ name: 'burst', role: 'Analyst' })
+      .expect(201);
+    const credentials = basic(created.body.clientId, created.body.clientSecret);
+    const scrypts = jest.spyOn(crypto, 'scrypt');
+    try {
+      const burst = await Promise.all(
+        Array.from({ length: 32 }, () =>
+          t.api().get('/api/v1/me').set('Authorization', credentials),
+        ),
+      );
+      expect(burst.map((r) => [r.status, r.body.name])).toEqual(
+        Array(32).fill([200, created.body.clientId]),
+      );
+      expect(scrypts).toHaveBeenCalledTimes(1);
+    } finally {
+      scrypts.mockRestore();
+    }
+  });
 
   it('counts failures in one row per principal and IP, and a success clears only the principal', async () => {
     for (let i = 0; i < 2; i++) {
