@@ -55,13 +55,24 @@ const KEYWORDS: ReadonlySet<string> = new Set([
   'EXISTS',
 ]);
 
+/** [A-Za-z0-9_-], without a regular expression: this runs for every character of a bundle. */
+function isWordChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f ||
+    c === 0x2d
+  );
+}
+
 /** Splits a pattern into tokens; quoted strings keep their unescaped value. */
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) {
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
       i++;
     } else if ('[]():.'.includes(c)) {
       out.push({ t: 'punct', v: c as '[', at: i });
@@ -90,15 +101,17 @@ export function tokenize(src: string): Token[] {
         } else if (d === "'") {
           break;
         } else {
-          value += d;
-          j++;
+          let end = j;
+          while (end < src.length && src[end] !== "'" && src[end] !== '\\') end++;
+          value += src.slice(j, end);
+          j = end;
         }
       }
       out.push({ t: 'string', v: value, at: i });
       i = j + 1;
-    } else if (/[A-Za-z0-9_-]/.test(c)) {
+    } else if (isWordChar(src.charCodeAt(i))) {
       let j = i;
-      while (j < src.length && /[A-Za-z0-9_-]/.test(src[j])) j++;
+      while (j < src.length && isWordChar(src.charCodeAt(j))) j++;
       out.push({ t: 'word', v: src.slice(i, j), at: i });
       i = j;
     } else {
