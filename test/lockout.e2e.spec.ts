@@ -311,6 +311,16 @@ describe('lockout state and refusal audit (one instance)', () => {
     expect(await sql('SELECT count FROM auth_refusals')).toEqual([{ count: 1 }]);
   });
 
+  it('keys a name no principal could have by a digest, never by what was typed', async () => {
+    const typed = 'correct horse battery staple typed as the name';
+    await t.api().get('/api/v1/me').set('Authorization', basic(typed, 'x')).expect(401);
+    const rows = await sql<{ subject: string; failures: number }>(
+      `SELECT subject, failures FROM auth_lockouts WHERE kind = 'principal' AND subject LIKE 'sha256:%'`,
+    );
+    expect(rows).toEqual([{ subject: expect.stringMatching(/^sha256:[0-9a-f]{8}$/), failures: 1 }]);
+    expect(JSON.stringify(await sql('SELECT * FROM auth_lockouts'))).not.toContain('horse');
+  });
+
   it('prunes rows whose window and lock are over, and only those', async () => {
     await sql(
       `INSERT INTO auth_lockouts (kind, subject, failures, window_started_at, locked_until, expires_at)

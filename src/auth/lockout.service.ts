@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { auditableName } from './auditable-name';
 import { LockoutLimits, LockoutRepository, LockoutState } from './lockout.repository';
 
 /** What this instance last read about a principal or IP. */
@@ -18,8 +19,6 @@ interface Seen {
 const TRUST_MS = 1_000;
 const MAX_SEEN = 10_000;
 const PRUNE_BATCH = 10_000;
-/** Longer names belong to no principal (usernames ≤ 64, client ids shorter): only the IP counts. */
-const MAX_PRINCIPAL_KEY = 256;
 
 /**
  * Repeated authentication failures lock a principal (LOCKOUT_PRINCIPAL_FAILURES) or a source
@@ -108,10 +107,12 @@ export class LockoutService {
     }
   }
 
+  /**
+   * The row key of a claimed name: itself when it could be a username or client id; otherwise
+   * (no principal has it) a short digest, so a password typed into the name field is not kept.
+   */
   private principalOf(principalKey: string | undefined): string | null {
-    return principalKey !== undefined && principalKey.length <= MAX_PRINCIPAL_KEY
-      ? principalKey
-      : null;
+    return principalKey === undefined ? null : auditableName(principalKey);
   }
 
   private read(principal: string | null, ip: string): Promise<void> {
