@@ -1,6 +1,13 @@
 import type { Response } from 'express';
 
 /**
+ * Bodies are written in pieces of about this many characters, not one string per batch: a
+ * string of a megabyte lands in V8's large-object space, which only a full GC frees, so
+ * whole-batch strings piled up in RSS over a 1M-row export; small pieces die young.
+ */
+export const CHUNK_CHARS = 32 * 1024;
+
+/**
  * Writes chunks to the response as they are produced, honouring backpressure: when the socket
  * buffer is full it waits for 'drain' before asking for the next chunk, so at most one chunk
  * (one keyset batch) is held per request whatever the client's speed. A client that goes away

@@ -3,7 +3,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indicators';
 import type { BlocklistQuery } from '../dto/sharing.dto';
 import { BlocklistFilter, BlocklistRow, SharingRepository } from '../sharing.repository';
-import { keysetBatches } from '../stream-body';
+import { CHUNK_CHARS, keysetBatches } from '../stream-body';
 import { FalsePositiveSet } from './false-positive-set';
 
 const BATCH = 5_000;
@@ -60,6 +60,10 @@ export class BlocklistService {
           if (r.value === last || fp.suppresses(r.type, r.value)) continue;
           last = r.value;
           out += r.value + '\n';
+          if (out.length >= CHUNK_CHARS) {
+            yield out;
+            out = '';
+          }
         }
         yield out;
       }

@@ -1,10 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { keysetBatches } from '../stream-body';
+import { CHUNK_CHARS, keysetBatches } from '../stream-body';
 import { SharingRepository } from '../sharing.repository';
 import { EXPORT_FORMATTERS, type ExportFormat } from './export-formats';
 
 /** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
 export const EXPORT_BATCH = 5_000;
+/** Rows per written piece of the row-formatted exports (csv, stix21): see CHUNK_CHARS. */
+const CHUNK_ROWS = 100;
 
 export interface PreparedExport {
   mediaType: string;
@@ -39,7 +41,13 @@ export class ExportService {
           EXPORT_BATCH,
         )) {
           let out = '';
-          for (const r of rows) out += r.line + '\n';
+          for (const r of rows) {
+            out += r.line + '\n';
+            if (out.length >= CHUNK_CHARS) {
+              yield out;
+              out = '';
+            }
+          }
           yield out;
         }
       } else {
@@ -49,7 +57,9 @@ export class ExportService {
           (r) => r.id,
           EXPORT_BATCH,
         )) {
-          yield format(rows, supplier!);
+          for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
+            yield format(rows.slice(i, i + CHUNK_ROWS), supplier!);
+          }
         }
       }
       yield formatter.tail();
