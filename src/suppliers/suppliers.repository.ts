@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { SupplierStatus } from './dto/supplier.dto';
-import { queryRows } from './sql-rows';
+import { Sql } from '../database/sql';
 
 export interface SupplierRow {
   id: string;
@@ -39,12 +39,11 @@ export const FALSE_POSITIVE_SUPPLIER = 'FalsePositive';
 /** Supplier rows. Writers lock the supplier row before its indicators (see the migration). */
 @Injectable()
 export class SuppliersRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Ordered case-insensitively by name; `after` is the lowercased name of the last row. */
   listAfter(after: string | null, limit: number): Promise<SupplierRow[]> {
-    return queryRows(
-      this.db.manager,
+    return this.sql.rows(
       `SELECT ${COLUMNS} FROM suppliers WHERE ($1::text IS NULL OR lower(name) > $1)
        ORDER BY lower(name) LIMIT $2`,
       [after, limit],
@@ -54,14 +53,15 @@ export class SuppliersRepository {
   /** Case-insensitive lookup; `lock` takes the row lock writers of its indicators take. */
   async findByName(
     name: string,
-    manager: EntityManager = this.db.manager,
+    manager?: EntityManager,
     lock = false,
   ): Promise<SupplierRow | null> {
-    const rows = await queryRows<SupplierRow>(
-      manager,
-      `SELECT ${COLUMNS} FROM suppliers WHERE lower(name) = lower($1)${lock ? ' FOR UPDATE' : ''}`,
-      [name],
-    );
+    const rows = await this.sql
+      .in(manager)
+      .rows<SupplierRow>(
+        `SELECT ${COLUMNS} FROM suppliers WHERE lower(name) = lower($1)${lock ? ' FOR UPDATE' : ''}`,
+        [name],
+      );
     return rows[0] ?? null;
   }
 
@@ -70,32 +70,27 @@ export class SuppliersRepository {
    * NO KEY UPDATE: excludes the other writers, not the FK checks of inserted indicators.
    */
   async lockById(manager: EntityManager, id: string): Promise<SupplierRow | null> {
-    const rows = await queryRows<SupplierRow>(
-      manager,
-      `SELECT ${COLUMNS} FROM suppliers WHERE id = $1 FOR NO KEY UPDATE`,
-      [id],
-    );
+    const rows = await this.sql
+      .in(manager)
+      .rows<SupplierRow>(`SELECT ${COLUMNS} FROM suppliers WHERE id = $1 FOR NO KEY UPDATE`, [id]);
     return rows[0] ?? null;
   }
 
   /** Locks the row unless another transaction holds it (the sweeper skips busy suppliers). */
   async tryLockById(manager: EntityManager, id: string): Promise<boolean> {
-    const rows = await queryRows(
-      manager,
-      `SELECT id FROM suppliers WHERE id = $1 FOR UPDATE SKIP LOCKED`,
-      [id],
-    );
+    const rows = await this.sql
+      .in(manager)
+      .rows(`SELECT id FROM suppliers WHERE id = $1 FOR UPDATE SKIP LOCKED`, [id]);
     return rows.length > 0;
   }
 
   async listIds(): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(this.db.manager, `SELECT id FROM suppliers`);
+    const rows = await this.sql.rows<{ id: string }>(`SELECT id FROM suppliers`);
     return rows.map((r) => r.id);
   }
 
   async insert(manager: EntityManager, s: SupplierFields): Promise<SupplierRow> {
-    const rows = await queryRows<SupplierRow>(
-      manager,
+    const rows = await this.sql.in(manager).rows<SupplierRow>(
       `INSERT INTO suppliers (name, vendor, description, status, confidence, retention_minutes, actionable_fields)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [
@@ -112,8 +107,7 @@ export class SuppliersRepository {
   }
 
   async update(manager: EntityManager, id: string, s: SupplierFields): Promise<SupplierRow> {
-    const rows = await queryRows<SupplierRow>(
-      manager,
+    const rows = await this.sql.in(manager).rows<SupplierRow>(
       `UPDATE suppliers SET name = $2, vendor = $3, description = $4, status = $5, confidence = $6,
          retention_minutes = $7, actionable_fields = $8, updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -133,14 +127,15 @@ export class SuppliersRepository {
 
   async addToCount(manager: EntityManager, id: string, delta: number): Promise<void> {
     if (delta === 0) return;
-    await queryRows(
-      manager,
-      `UPDATE suppliers SET indicator_count = indicator_count + $2 WHERE id = $1`,
-      [id, delta],
-    );
+    await this.sql
+      .in(manager)
+      .rows(`UPDATE suppliers SET indicator_count = indicator_count + $2 WHERE id = $1`, [
+        id,
+        delta,
+      ]);
   }
 
   async delete(manager: EntityManager, id: string): Promise<void> {
-    await queryRows(manager, `DELETE FROM suppliers WHERE id = $1`, [id]);
+    await this.sql.in(manager).rows(`DELETE FROM suppliers WHERE id = $1`, [id]);
   }
 }

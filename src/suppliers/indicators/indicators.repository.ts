@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { IndicatorKey, IndicatorType, NETWORK_TYPES } from '../../indicators';
 import { pgArray, pgArrayOrNull } from '../../database/pg-array';
 import { hasTag, tagsJsonOf } from '../../tags/tag-sql';
-import { queryRows } from '../sql-rows';
+import { Sql } from '../../database/sql';
 import type { UpsertBatch } from './upsert-batch';
 import { uuid7 } from './uuid7';
 
@@ -98,7 +98,7 @@ SELECT i, t FROM unnest($11::uuid[], $12::uuid[]) AS u(i, t)`;
  */
 @Injectable()
 export class IndicatorsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Upserts one batch into the supplier's indicators (the caller holds the supplier row lock):
@@ -116,7 +116,7 @@ export class IndicatorsRepository {
       NETWORK_TYPES_PARAM,
     ];
     return async (tx) => {
-      const [row] = await queryRows<{ created: number }>(tx, UPSERT_SQL, params);
+      const [row] = await this.sql.in(tx).rows<{ created: number }>(UPSERT_SQL, params);
       return row.created;
     };
   }
@@ -150,16 +150,16 @@ export class IndicatorsRepository {
       NETWORK_TYPES_PARAM,
     ];
     return async (tx) => {
-      await queryRows(tx, INSERT_NEW_SQL, params);
+      await this.sql.in(tx).rows(INSERT_NEW_SQL, params);
       return ids.length;
     };
   }
 
   /** Whether the supplier has no indicators at all (cheap probe on (supplier_id, id)). */
   async isEmpty(tx: EntityManager, supplierId: string): Promise<boolean> {
-    const rows = await queryRows(tx, `SELECT 1 FROM indicators WHERE supplier_id = $1 LIMIT 1`, [
-      supplierId,
-    ]);
+    const rows = await this.sql
+      .in(tx)
+      .rows(`SELECT 1 FROM indicators WHERE supplier_id = $1 LIMIT 1`, [supplierId]);
     return rows.length === 0;
   }
 
@@ -168,8 +168,7 @@ export class IndicatorsRepository {
    * `updated_at` is this transaction's `now()`, their `created_at` earlier.
    */
   async countUpdatedInTransaction(tx: EntityManager, supplierId: string): Promise<number> {
-    const [row] = await queryRows<{ n: number }>(
-      tx,
+    const [row] = await this.sql.in(tx).rows<{ n: number }>(
       `SELECT count(*)::int AS n FROM indicators
        WHERE supplier_id = $1 AND updated_at = now() AND created_at < now()`,
       [supplierId],
@@ -184,8 +183,7 @@ export class IndicatorsRepository {
    * indicators_updated_idx; returns how many rows it deleted.
    */
   async deleteUntouched(tx: EntityManager, supplierId: string): Promise<number> {
-    const [row] = await queryRows<{ n: number }>(
-      tx,
+    const [row] = await this.sql.in(tx).rows<{ n: number }>(
       `WITH gone AS (
          DELETE FROM indicators WHERE supplier_id = $1 AND updated_at < now() RETURNING 1
        ) SELECT count(*)::int AS n FROM gone`,
@@ -219,8 +217,7 @@ export class IndicatorsRepository {
     if (!filter.includeExpired) {
       where.push(`(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`);
     }
-    return queryRows(
-      this.db.manager,
+    return this.sql.rows(
       `SELECT i.id, i.value AS indicator, i.type, i.context, i.confidence,
               i.first_seen AS "firstSeen", i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.created_at AS "createdAt", i.updated_at AS "updatedAt",
@@ -233,8 +230,7 @@ export class IndicatorsRepository {
 
   /** Deletes the given keys of a supplier; returns the keys that existed. */
   deleteKeys(tx: EntityManager, supplierId: string, keys: IndicatorKey[]): Promise<IndicatorKey[]> {
-    return queryRows(
-      tx,
+    return this.sql.in(tx).rows(
       `DELETE FROM indicators i USING unnest($2::text[], $3::text[]) AS k(type, value)
        WHERE i.supplier_id = $1 AND i.type = k.type AND i.value = k.value
        RETURNING i.type, i.value`,
@@ -244,8 +240,7 @@ export class IndicatorsRepository {
 
   /** Adds the tag to these indicators (already tagged ones stay as they are). */
   async assignTag(tx: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
-    await queryRows(
-      tx,
+    await this.sql.in(tx).rows(
       `INSERT INTO indicator_tags (indicator_id, tag_id)
        SELECT i, $1 FROM unnest($2::uuid[]) AS i ON CONFLICT DO NOTHING`,
       [tagId, indicatorIds],
@@ -253,11 +248,12 @@ export class IndicatorsRepository {
   }
 
   async unassignTag(tx: EntityManager, tagId: string, indicatorIds: string[]): Promise<void> {
-    await queryRows(
-      tx,
-      `DELETE FROM indicator_tags WHERE tag_id = $1 AND indicator_id = ANY ($2::uuid[])`,
-      [tagId, indicatorIds],
-    );
+    await this.sql
+      .in(tx)
+      .rows(`DELETE FROM indicator_tags WHERE tag_id = $1 AND indicator_id = ANY ($2::uuid[])`, [
+        tagId,
+        indicatorIds,
+      ]);
   }
 
   /** Ids of the supplier's indicators with these keys. */
@@ -266,8 +262,7 @@ export class IndicatorsRepository {
     supplierId: string,
     keys: IndicatorKey[],
   ): Promise<Array<IndicatorKey & { id: string }>> {
-    return queryRows(
-      tx,
+    return this.sql.in(tx).rows(
       `SELECT i.id, i.type, i.value FROM indicators i
        JOIN unnest($2::text[], $3::text[]) AS k(type, value) ON i.type = k.type AND i.value = k.value
        WHERE i.supplier_id = $1`,
@@ -281,8 +276,7 @@ export class IndicatorsRepository {
     supplierId: string,
     retentionMinutes: number,
   ): Promise<void> {
-    await queryRows(
-      tx,
+    await this.sql.in(tx).rows(
       `UPDATE indicators SET effective_expires_at =
          LEAST(expires_at, CASE WHEN $2 > 0 THEN updated_at + make_interval(mins => $2) END)
        WHERE supplier_id = $1
@@ -294,8 +288,7 @@ export class IndicatorsRepository {
 
   /** Deletes up to SWEEP_BATCH expired indicators of a supplier (whose row the caller locked). */
   async deleteExpired(tx: EntityManager, supplierId: string): Promise<number> {
-    const [row] = await queryRows<{ n: number }>(
-      tx,
+    const [row] = await this.sql.in(tx).rows<{ n: number }>(
       `WITH gone AS (
          DELETE FROM indicators WHERE id IN (
            SELECT id FROM indicators
@@ -310,8 +303,7 @@ export class IndicatorsRepository {
 
   /** Whether the supplier has expired indicators (cheap probe on the partial index). */
   async hasExpired(supplierId: string): Promise<boolean> {
-    const rows = await queryRows(
-      this.db.manager,
+    const rows = await this.sql.rows(
       `SELECT 1 FROM indicators
        WHERE supplier_id = $1 AND effective_expires_at IS NOT NULL AND effective_expires_at <= now()
        LIMIT 1`,

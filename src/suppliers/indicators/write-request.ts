@@ -7,7 +7,7 @@ export interface WriteRequest {
   supplierName: string;
   /** Raw entries, the same shape and validation as an upload entry ({indicator, type?, context?, tags?, confidence?, firstSeen?, lastSeen?, expiresAt?}). */
   entries: AsyncIterable<unknown>;
-  /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction). */
+  /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction; a replace with no entries at all empties the supplier, one whose entries are all invalid is refused). */
   mode: 'upsert' | 'replace';
   /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes); applied before the entries, so an entry naming one keeps it. */
   removals?: Array<{ indicator: string; type?: IndicatorType }>;
