@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExportRow } from '../sharing.repository';
+import type { ExportLine, ExportRow } from '../sharing.repository';
 import { toStixIndicator } from '../stix/stix-mapping';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv', 'stix21'] as const;
@@ -20,12 +20,29 @@ export interface ExportFormatter {
   mediaType: string;
   extension: string;
   head(): string;
-  /** Formats a batch of rows, or 'json-lines': each row's §3 item as JSON, built by the query. */
+  /** Formats a batch of rows, or 'json-lines': NDJSON lines (ndjsonLine) from lean rows. */
   rows: 'json-lines' | ((rows: ExportRow[], supplier: ExportSupplier) => string);
   tail(): string;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+const isoOrNull = (ms: number | null): string =>
+  ms === null ? 'null' : `"${new Date(ms).toISOString()}"`;
+
+/**
+ * One NDJSON line: the indicator-list item (docs/api.md §3), tags as {name, weight}, written
+ * by concatenation (`tags` is already JSON; context comes as JSON text from the database).
+ */
+export function ndjsonLine(r: ExportLine, tags: string): string {
+  return (
+    `{"id":"${r.id}","indicator":${JSON.stringify(r.value)},"type":"${r.type}",` +
+    `"context":${r.context},"tags":${tags},"confidence":${r.confidence ?? 'null'},` +
+    `"firstSeen":${isoOrNull(r.firstSeen)},"lastSeen":${isoOrNull(r.lastSeen)},` +
+    `"expiresAt":${isoOrNull(r.expiresAt)},"createdAt":${isoOrNull(r.createdAt)},` +
+    `"updatedAt":${isoOrNull(r.updatedAt)}}\n`
+  );
+}
 
 export const CSV_COLUMNS = [
   'id',

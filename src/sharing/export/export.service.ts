@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CHUNK_CHARS, keysetBatches } from '../stream-body';
 import { SharingRepository } from '../sharing.repository';
-import { EXPORT_FORMATTERS, type ExportFormat } from './export-formats';
+import { EXPORT_FORMATTERS, ndjsonLine, type ExportFormat } from './export-formats';
 
 /** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
 export const EXPORT_BATCH = 5_000;
@@ -36,13 +36,20 @@ export class ExportService {
       yield formatter.head();
       if (formatter.rows === 'json-lines') {
         for await (const rows of keysetBatches(
-          (after: string | null) => repo.exportJsonBatch(id, after, EXPORT_BATCH),
+          (after: string | null) => repo.exportLineBatch(id, after, EXPORT_BATCH),
           (r) => r.id,
           EXPORT_BATCH,
         )) {
+          const tags = new Map<string, Array<{ name: string; weight: number }>>();
+          for (const t of await repo.tagsOf(rows.map((r) => r.id))) {
+            let list = tags.get(t.id);
+            if (!list) tags.set(t.id, (list = []));
+            list.push({ name: t.name, weight: t.weight });
+          }
           let out = '';
           for (const r of rows) {
-            out += r.line + '\n';
+            const own = tags.get(r.id);
+            out += ndjsonLine(r, own ? JSON.stringify(own) : '[]');
             if (out.length >= CHUNK_CHARS) {
               yield out;
               out = '';
