@@ -115,28 +115,25 @@ describe('IndicatorWriter', () => {
     expect((await h.supplier('BigReplace')).indicatorCount).toBe(expected.length);
   });
 
-  it('removals apply in the same transaction; an entry of the run naming one keeps it', async () => {
+  it('removals apply in the same transaction, after the entries: a removal wins', async () => {
     await h.createSupplier('MergeFeed');
     await h
-      .upload('MergeFeed', [
-        { indicator: 'gone.example' },
-        { indicator: 'kept.example' },
-        { indicator: 'stays.example' },
-      ])
+      .upload('MergeFeed', [{ indicator: 'gone.example' }, { indicator: 'stays.example' }])
       .expect(200);
-    const result = await writer.write(
-      request('MergeFeed', {
-        entries: from([{ indicator: 'kept.example', confidence: 5 }]),
-        removals: [
-          { indicator: 'GONE.example' },
-          { indicator: 'kept.example', type: 'domain' },
-          { indicator: 'never.example' },
-          { indicator: 'not an indicator' },
-        ],
-      }),
-    );
-    expect(result).toEqual({ processed: 1, created: 1, updated: 0, removed: 2, failed: [] });
-    expect(await values('MergeFeed')).toEqual(['kept.example', 'stays.example']);
+    // Filled while the entries stream, as a feed parser learns revocations.
+    const removals: WriteRequest['removals'] & object = [];
+    async function* entries(): AsyncGenerator<unknown> {
+      yield await Promise.resolve({ indicator: 'revoked.example', confidence: 5 });
+      removals.push(
+        { indicator: 'GONE.example' },
+        { indicator: 'revoked.example', type: 'domain' },
+      );
+      removals.push({ indicator: 'never.example' }, { indicator: 'not an indicator' });
+      yield { indicator: 'new.example' };
+    }
+    const result = await writer.write(request('MergeFeed', { entries: entries(), removals }));
+    expect(result).toEqual({ processed: 2, created: 2, updated: 0, removed: 2, failed: [] });
+    expect(await values('MergeFeed')).toEqual(['new.example', 'stays.example']);
     expect((await h.supplier('MergeFeed')).indicatorCount).toBe(2);
   });
 

@@ -24,6 +24,6 @@ import { SuppliersService } from './suppliers.service';
     IndicatorUploadService,
     ExpirySweeper,
   ],
-  exports: [SuppliersRepository, IndicatorsRepository, IndicatorWriter, ExpirySweeper],
+  exports: [SuppliersRepository, IndicatorWriter, ExpirySweeper],
 })
 export class SuppliersModule {}

@@ -9,7 +9,7 @@ import {
   SupplierDto,
   UpdateSupplierDto,
 } from './dto/supplier.dto';
-import { IndicatorsRepository } from './indicators/indicators.repository';
+import { IndicatorWriter } from './indicators/indicator-writer';
 import { SupplierRow, SuppliersRepository } from './suppliers.repository';
 
 export function toSupplierDto(row: SupplierRow): SupplierDto {
@@ -36,7 +36,7 @@ export class SuppliersService {
   constructor(
     private readonly db: DataSource,
     private readonly suppliers: SuppliersRepository,
-    private readonly indicators: IndicatorsRepository,
+    private readonly writer: IndicatorWriter,
     private readonly audit: AuditService,
   ) {}
 
@@ -109,7 +109,7 @@ export class SuppliersService {
         actionableFields: dto.actionableFields ?? row.actionableFields,
       });
       if (updated.retentionMinutes !== row.retentionMinutes) {
-        await this.indicators.recomputeExpiry(tx, row.id, updated.retentionMinutes);
+        await this.writer.retentionChanged(tx, row.id, updated.retentionMinutes);
       }
       const after = toSupplierDto(updated);
       await this.audit.record(tx, ctx, {

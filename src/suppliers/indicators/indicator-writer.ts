@@ -1,5 +1,5 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
@@ -21,8 +21,8 @@ export interface RemoveResult {
 }
 
 /**
- * The one writer of the `indicators` table: uploads, deletes, feeds and the expiry sweeper
- * all go through it. Every write locks the supplier row first, keeps `indicator_count` true
+ * The one writer of the `indicators` table (and of `indicator_tags`): uploads, deletes, tag
+ * assignments, retention changes, feeds and the expiry sweeper all go through it. Every write locks the supplier row first, keeps `indicator_count` true
  * and (except the sweeper's housekeeping) leaves an audit record in the same transaction.
  */
 @Injectable()
@@ -185,6 +185,14 @@ export class IndicatorWriter {
       await this.suppliers.addToCount(tx, supplierId, -deleted);
       return deleted;
     });
+  }
+
+  /**
+   * After a supplier's retention changed, in the transaction that changed it (which holds the
+   * supplier row lock): recomputes its indicators' effective expiry.
+   */
+  retentionChanged(tx: EntityManager, supplierId: string, retentionMinutes: number): Promise<void> {
+    return this.indicators.recomputeExpiry(tx, supplierId, retentionMinutes);
   }
 
   /** Whether the supplier has expired indicators left to sweep. */

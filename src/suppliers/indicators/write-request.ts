@@ -9,7 +9,7 @@ export interface WriteRequest {
   entries: AsyncIterable<unknown>;
   /** 'upsert' (upload / merge feed) or 'replace' (after all entries: every other indicator of the supplier is removed, same transaction; a replace with no entries at all empties the supplier, one whose entries are all invalid is refused). */
   mode: 'upsert' | 'replace';
-  /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes); applied before the entries, so an entry naming one keeps it. */
+  /** Keys to delete in the same transaction (merge feeds: revoked STIX objects, deleted MISP attributes). Read after the last entry, so a producer may fill the array while streaming; applied after the entries, so a removal wins over an entry of the same key. */
   removals?: Array<{ indicator: string; type?: IndicatorType }>;
   /** Aborting rolls the whole write back (feed timeout, SIGTERM); nothing is applied. */
   signal?: AbortSignal;

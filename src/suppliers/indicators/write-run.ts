@@ -116,6 +116,11 @@ export class WriteRun {
     }
     const open = await this.open();
     const tx = open.runner.manager;
+    // After the entries (a producer may learn removals while streaming): a removal wins.
+    const keys = removalKeys(removals);
+    if (keys.length > 0) {
+      this.removed += (await this.deps.indicators.deleteKeys(tx, this.supplierId, keys)).length;
+    }
     if (this.req.mode === 'replace' && !open.fresh) {
       this.removed += await this.deps.indicators.deleteUntouched(tx, this.supplierId);
     }
@@ -150,7 +155,7 @@ export class WriteRun {
     await state.runner.release();
   }
 
-  /** The open transaction, opening it (lock the supplier, apply removals) on first use. */
+  /** The open transaction, opening it (lock the supplier) on first use. */
   private async open(): Promise<Extract<RunState, { kind: 'open' }>> {
     if (this.state.kind === 'open') return this.state;
     if (this.state.kind === 'done') throw new Error('the write has already finished');
@@ -162,11 +167,6 @@ export class WriteRun {
       const supplier = await this.deps.suppliers.lockById(tx, this.supplierId);
       if (!supplier) {
         throw new NotFoundException(`Supplier "${this.req.supplierName}" does not exist`);
-      }
-      // Removals go first: an entry of the same run that names a removed key keeps it.
-      const keys = removalKeys(this.req.removals ?? []);
-      if (keys.length > 0) {
-        this.removed += (await this.deps.indicators.deleteKeys(tx, this.supplierId, keys)).length;
       }
       const fresh = await this.deps.indicators.isEmpty(tx, this.supplierId);
       this.state = { kind: 'open', runner, supplier, fresh, pending: null };
