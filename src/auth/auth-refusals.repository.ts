@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
+import { Sql } from '../database/sql';
 
 export type RefusalKind = 'locked_out' | 'malformed_authorization';
 
@@ -24,11 +25,11 @@ export interface RefusalTally {
  */
 @Injectable()
 export class AuthRefusalsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Counts one refusal: one upsert, whichever instance refused it. */
   async count(ip: string, kind: RefusalKind, context: RefusalContext): Promise<void> {
-    await this.db.query(
+    await this.sql.exec(
       `INSERT INTO auth_refusals AS r (ip, kind, minute, count, first_at, last_at, first_context)
        VALUES ($1, $2, date_trunc('minute', now()), 1, now(), now(), $3)
        ON CONFLICT (ip, kind, minute) DO UPDATE SET count = r.count + 1, last_at = now()`,
@@ -42,8 +43,7 @@ export class AuthRefusalsRepository {
    * tally is taken once.
    */
   async takeClosed(tx: EntityManager, before: Date | null, limit: number): Promise<RefusalTally[]> {
-    // DELETE … RETURNING comes back as [rows, count].
-    const [rows]: [RefusalTally[], number] = await tx.query(
+    const rows = await this.sql.in(tx).rows<RefusalTally>(
       `DELETE FROM auth_refusals WHERE (ip, kind, minute) IN (
            SELECT ip, kind, minute FROM auth_refusals
             WHERE minute < date_trunc('minute', coalesce($1::timestamptz, now()))

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { prepare, Sql } from '../database/sql';
 
 export type LockoutKind = 'principal' | 'ip';
 
@@ -31,6 +31,15 @@ const LOCKED_UNTIL = `CASE WHEN l.locked_until > now() THEN l.locked_until
                            WHEN ${FAILURES} >= ${LIMIT} THEN now() + ${LOCK} END`;
 const LOCKED_MS = `greatest(0, extract(epoch FROM locked_until - now()) * 1000)::float8`;
 
+/** The lock check when nothing fresh is known: prepared, as it can run on every request. */
+const STATE = prepare<LockoutState>(
+  'auth_lockouts_state',
+  `SELECT kind, CASE WHEN expires_at <= now() THEN 0 ELSE failures END AS failures,
+          ${LOCKED_MS} AS "lockedMs"
+     FROM auth_lockouts
+    WHERE (kind = 'principal' AND subject = $1) OR (kind = 'ip' AND subject = $2)`,
+);
+
 /**
  * `auth_lockouts` (docs/api.md §2): failure counts and locks per principal and per source IP,
  * shared by every instance. Each failure is one upsert that counts it and, at the limit,
@@ -38,27 +47,20 @@ const LOCKED_MS = `greatest(0, extract(epoch FROM locked_until - now()) * 1000):
  */
 @Injectable()
 export class LockoutRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Both rows by primary key (the principal's only when `principal` is not null). */
-  async state(principal: string | null, ip: string): Promise<LockoutState[]> {
-    const rows: LockoutState[] = await this.db.query(
-      `SELECT kind, CASE WHEN expires_at <= now() THEN 0 ELSE failures END AS failures,
-              ${LOCKED_MS} AS "lockedMs"
-         FROM auth_lockouts
-        WHERE (kind = 'principal' AND subject = $1) OR (kind = 'ip' AND subject = $2)`,
-      [principal, ip],
-    );
-    return rows;
+  state(principal: string | null, ip: string): Promise<LockoutState[]> {
+    return this.sql.prepared(STATE, [principal, ip]);
   }
 
   /** Counts one failure for the principal (unless null) and the IP; `justLocked` per row. */
-  async recordFailure(
+  recordFailure(
     principal: string | null,
     ip: string,
     limits: LockoutLimits,
   ): Promise<Array<LockoutState & { justLocked: boolean }>> {
-    const rows: Array<LockoutState & { justLocked: boolean }> = await this.db.query(
+    return this.sql.rows<LockoutState & { justLocked: boolean }>(
       `INSERT INTO auth_lockouts AS l
               (kind, subject, failures, window_started_at, locked_until, expires_at)
        SELECT s.kind, s.subject, 1, now(), CASE WHEN s.lim <= 1 THEN now() + ${LOCK} END,
@@ -83,12 +85,11 @@ export class LockoutRepository {
         limits.lockSeconds,
       ],
     );
-    return rows;
   }
 
   /** After a successful login: forgets the principal's failures, never a running lock. */
   async clearPrincipal(principal: string): Promise<void> {
-    await this.db.query(
+    await this.sql.exec(
       `DELETE FROM auth_lockouts
         WHERE kind = 'principal' AND subject = $1 AND (locked_until IS NULL OR locked_until <= now())`,
       [principal],
@@ -96,12 +97,11 @@ export class LockoutRepository {
   }
 
   /** Deletes up to `limit` rows whose window and lock are over; returns how many. */
-  async pruneExpired(limit: number): Promise<number> {
-    const [, deleted]: [unknown, number] = await this.db.query(
+  pruneExpired(limit: number): Promise<number> {
+    return this.sql.exec(
       `DELETE FROM auth_lockouts WHERE (kind, subject) IN (
          SELECT kind, subject FROM auth_lockouts WHERE expires_at <= now() LIMIT $1)`,
       [limit],
     );
-    return deleted;
   }
 }
