@@ -6,7 +6,11 @@ import {
   GENESIS_HASH,
   keyedChainHash,
 } from '../src/audit/audit-chain';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditRepository } from '../src/audit/audit.repository';
 import { AuditService } from '../src/audit/audit.service';
+import { AppConfig } from '../src/config/app-config';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -157,6 +161,24 @@ onServer('audit chain keyed with AUDIT_CHAIN_KEY, against a database superuser',
     // A legacy record rewritten (unkeyed, as those were) still breaks the chain.
     await rewrite(2, 'someone.else', chainHash, 2);
     expect(await verify()).toMatchObject({ valid: false });
+  });
+
+  it('an instance started with another key says so at start-up', async () => {
+    const other = new AuditService(
+      t.app.get(DataSource),
+      t.app.get(AuditRepository),
+      AppConfig.load({ DATA_DIR: t.config.env.DATA_DIR, AUDIT_CHAIN_KEY: 'x'.repeat(32) }),
+    );
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      await other.onModuleInit();
+      expect(errors).toHaveBeenCalledWith(expect.stringMatching(/different audit chain key/));
+      errors.mockClear();
+      await t.app.get(AuditService).onModuleInit();
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('the anchor is append-only, like the log', async () => {
