@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Actor, Auth } from '../auth/auth.decorator';
+import { Actor, Auth, Delegated } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
@@ -43,6 +43,7 @@ export class ApiClientsController {
   }
 
   /** Create an API client. The response holds `clientSecret`, shown this once only. */
+  @Delegated('clients.manage')
   @Post()
   @Header('Cache-Control', 'no-store') // a secret must not linger in any cache
   create(
@@ -61,6 +62,7 @@ export class ApiClientsController {
   }
 
   /** Change name, role, IP allow-list or status; `inactive` also revokes its tokens. */
+  @Delegated('clients.manage')
   @Patch(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   update(
@@ -73,6 +75,7 @@ export class ApiClientsController {
   }
 
   /** Delete an API client; its tokens stop working at once. */
+  @Delegated('clients.manage')
   @Delete(':id')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
@@ -85,6 +88,7 @@ export class ApiClientsController {
   }
 
   /** Rotate the secret: the old secret and every token issued with it stop working at once. */
+  @Delegated('clients.manage')
   @Post(':id/secret')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')

@@ -67,6 +67,17 @@ export function Public(): MethodDecorator {
   );
 }
 
+/**
+ * A route bound by the delegation rule (docs/security.md): its 403 also covers granting or
+ * acting beyond the caller's own privileges. Put on the handler, under the class's @Auth().
+ */
+export function Delegated(privilege: Privilege): MethodDecorator {
+  return ApiForbiddenResponse({
+    description: `Missing privilege \`${privilege}\`, client IP not in the allow-list, or the delegation rule forbids it: the role or principal holds privileges the caller lacks (named in the message), or it is the caller's own role`,
+    type: ErrorBody,
+  });
+}
+
 /** Controller parameter: the authenticated principal of an @Auth() route (who acts). */
 export const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<IndiciumRequest>().principal;

@@ -6,7 +6,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Actor, Auth } from '../auth/auth.decorator';
+import { Actor, Auth, Delegated } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
@@ -33,6 +33,7 @@ export class RolesController {
   }
 
   /** Create a custom role. */
+  @Delegated('roles.manage')
   @Post()
   @ApiBadRequestResponse({ description: 'Invalid name or unknown privilege', type: ErrorBody })
   @ApiConflictResponse({ description: 'A role with this name exists', type: ErrorBody })
@@ -45,6 +46,7 @@ export class RolesController {
   }
 
   /** Change a custom role's description or privileges; takes effect at once for its holders. */
+  @Delegated('roles.manage')
   @Patch(':name')
   @ApiBadRequestResponse({ type: ErrorBody })
   @ApiNotFoundResponse({ type: ErrorBody })
@@ -59,6 +61,7 @@ export class RolesController {
   }
 
   /** Delete a custom role that no principal holds. */
+  @Delegated('roles.manage')
   @Delete(':name')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })

@@ -17,7 +17,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditCtx, type AuditContext } from '../audit/audit-context';
-import { Actor, Auth } from '../auth/auth.decorator';
+import { Actor, Auth, Delegated } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
@@ -41,6 +41,7 @@ export class UsersController {
   }
 
   /** Create a user with a role. */
+  @Delegated('users.manage')
   @Post()
   @ApiConflictResponse({ description: 'Username taken', type: ErrorBody })
   create(
@@ -59,6 +60,7 @@ export class UsersController {
   }
 
   /** Change a user's role or status. The last active Administrator cannot be demoted or deactivated. */
+  @Delegated('users.manage')
   @Patch(':id')
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ description: 'Last active Administrator', type: ErrorBody })
@@ -72,6 +74,7 @@ export class UsersController {
   }
 
   /** Delete a user. The last active Administrator cannot be deleted. */
+  @Delegated('users.manage')
   @Delete(':id')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
@@ -85,6 +88,7 @@ export class UsersController {
   }
 
   /** Administrator reset of a user's password. */
+  @Delegated('users.manage')
   @Put(':id/password')
   @HttpCode(204)
   @ApiNotFoundResponse({ type: ErrorBody })
