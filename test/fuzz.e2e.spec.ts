@@ -786,8 +786,15 @@ describe('bad input on every route (property-based)', () => {
     if (built.statuses && !built.statuses.includes(res.status))
       problems.push(`expected ${built.statuses.join('/')}: ${shown}`);
     if (res.status === 400 && res.json && typeof res.json === 'object') {
-      const b = res.json as { message?: unknown; details?: unknown; error?: unknown };
-      const message = typeof b.message === 'string' ? b.message : '';
+      const b = res.json as {
+        message?: unknown;
+        description?: unknown;
+        details?: unknown;
+        error?: unknown;
+      };
+      // TAXII routes answer the TAXII error shape: its sentence is `description`.
+      const text = b.message ?? b.description;
+      const message = typeof text === 'string' ? text : '';
       if (b.error !== 'invalid_request' && b.error !== 'unsupported_grant_type') {
         if (/^bad request\.?$/i.test(message.trim()))
           problems.push(`a generic 400 message: ${shown}`);
