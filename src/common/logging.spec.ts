@@ -130,5 +130,8 @@ describe('redactUrl', () => {
     ['/a', '/a'],
     ['/a?client_secret=s&x=1', '/a?client_secret=%5BRedacted%5D&x=1'],
     ['/a?Password=p&apiKey=k', '/a?Password=%5BRedacted%5D&apiKey=%5BRedacted%5D'],
+    // A secret pasted where it does not belong: a path segment or an ordinary value.
+    ['/api/v1/users/inds_abc-_9', '/api/v1/users/[Redacted]'],
+    ['/a?q=indt_Zz0&x=winds_y', '/a?q=%5BRedacted%5D&x=winds_y'],
   ])('%s → %s', (url, expected) => expect(redactUrl(url)).toBe(expected));
 });

@@ -7,7 +7,11 @@ import type { AppConfig } from '../config/app-config';
 /** Query parameters whose values are never logged. */
 const SECRET_PARAM = /(pass|secret|token|authorization|api[-_]?key)/i;
 
-export function redactUrl(url: string): string {
+/** Client secrets and access tokens by their prefix, wherever they stand in a URL. */
+const SECRET_SHAPED = /(?<![A-Za-z0-9])ind[st]_[A-Za-z0-9_-]*/g;
+
+export function redactUrl(rawUrl: string): string {
+  const url = rawUrl.includes('ind') ? rawUrl.replace(SECRET_SHAPED, '[Redacted]') : rawUrl;
   const q = url.indexOf('?');
   if (q === -1) return url;
   const params = new URLSearchParams(url.slice(q + 1));

@@ -133,6 +133,18 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
+const auditChainKeys = new Map<string, string>();
+
+/** One audit chain key per test database, shared by every server process started over it. */
+function auditChainKeyFor(databaseUrl: string): string {
+  let key = auditChainKeys.get(databaseUrl);
+  if (!key) {
+    key = randomBytes(32).toString('hex');
+    auditChainKeys.set(databaseUrl, key);
+  }
+  return key;
+}
+
 /** A free loopback port (listen on 0, close). */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -234,6 +246,8 @@ export class ServerProcess {
         ADMIN_PASSWORD,
         TLS: 'off',
         LOG_LEVEL: 'warn',
+        // Instances over one database share its audit chain key, as a deployment must.
+        AUDIT_CHAIN_KEY: auditChainKeyFor(options.databaseUrl),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
