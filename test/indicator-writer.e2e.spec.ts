@@ -201,6 +201,20 @@ describe('IndicatorWriter', () => {
     expect(await values('AllInvalid')).toEqual(['x.example']);
   });
 
+  it('a tag deleted after the write looked it up is dropped from the entries, not a failure', async () => {
+    await h.createSupplier('TagRace');
+    await h.createTag('Doomed');
+    async function* entries(): AsyncGenerator<unknown> {
+      // The write has read the tag ids; no transaction is open yet, so the delete goes through.
+      await t.api().delete('/api/v1/tags/doomed').set('Authorization', h.admin).expect(204);
+      yield { indicator: 'raced.example', tags: ['DOOMED', 'C2'] };
+    }
+    const result = await writer.write(request('TagRace', { entries: entries() }));
+    expect(result).toEqual({ processed: 1, created: 1, updated: 0, removed: 0, failed: [] });
+    const [item] = await h.listAll('TagRace');
+    expect(item.tags).toEqual([{ name: 'C2', weight: 5 }]);
+  });
+
   it('an unknown supplier is a 404 before any entry is read', async () => {
     let read = false;
     async function* entries(): AsyncGenerator<unknown> {
