@@ -100,9 +100,12 @@ export class TaxiiController {
    * A page of the collection's objects.
    *
    * @remarks STIX 2.1 indicators, oldest addition first; removed indicators come as a revoked
-   * version for 30 days. Page with `next`; poll for changes with `added_after` = the last
-   * page's `X-TAXII-Date-Added-Last`. Filters `match[type]` (only `indicator` exists) and
-   * `match[id]`.
+   * version for 30 days. An expired indicator not yet purged keeps its version, with
+   * `valid_until` in the past (revocation is final in STIX; a re-upload revives an expired
+   * indicator); once purged it is revoked. Page with `next`; poll for changes with
+   * `added_after` = the last page's `X-TAXII-Date-Added-Last`. Pages stop before writes still
+   * in progress, so a long upload appears when it commits, never behind a poller's cursor.
+   * Filters `match[type]` (only `indicator` exists) and `match[id]`.
    */
   @Get('api/collections/:collectionId/objects')
   @ApiOkResponse({ type: TaxiiEnvelope, headers: DATE_HEADERS })
