@@ -13,6 +13,7 @@ export const PRIVILEGES = {
   'audit.read': 'Read and verify the audit log',
   'siem.manage': 'Manage SIEM integrations',
   'metrics.read': 'Read Prometheus metrics',
+  'detections.read': 'Read the detection log and supplier statistics',
 } as const;
 
 export type Privilege = keyof typeof PRIVILEGES;

@@ -7,6 +7,8 @@ import { AuditChainAnchor1764316800000 } from './1764316800000-audit-chain-ancho
 import { AuthLockouts1764403200000 } from './1764403200000-auth-lockouts';
 import { Feeds1764576000000 } from './1764576000000-feeds';
 import { Sharing1764662400000 } from './1764662400000-sharing';
+import { SearchKeyFeed1764748800000 } from './1764748800000-search-key-feed';
+import { Detections1764835200000 } from './1764835200000-detections';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -19,4 +21,6 @@ export const migrations = [
   AuthLockouts1764403200000,
   Feeds1764576000000,
   Sharing1764662400000,
+  SearchKeyFeed1764748800000,
+  Detections1764835200000,
 ];
