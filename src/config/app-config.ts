@@ -115,6 +115,27 @@ export class EnvironmentVariables {
   @IsString()
   AUDIT_CHAIN_KEY_FILE?: string;
 
+  /** Detection events older than this are deleted by the retention sweep (docs/api.md §11). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  DETECTION_RETENTION_DAYS = 30;
+
+  /** Values searched and not detected are remembered this long for retro-scan; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  RETROSCAN_DAYS = 7;
+
+  /** Hit counters and detection events are written in batches at least this often (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(5000)
+  DETECTION_FLUSH_MS = 5000;
+
   /** How long a verified credential is kept in memory (seconds); bounds cross-instance revocation. */
   @Transform(toInt)
   @IsInt()

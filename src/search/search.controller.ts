@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
+import type { IndiciumRequest } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import {
   DEFAULT_MATCHES_LIMIT,
@@ -27,11 +28,15 @@ export class SearchController {
    * FalsePositive suppresses.
    */
   @Get()
-  async one(@Query(SearchQueryPipe) q: SearchQueryDto): Promise<SearchResultDto> {
+  async one(
+    @Query(SearchQueryPipe) q: SearchQueryDto,
+    @Req() req: IndiciumRequest,
+  ): Promise<SearchResultDto> {
     const [result] = await this.search.search(
       [q.value],
       q.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
       'single',
+      req.principal,
     );
     return result;
   }
@@ -40,12 +45,16 @@ export class SearchController {
   @Post()
   @HttpCode(200)
   @ApiPayloadTooLargeResponse({ type: ErrorBody })
-  async many(@Body() body: SearchRequestDto): Promise<SearchResponseDto> {
+  async many(
+    @Body() body: SearchRequestDto,
+    @Req() req: IndiciumRequest,
+  ): Promise<SearchResponseDto> {
     return {
       results: await this.search.search(
         body.values,
         body.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
         'bulk',
+        req.principal,
       ),
     };
   }

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DetectionsModule } from '../detections/detections.module';
 import { SearchController } from './search.controller';
 import { SearchRepository } from './search.repository';
 import { SearchService } from './search.service';
 
 @Module({
+  imports: [DetectionsModule],
   controllers: [SearchController],
   providers: [SearchRepository, SearchService],
 })

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
+import type { Principal } from '../auth/principal';
+import { DetectionRecorder } from '../detections/detection-recorder';
 import { MetricsService } from '../health/metrics.service';
 import { IndicatorType, normalizeIndicator } from '../indicators';
 import { MatchDto, SearchResultDto } from './dto/search.dto';
@@ -93,6 +95,7 @@ export class SearchService {
   constructor(
     private readonly repo: SearchRepository,
     metrics: MetricsService,
+    private readonly detections: DetectionRecorder,
   ) {
     this.valuesSearched = new Counter({
       name: 'indicium_search_values_total',
@@ -119,6 +122,7 @@ export class SearchService {
     values: readonly unknown[],
     matchesLimit: number,
     mode: 'single' | 'bulk',
+    principal?: Principal,
   ): Promise<SearchResultDto[]> {
     const stop = this.latency.startTimer({ mode });
     try {
@@ -127,6 +131,8 @@ export class SearchService {
         this.valuesSearched.inc({ type: r.type ?? 'invalid' });
         this.verdicts.inc({ result: r.result });
       }
+      // Counters, detection events and retro values: in memory only, written in batches.
+      this.detections.record(principal, results);
       return results;
     } finally {
       stop();

@@ -19,6 +19,9 @@ export interface IndicatorRow {
   expiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Detected search results that named it, over all principals (docs/api.md §11). */
+  hits: string;
+  lastHitAt: Date | null;
 }
 
 export interface IndicatorFilter {
@@ -221,7 +224,9 @@ export class IndicatorsRepository {
       `SELECT i.id, i.value AS indicator, i.type, i.context, i.confidence,
               i.first_seen AS "firstSeen", i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.created_at AS "createdAt", i.updated_at AS "updatedAt",
-              ${tagsJsonOf('i.id')} AS tags
+              ${tagsJsonOf('i.id')} AS tags,
+              (SELECT coalesce(sum(h.hits), 0) FROM indicator_hits h WHERE h.indicator_id = i.id)::text AS hits,
+              (SELECT max(h.last_hit_at) FROM indicator_hits h WHERE h.indicator_id = i.id) AS "lastHitAt"
        FROM indicators i WHERE ${where.join(' AND ')}
        ORDER BY i.id LIMIT ${param(limit)}`,
       params,

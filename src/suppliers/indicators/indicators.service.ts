@@ -34,6 +34,8 @@ export function toIndicatorDto(r: IndicatorRow): IndicatorDto {
     expiresAt: iso(r.expiresAt),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
+    hits: Number(r.hits),
+    lastHitAt: iso(r.lastHitAt),
   };
 }
 

@@ -69,6 +69,9 @@ export class IndicatorDto {
   @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  /** Detected search results that named it, all principals together (written every ≤ 5 s). */
+  @ApiProperty() hits!: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastHitAt!: string | null;
 }
 
 export class IndicatorPageDto extends PageDto {

@@ -1,0 +1,282 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import type { Principal } from '../auth/principal';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../health/metrics.service';
+import type { IndicatorType } from '../indicators';
+import { DetectionsRepository, HitBatch, NewDetection } from './detections.repository';
+
+/**
+ * What the recorder needs of a search result: the §5 result shape (structural, so the search
+ * module does not depend on this one).
+ */
+export interface SearchedResult {
+  type: string | null;
+  normalized: string | null;
+  result: string;
+  matches: ReadonlyArray<{
+    supplier: string;
+    indicator: string;
+    indicatorType: string;
+    matchedBy: string;
+    context: Record<string, unknown>;
+  }>;
+}
+
+/** A value searched and not detected, waiting to be remembered for retro-scan. */
+export interface PendingRetro {
+  type: IndicatorType;
+  value: string;
+  principalType: string;
+  principal: string;
+  atMs: number;
+}
+
+interface PendingHit {
+  supplier: string;
+  type: string;
+  value: string;
+  principal: Principal;
+  hits: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+/**
+ * Bounds on what waits in memory between flushes: past them, new events / retro values are
+ * dropped and counted (indicium_detections_dropped_total) rather than growing without limit
+ * while the database is unreachable. Counters merge, so they stay bounded by distinct keys.
+ */
+const MAX_PENDING_EVENTS = 200_000;
+const MAX_PENDING_RETRO = 200_000;
+const MAX_PENDING_HITS = 500_000;
+
+/** Remembers retro values (RetroScanner registers itself; a flush hands it the batch). */
+export interface RetroSink {
+  remember(values: PendingRetro[]): Promise<void>;
+}
+
+/**
+ * Counts hits and collects detection events off the search hot path (docs/api.md §11): a search
+ * only updates in-memory maps; a timer flushes them every DETECTION_FLUSH_MS (≤ 5 s) with one
+ * set-based UPSERT and one append, and shutdown flushes what is left. A crash (SIGKILL) loses
+ * at most the last interval.
+ */
+@Injectable()
+export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DetectionRecorder.name);
+  private hits = new Map<string, PendingHit>();
+  private events: NewDetection[] = [];
+  private retro = new Map<string, PendingRetro>();
+  private retroSink?: RetroSink;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private readonly retroOn: boolean;
+  private readonly detectionsBySupplier: Counter<'supplier' | 'retro'>;
+  private readonly dropped: Counter<'kind'>;
+  private readonly flushLag: Gauge;
+  private oldestPendingMs = 0;
+
+  constructor(
+    private readonly repo: DetectionsRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+    metrics: MetricsService,
+  ) {
+    this.retroOn = config.env.RETROSCAN_DAYS > 0;
+    this.detectionsBySupplier = new Counter({
+      name: 'indicium_detections_total',
+      help: 'Detection events recorded, by supplier and whether found by retro-scan',
+      labelNames: ['supplier', 'retro'],
+      registers: [metrics.registry],
+    });
+    this.dropped = new Counter({
+      name: 'indicium_detections_dropped_total',
+      help: 'Detection events, hit counters or retro values dropped because too many waited for a flush',
+      labelNames: ['kind'],
+      registers: [metrics.registry],
+    });
+    this.flushLag = new Gauge({
+      name: 'indicium_detections_flush_lag_seconds',
+      help: 'Age of the oldest hit or detection event not yet written to the database',
+      registers: [metrics.registry],
+      collect: () => {
+        this.flushLag.set(this.oldestPendingMs ? (Date.now() - this.oldestPendingMs) / 1000 : 0);
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.env.DETECTION_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  setRetroSink(sink: RetroSink): void {
+    this.retroSink = sink;
+  }
+
+  /**
+   * The hot path's only cost: map updates per detected match and per clean value. Every
+   * detected result counts, a value repeated within one request included.
+   */
+  record(principal: Principal | undefined, results: readonly SearchedResult[]): void {
+    if (!principal) return;
+    const now = Date.now();
+    for (const r of results) {
+      if (r.result === 'detected') {
+        for (const m of r.matches) this.hit(principal, r, m, now);
+      } else if (r.result === 'not_detected' && this.retroOn && r.normalized !== null) {
+        const key = `${r.type}\u0000${r.normalized}`;
+        const pending = this.retro.get(key);
+        if (pending) {
+          pending.atMs = now;
+          pending.principal = principal.name;
+          pending.principalType = principal.type;
+        } else if (this.retro.size < MAX_PENDING_RETRO) {
+          this.retro.set(key, {
+            type: r.type as IndicatorType,
+            value: r.normalized,
+            principalType: principal.type,
+            principal: principal.name,
+            atMs: now,
+          });
+        } else this.dropped.inc({ kind: 'retro' });
+      }
+    }
+  }
+
+  /** Appends retro-scan detections to the same stream (they carry their own timestamps). */
+  addEvents(events: NewDetection[]): void {
+    for (const e of events) this.event(e);
+  }
+
+  /** Writes what is pending now (tests call it; the timer and shutdown too). */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushNow().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private hit(
+    principal: Principal,
+    r: SearchedResult,
+    m: SearchedResult['matches'][number],
+    now: number,
+  ): void {
+    const key = `${m.supplier}\u0000${m.indicatorType}\u0000${m.indicator}\u0000${principal.type}\u0000${principal.id}`;
+    const h = this.hits.get(key);
+    if (h) {
+      h.hits++;
+      h.lastMs = now;
+    } else if (this.hits.size < MAX_PENDING_HITS) {
+      this.hits.set(key, {
+        supplier: m.supplier,
+        type: m.indicatorType,
+        value: m.indicator,
+        principal,
+        hits: 1,
+        firstMs: now,
+        lastMs: now,
+      });
+    } else this.dropped.inc({ kind: 'hit' });
+    if (this.oldestPendingMs === 0) this.oldestPendingMs = now;
+    this.event({
+      atMs: now,
+      value: r.normalized as string,
+      type: r.type as string,
+      principalType: principal.type,
+      principal: principal.name,
+      supplier: m.supplier,
+      indicator: m.indicator,
+      indicatorType: m.indicatorType,
+      matchedBy: m.matchedBy,
+      context: m.context,
+      retro: false,
+    });
+  }
+
+  private event(e: NewDetection): void {
+    if (this.events.length >= MAX_PENDING_EVENTS) return void this.dropped.inc({ kind: 'event' });
+    if (this.oldestPendingMs === 0) this.oldestPendingMs = e.atMs;
+    this.events.push(e);
+  }
+
+  private async flushNow(): Promise<void> {
+    const hits = this.hits;
+    const events = this.events;
+    const retro = this.retro;
+    this.hits = new Map();
+    this.events = [];
+    this.retro = new Map();
+    this.oldestPendingMs = 0;
+    if (hits.size > 0 || events.length > 0) {
+      try {
+        await this.repo.flush(toBatch(hits), events);
+        for (const e of events)
+          this.detectionsBySupplier.inc({ supplier: e.supplier, retro: String(e.retro) });
+      } catch (err) {
+        this.logger.warn(
+          { err },
+          'writing hit counters and detections failed; kept for the next flush',
+        );
+        this.restore(hits, events);
+      }
+    }
+    if (retro.size > 0 && this.retroSink) {
+      await this.retroSink
+        .remember([...retro.values()])
+        .catch((err: unknown) =>
+          this.logger.warn({ err }, 'remembering values for retro-scan failed'),
+        );
+    }
+  }
+
+  /** Puts a failed flush back in front of what arrived meanwhile (within the bounds). */
+  private restore(hits: Map<string, PendingHit>, events: NewDetection[]): void {
+    for (const [key, h] of this.hits) {
+      const old = hits.get(key);
+      if (old) {
+        old.hits += h.hits;
+        old.lastMs = h.lastMs;
+      } else hits.set(key, h);
+    }
+    this.hits = hits;
+    this.events = events.concat(this.events).slice(0, MAX_PENDING_EVENTS);
+    this.oldestPendingMs = this.events[0]?.atMs ?? (hits.size > 0 ? Date.now() : 0);
+  }
+}
+
+function toBatch(hits: Map<string, PendingHit>): HitBatch {
+  const b: HitBatch = {
+    supplier: [],
+    type: [],
+    value: [],
+    principalType: [],
+    principalId: [],
+    principalName: [],
+    hits: [],
+    firstMs: [],
+    lastMs: [],
+  };
+  for (const h of hits.values()) {
+    b.supplier.push(h.supplier);
+    b.type.push(h.type);
+    b.value.push(h.value);
+    b.principalType.push(h.principal.type);
+    b.principalId.push(h.principal.id);
+    b.principalName.push(h.principal.name);
+    b.hits.push(h.hits);
+    b.firstMs.push(h.firstMs);
+    b.lastMs.push(h.lastMs);
+  }
+  return b;
+}

@@ -1,0 +1,63 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { DetectionsRepository, PRUNE_BATCH } from './detections.repository';
+
+const SWEEP_INTERVAL_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes detection events older than DETECTION_RETENTION_DAYS every minute, in batches along
+ * the `at` index (never a scan of the table). One instance at a time: each batch takes a
+ * transaction-scoped advisory lock, so a dead instance holds nothing.
+ */
+@Injectable()
+export class DetectionRetention implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DetectionRetention.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    private readonly repo: DetectionsRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.sweepOnce().catch((err: unknown) =>
+        this.logger.error({ err }, 'detection retention sweep failed'),
+      );
+    }, SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep (tests call it); resolves to the number of events deleted. */
+  sweepOnce(now = Date.now()): Promise<number> {
+    this.running ??= this.sweep(now).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(now: number): Promise<number> {
+    const cutoff = new Date(now - this.config.env.DETECTION_RETENTION_DAYS * DAY_MS);
+    let deleted = 0;
+    while (!this.stopped) {
+      const n = await this.repo.pruneBatch(cutoff);
+      if (n <= 0) break;
+      deleted += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    return deleted;
+  }
+}

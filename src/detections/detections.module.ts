@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DetectionRecorder } from './detection-recorder';
+import { DetectionRetention } from './detection-retention';
+import { DetectionsController } from './detections.controller';
+import { DetectionsRepository } from './detections.repository';
+import { DetectionsService } from './detections.service';
+
+/** Hit counters, the detection log, statistics and retro-scan (docs/api.md §11). */
+@Module({
+  controllers: [DetectionsController],
+  providers: [DetectionsRepository, DetectionRecorder, DetectionsService, DetectionRetention],
+  exports: [DetectionRecorder],
+})
+export class DetectionsModule {}

@@ -1,0 +1,175 @@
+import { DetectionRecorder } from '../src/detections/detection-recorder';
+import { DetectionRetention } from '../src/detections/detection-retention';
+import { createTestApp, TestApp, withDatabase } from './support/test-app';
+import { threatIntel } from './support/threat-intel';
+
+interface Detection {
+  id: number;
+  at: string;
+  value: string;
+  type: string;
+  result: string;
+  principal: string;
+  supplier: string;
+  indicator: string;
+  matchedBy: string;
+  retro: boolean;
+}
+
+describe('hit counters and the detection log (docs/api.md §11)', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+  let analyst: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ti = threatIntel(t);
+    analyst = await ti.createAnalyst('hunter');
+    await ti.createSupplier('AcmeFeed');
+    await ti.createSupplier('OtherFeed');
+    const up = await ti.upload('AcmeFeed', [
+      { indicator: 'evil.com', context: { threat: 'phishing' } },
+      { indicator: '10.0.0.0/8' },
+    ]);
+    expect(up.status).toBe(200);
+    expect((await ti.upload('OtherFeed', [{ indicator: 'evil.com' }])).status).toBe(200);
+  });
+  afterAll(() => t.close());
+
+  const flush = () => t.app.get(DetectionRecorder).flush();
+
+  function detections(query: Record<string, string | number> = {}, auth = ti.admin) {
+    return t.api().get('/api/v1/detections').query(query).set('Authorization', auth);
+  }
+
+  it('counts concurrent searches per indicator and principal exactly, and surfaces them on indicator reads', async () => {
+    const before = await ti.listAll('AcmeFeed');
+    expect(before.find((i) => i.indicator === 'evil.com')).toMatchObject({
+      hits: 0,
+      lastHitAt: null,
+    });
+    const searches = [
+      ...Array.from({ length: 20 }, () =>
+        t
+          .api()
+          .get('/api/v1/search')
+          .query({ value: 'a.b.evil.com' })
+          .set('Authorization', analyst),
+      ),
+      ...Array.from({ length: 10 }, () =>
+        t
+          .api()
+          .post('/api/v1/search')
+          .set('Authorization', ti.admin)
+          .send({ values: ['evil.com', '10.1.2.3', 'clean.example', 'evil.com'] }),
+      ),
+    ];
+    for (const res of await Promise.all(searches)) expect(res.status).toBe(200);
+    await flush();
+    const items = await ti.listAll('AcmeFeed');
+    // 20 analyst hits (parent_domain) + 10 × 2 admin hits (exact, a value twice per request).
+    expect(items.find((i) => i.indicator === 'evil.com')).toMatchObject({ hits: 40 });
+    expect(items.find((i) => i.indicator === '10.0.0.0/8')).toMatchObject({ hits: 10 });
+    const lastHitAt = (
+      items.find((i) => i.indicator === 'evil.com') as unknown as { lastHitAt: string }
+    ).lastHitAt;
+    expect(Date.now() - Date.parse(lastHitAt)).toBeLessThan(60_000);
+    const rows = await withDatabase(t.config.env.DATABASE_URL as string, (c) =>
+      c.query(
+        `SELECT h.principal_name AS p, h.hits::int AS n FROM indicator_hits h
+           JOIN indicators i ON i.id = h.indicator_id JOIN suppliers s ON s.id = i.supplier_id
+          WHERE s.name = 'AcmeFeed' AND i.value = 'evil.com' ORDER BY 1`,
+      ),
+    );
+    expect(rows.rows).toEqual([
+      { p: 'admin', n: 20 },
+      { p: 'hunter', n: 20 },
+    ]);
+  });
+
+  it('lists detection events newest first with filters and keyset paging', async () => {
+    await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: 'http://x.evil.com/kit' })
+      .set('Authorization', analyst);
+    await flush();
+    const first = await detections({ principal: 'hunter', value: 'http://x.evil.com/kit' });
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items.map((d: Detection) => d.supplier).sort()).toEqual([
+      'AcmeFeed',
+      'OtherFeed',
+    ]);
+    expect(first.body.items[0]).toMatchObject({
+      value: 'x.evil.com/kit',
+      type: 'url',
+      result: 'detected',
+      principal: 'hunter',
+      indicator: 'evil.com',
+      matchedBy: 'host',
+      retro: false,
+    });
+    const acme = await detections({ supplier: 'AcmeFeed', limit: 1000 });
+    expect(acme.body.items.every((d: Detection) => d.supplier === 'AcmeFeed')).toBe(true);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { items: Detection[]; nextCursor: string | null } } =
+        await detections({ limit: 7, supplier: 'AcmeFeed', ...(cursor ? { cursor } : {}) });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((d) => d.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(acme.body.items.map((d: Detection) => d.id));
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+    const none = await detections({ from: new Date(Date.now() + 60_000).toISOString() });
+    expect(none.body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('answers 400 naming a bad filter or cursor, 401 without credentials, 403 without detections.read', async () => {
+    const bad = await detections({ from: 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('from');
+    const cursor = await detections({ cursor: 'nope' });
+    expect(cursor.status).toBe(400);
+    expect(JSON.stringify(cursor.body)).toContain('cursor');
+    expect((await t.api().get('/api/v1/detections')).status).toBe(401);
+    const denied = await detections({}, analyst);
+    expect(denied.status).toBe(403);
+  });
+
+  it('prunes events past DETECTION_RETENTION_DAYS and keeps the rest', async () => {
+    const total = (await detections({ limit: 1000 })).body.items.length;
+    expect(total).toBeGreaterThan(0);
+    const retention = t.app.get(DetectionRetention);
+    expect(await retention.sweepOnce()).toBe(0);
+    expect(await retention.sweepOnce(Date.now() + 31 * 86_400_000)).toBe(total);
+    expect((await detections()).body.items).toEqual([]);
+  });
+
+  it('flushes pending counters on shutdown', async () => {
+    const other = await createTestApp();
+    const url = other.config.env.DATABASE_URL as string;
+    const o = threatIntel(other);
+    await o.createSupplier('AcmeFeed');
+    await o.upload('AcmeFeed', [{ indicator: 'evil.com' }]);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (
+          await other
+            .api()
+            .get('/api/v1/search')
+            .query({ value: 'evil.com' })
+            .set('Authorization', o.admin)
+        ).body.result,
+      ).toBe('detected');
+    // Read the counters after close, before the database is dropped: close() runs the hooks first.
+    await other.app.close();
+    const rows = await withDatabase(url, (c) =>
+      c.query(`SELECT hits::int AS n FROM indicator_hits`),
+    );
+    expect(rows.rows).toEqual([{ n: 3 }]);
+    await other.close().catch(() => undefined);
+  });
+});
