@@ -6,7 +6,6 @@ import { newClientId, newClientSecret } from '../auth/client-credentials';
 import { Delegation } from '../auth/delegation';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
-import { PrincipalDirectory } from '../auth/principal-directory';
 import { formatRange, parseRange } from '../common/net/ip-utils';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { RoleRow, RolesRepository } from '../roles/roles.repository';
@@ -59,7 +58,6 @@ export class ApiClientsService {
     private readonly clients: ApiClientsRepository,
     private readonly roles: RolesRepository,
     private readonly hasher: PasswordHasher,
-    private readonly directory: PrincipalDirectory,
     private readonly audit: AuditService,
     private readonly delegation: Delegation,
   ) {}
@@ -112,7 +110,6 @@ export class ApiClientsService {
         return created;
       }),
     );
-    this.directory.invalidate();
     return { ...client, clientSecret };
   }
 
@@ -158,7 +155,6 @@ export class ApiClientsService {
         return after;
       }),
     );
-    this.directory.invalidate();
     return toApiClientDto(updated);
   }
 
@@ -177,7 +173,6 @@ export class ApiClientsService {
         });
       }),
     );
-    this.directory.invalidate();
   }
 
   async rotateSecret(id: string, actor: Principal, ctx: AuditContext): Promise<ClientSecretDto> {
@@ -197,7 +192,6 @@ export class ApiClientsService {
         return client.clientId;
       }),
     );
-    this.directory.invalidate();
     return { clientId, clientSecret };
   }
 

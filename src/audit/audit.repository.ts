@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { Sql } from '../database/sql';
 import type { AuditRecord, ChainAnchor, Outcome } from './audit-chain';
 
 /** Serialises appends across connections and instances, held until the writer commits. */
@@ -33,7 +34,7 @@ const json = (v: unknown): string | null =>
 
 @Injectable()
 export class AuditRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Takes the append lock, then reads the chain head and the time: under the lock no other
@@ -41,17 +42,18 @@ export class AuditRepository {
    * timestamps follow the sequence.
    */
   async lockHead(tx: EntityManager): Promise<{ sequence: number; hash: string | null; now: Date }> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-    const rows: Array<{ sequence: string | null; hash: string | null; now: Date }> = await tx.query(
+    const sql = this.sql.in(tx);
+    await sql.rows('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+    const [head] = await sql.rows<{ sequence: string | null; hash: string | null; now: Date }>(
       `SELECT date_trunc('milliseconds', clock_timestamp()) AS now, h.sequence, h.hash
          FROM (SELECT 1) one
          LEFT JOIN LATERAL (SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1) h ON true`,
     );
-    return { sequence: Number(rows[0].sequence ?? 0), hash: rows[0].hash, now: rows[0].now };
+    return { sequence: Number(head.sequence ?? 0), hash: head.hash, now: head.now };
   }
 
   async insert(tx: EntityManager, r: AuditRecord): Promise<void> {
-    await tx.query(
+    await this.sql.in(tx).exec(
       `INSERT INTO audit_log (sequence, id, "timestamp", actor_type, actor_id, actor_name, action, entity_type,
          entity_name, operation, outcome, old_value, new_value, ip, user_agent, request_id, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17)`,
@@ -97,7 +99,7 @@ export class AuditRepository {
     if (filter.entityType !== undefined) add('entity_type = ?', filter.entityType);
     if (filter.outcome !== undefined) add('outcome = ?', filter.outcome);
     params.push(limit);
-    const rows: AuditRow[] = await this.db.query(
+    const rows = await this.sql.rows<AuditRow>(
       `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY sequence DESC LIMIT $${params.length}`,
       params,
@@ -107,32 +109,30 @@ export class AuditRepository {
 
   /** Oldest first, after `afterSequence`: for verification and delivery (keyset batches). */
   async batchAfter(afterSequence: number, limit: number): Promise<AuditRecord[]> {
-    const rows: AuditRow[] = await this.db.query(
+    const rows = await this.sql.rows<AuditRow>(
       `SELECT ${COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
       [afterSequence, limit],
     );
     return rows.map(toRecord);
   }
 
-  async findAnchor(manager: EntityManager = this.db.manager): Promise<ChainAnchor | null> {
-    const rows: Array<{ keyedFrom: string; legacyHead: string; mac: string }> = await manager.query(
-      `SELECT keyed_from AS "keyedFrom", legacy_head AS "legacyHead", mac FROM audit_chain_anchor`,
-    );
-    return rows[0] ? { ...rows[0], keyedFrom: Number(rows[0].keyedFrom) } : null;
+  async findAnchor(tx?: EntityManager): Promise<ChainAnchor | null> {
+    const row = await this.sql
+      .in(tx)
+      .one<{ keyedFrom: string; legacyHead: string; mac: string }>(
+        `SELECT keyed_from AS "keyedFrom", legacy_head AS "legacyHead", mac FROM audit_chain_anchor`,
+      );
+    return row ? { ...row, keyedFrom: Number(row.keyedFrom) } : null;
   }
 
   /** Call under the append lock (lockHead), so no record lands between reading the head and this. */
   async insertAnchor(tx: EntityManager, anchor: ChainAnchor): Promise<void> {
-    await tx.query(
-      `INSERT INTO audit_chain_anchor (keyed_from, legacy_head, mac) VALUES ($1, $2, $3)`,
-      [anchor.keyedFrom, anchor.legacyHead, anchor.mac],
-    );
-  }
-
-  async lastSequence(manager: EntityManager = this.db.manager): Promise<number> {
-    const rows: Array<{ s: string | null }> = await manager.query(
-      `SELECT max(sequence) AS s FROM audit_log`,
-    );
-    return Number(rows[0].s ?? 0);
+    await this.sql
+      .in(tx)
+      .exec(`INSERT INTO audit_chain_anchor (keyed_from, legacy_head, mac) VALUES ($1, $2, $3)`, [
+        anchor.keyedFrom,
+        anchor.legacyHead,
+        anchor.mac,
+      ]);
   }
 }

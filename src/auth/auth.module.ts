@@ -4,6 +4,7 @@ import { AccessGuard } from './access.guard';
 import { AuthRefusalsRepository } from './auth-refusals.repository';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { AuthService } from './auth.service';
+import { CredentialsRepository } from './credentials.repository';
 import { Delegation } from './delegation';
 import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
@@ -18,6 +19,7 @@ import { PrincipalDirectory } from './principal-directory';
   controllers: [OAuthController],
   providers: [
     PasswordHasher,
+    CredentialsRepository,
     LockoutRepository,
     LockoutService,
     AuthRefusalsRepository,

@@ -15,6 +15,7 @@ import { AppConfig } from '../config/app-config';
 import { auditableName } from './auditable-name';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
+import { CredentialsRepository } from './credentials.repository';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
 import type { Principal } from './principal';
@@ -55,6 +56,7 @@ export class AuthService {
 
   constructor(
     private readonly db: DataSource,
+    private readonly credentials: CredentialsRepository,
     private readonly directory: PrincipalDirectory,
     private readonly hasher: PasswordHasher,
     private readonly lockout: LockoutService,
@@ -136,11 +138,7 @@ export class AuthService {
       actorName: principal.name,
     };
     await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO api_client_tokens (token_hash, client_id, expires_at)
-         VALUES ($1, $2, now() + make_interval(secs => $3))`,
-        [tokenDigest(accessToken), client.id, expiresIn],
-      );
+      await this.credentials.insertToken(tx, tokenDigest(accessToken), client.id, expiresIn);
       await this.audit.record(tx, actor, {
         action: 'api_client.token_issue',
         entityType: 'api_client',
@@ -153,12 +151,8 @@ export class AuthService {
   }
 
   /** Deletes expired tokens in bounded batches (called periodically). */
-  async purgeExpiredTokens(): Promise<number> {
-    const [, deleted]: [unknown, number] = await this.db.query(
-      `DELETE FROM api_client_tokens WHERE token_hash IN (
-         SELECT token_hash FROM api_client_tokens WHERE expires_at < now() LIMIT 10000)`,
-    );
-    return deleted;
+  purgeExpiredTokens(): Promise<number> {
+    return this.credentials.purgeExpiredTokens();
   }
 
   private async verifyClientSecret(
@@ -267,12 +261,8 @@ export class AuthService {
     if (now - (this.lastUseWritten.get(id) ?? 0) < LAST_USE_INTERVAL_MS) return;
     if (this.lastUseWritten.size >= 100_000) this.lastUseWritten.clear();
     this.lastUseWritten.set(id, now);
-    const sql =
-      kind === 'user'
-        ? 'UPDATE users SET last_login_at = now() WHERE id = $1'
-        : 'UPDATE api_clients SET last_used_at = now(), last_used_ip = $2 WHERE id = $1';
-    this.db
-      .query(sql, kind === 'user' ? [id] : [id, ip])
-      .catch((err: unknown) => this.logger.warn({ err }, 'could not record last use'));
+    (kind === 'user' ? this.credentials.touchUser(id) : this.credentials.touchClient(id, ip)).catch(
+      (err: unknown) => this.logger.warn({ err }, 'could not record last use'),
+    );
   }
 }

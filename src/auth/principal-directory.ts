@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { IpRange, parseRange } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
+import { CredentialsRepository } from './credentials.repository';
 import { isPrivilege, Privilege } from './privileges';
 
 type Status = 'active' | 'inactive';
@@ -69,20 +69,13 @@ export class PrincipalDirectory {
   private generation = 0;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly credentials: CredentialsRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   findUser(username: string): Promise<UserCredentialRow | null> {
     return this.cached(this.users, username, async () => {
-      const rows: Array<Omit<UserCredentialRow, 'privileges'> & { privileges: string[] }> =
-        await this.db.query(
-          `SELECT u.id, u.username, u.password_hash AS "passwordHash", u.role, u.status, r.privileges
-             FROM users u JOIN roles r ON r.name = u.role
-            WHERE u.username = $1`,
-          [username],
-        );
-      const row = rows[0];
+      const row = await this.credentials.findUser(username);
       return row ? { ...row, privileges: new Set(row.privileges.filter(isPrivilege)) } : null;
     });
   }
@@ -90,24 +83,7 @@ export class PrincipalDirectory {
   /** By the public client id (`ind_…`). */
   findClient(clientId: string): Promise<ClientCredentialRow | null> {
     return this.cached(this.clients, clientId, async () => {
-      const rows: Array<{
-        id: string;
-        clientId: string;
-        name: string;
-        secretHash: string;
-        role: string;
-        status: Status;
-        privileges: string[];
-        ipMode: string;
-        allowedIps: string[];
-      }> = await this.db.query(
-        `SELECT c.id, c.client_id AS "clientId", c.name, c.secret_hash AS "secretHash", c.role,
-                c.status, r.privileges, c.ip_mode AS "ipMode", c.allowed_ips AS "allowedIps"
-           FROM api_clients c JOIN roles r ON r.name = c.role
-          WHERE c.client_id = $1`,
-        [clientId],
-      );
-      const row = rows[0];
+      const row = await this.credentials.findClient(clientId);
       if (!row) return null;
       const { ipMode, allowedIps, privileges, ...rest } = row;
       return {
@@ -121,19 +97,15 @@ export class PrincipalDirectory {
   /** By the token's SHA-256; expired tokens are not found. */
   findToken(digest: string): Promise<TokenRow | null> {
     return this.cached(this.tokens, digest, async () => {
-      const rows: Array<{ clientId: string; expiresAt: Date }> = await this.db.query(
-        `SELECT c.client_id AS "clientId", t.expires_at AS "expiresAt"
-           FROM api_client_tokens t JOIN api_clients c ON c.id = t.client_id
-          WHERE t.token_hash = $1 AND t.expires_at > now()`,
-        [digest],
-      );
-      return rows[0]
-        ? { clientId: rows[0].clientId, expiresAt: rows[0].expiresAt.getTime() }
-        : null;
+      const row = await this.credentials.findToken(digest);
+      return row ? { clientId: row.clientId, expiresAt: row.expiresAt.getTime() } : null;
     });
   }
 
-  /** Forget everything: after any change to users, clients, tokens or roles on this instance. */
+  /**
+   * Forget everything. The repositories that write users, clients, tokens and roles call it
+   * after each write commits (their writes go through `Sql.followedBy`).
+   */
   invalidate(): void {
     this.generation++;
     this.users.entries.clear();

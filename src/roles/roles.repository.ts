@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { PrincipalDirectory } from '../auth/principal-directory';
 import { isPrivilege, Privilege } from '../auth/privileges';
+import { Sql } from '../database/sql';
 
 export interface RoleRow {
   name: string;
@@ -19,64 +21,72 @@ function clean(row: RoleRow & { privileges: string[] }): RoleRow {
 
 @Injectable()
 export class RolesRepository {
-  constructor(private readonly db: DataSource) {}
+  /** A role's privileges are every holder's: the credential cache follows each write. */
+  private readonly writes: Sql;
+
+  constructor(
+    private readonly sql: Sql,
+    directory: PrincipalDirectory,
+  ) {
+    this.writes = sql.followedBy(() => directory.invalidate());
+  }
 
   async listAfter(afterName: string | null, limit: number): Promise<RoleRow[]> {
-    const rows: RoleRow[] = await this.db.query(
+    const rows = await this.sql.rows<RoleRow>(
       `SELECT ${COLUMNS} FROM roles WHERE ($1::text IS NULL OR name > $1) ORDER BY name LIMIT $2`,
       [afterName, limit],
     );
     return rows.map(clean);
   }
 
-  async findByName(
-    name: string,
-    manager: EntityManager = this.db.manager,
-    lock = false,
-  ): Promise<RoleRow | null> {
-    const rows: RoleRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM roles WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
-      [name],
-    );
-    return rows[0] ? clean(rows[0]) : null;
+  async findByName(name: string, tx?: EntityManager, lock = false): Promise<RoleRow | null> {
+    const row = await this.sql
+      .in(tx)
+      .one<RoleRow>(`SELECT ${COLUMNS} FROM roles WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [
+        name,
+      ]);
+    return row ? clean(row) : null;
   }
 
   async insert(
-    manager: EntityManager,
+    tx: EntityManager,
     role: Pick<RoleRow, 'name' | 'description' | 'privileges'>,
   ): Promise<RoleRow> {
-    const rows: RoleRow[] = await manager.query(
-      `INSERT INTO roles (name, description, privileges) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [role.name, role.description, role.privileges],
-    );
-    return clean(rows[0]);
+    const [row] = await this.writes
+      .in(tx)
+      .rows<RoleRow>(
+        `INSERT INTO roles (name, description, privileges) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+        [role.name, role.description, role.privileges],
+      );
+    return clean(row);
   }
 
   async update(
-    manager: EntityManager,
+    tx: EntityManager,
     name: string,
     description: string,
     privileges: Privilege[],
   ): Promise<RoleRow> {
-    // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
-    const [rows]: [RoleRow[], number] = await manager.query(
-      `UPDATE roles SET description = $2, privileges = $3, updated_at = now() WHERE name = $1 RETURNING ${COLUMNS}`,
-      [name, description, privileges],
-    );
-    return clean(rows[0]);
+    const [row] = await this.writes
+      .in(tx)
+      .rows<RoleRow>(
+        `UPDATE roles SET description = $2, privileges = $3, updated_at = now() WHERE name = $1 RETURNING ${COLUMNS}`,
+        [name, description, privileges],
+      );
+    return clean(row);
   }
 
   /** How many principals (users and API clients) hold the role. */
-  async countAssignments(manager: EntityManager, name: string): Promise<number> {
-    const rows: Array<{ n: number }> = await manager.query(
+  async countAssignments(tx: EntityManager, name: string): Promise<number> {
+    const row = await this.sql.in(tx).one<{ n: string | number }>(
       `SELECT (SELECT count(*) FROM users WHERE role = $1)
             + (SELECT count(*) FROM api_clients WHERE role = $1) AS n`,
       [name],
     );
-    return Number(rows[0].n);
+    return Number(row?.n ?? 0);
   }
 
-  async delete(manager: EntityManager, name: string): Promise<void> {
-    await manager.query(`DELETE FROM roles WHERE name = $1`, [name]);
+  async delete(tx: EntityManager, name: string): Promise<void> {
+    await this.writes.in(tx).exec(`DELETE FROM roles WHERE name = $1`, [name]);
   }
 }

@@ -4,7 +4,6 @@ import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { Delegation } from '../auth/delegation';
 import type { Principal } from '../auth/principal';
-import { PrincipalDirectory } from '../auth/principal-directory';
 import { ALL_PRIVILEGES, PRIVILEGES } from '../auth/privileges';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { CreateRoleDto, PrivilegeDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
@@ -26,7 +25,6 @@ export class RolesService {
   constructor(
     private readonly db: DataSource,
     private readonly roles: RolesRepository,
-    private readonly directory: PrincipalDirectory,
     private readonly audit: AuditService,
     private readonly delegation: Delegation,
   ) {}
@@ -105,7 +103,6 @@ export class RolesService {
         return after;
       }),
     );
-    this.directory.invalidate();
     return updated;
   }
 
@@ -130,7 +127,6 @@ export class RolesService {
         });
       }),
     );
-    this.directory.invalidate();
   }
 
   private async mutableRole(name: string, tx: import('typeorm').EntityManager): Promise<RoleRow> {

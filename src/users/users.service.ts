@@ -16,14 +16,11 @@ import { Delegation } from '../auth/delegation';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
-import { PrincipalDirectory } from '../auth/principal-directory';
 import { AppConfig } from '../config/app-config';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { RoleRow, RolesRepository } from '../roles/roles.repository';
 import { CreateUserDto, MeDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { ADMIN_ROLE, UserRow, UsersRepository } from './users.repository';
-
-const BOOTSTRAP_LOCK_KEY = 7301_2027;
 
 export function toUserDto(row: UserRow): UserDto {
   return {
@@ -46,7 +43,6 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly users: UsersRepository,
     private readonly roles: RolesRepository,
     private readonly hasher: PasswordHasher,
-    private readonly directory: PrincipalDirectory,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
     private readonly delegation: Delegation,
@@ -59,7 +55,7 @@ export class UsersService implements OnApplicationBootstrap {
     const password = this.config.env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
     const created = await this.db.transaction(async (tx) => {
       if (!this.config.usesEmbeddedDatabase) {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+        await this.users.lockBootstrap(tx);
       }
       if ((await this.users.count(tx)) > 0) return false;
       const passwordHash = await this.hasher.hash(password);
@@ -164,7 +160,6 @@ export class UsersService implements OnApplicationBootstrap {
         return updated;
       }),
     );
-    this.directory.invalidate();
     return toUserDto(row);
   }
 
@@ -185,7 +180,6 @@ export class UsersService implements OnApplicationBootstrap {
         });
       }),
     );
-    this.directory.invalidate();
   }
 
   resetPassword(id: string, password: string, actor: Principal, ctx: AuditContext): Promise<void> {
@@ -242,7 +236,6 @@ export class UsersService implements OnApplicationBootstrap {
         });
       }),
     );
-    this.directory.invalidate();
   }
 
   me(principal: Principal): MeDto {
