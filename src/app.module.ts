@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
+import { AuditLogModule } from './audit-log/audit-log.module';
 import { SELF_VALIDATED } from './common/self-validated';
 import { SiemModule } from './siem/siem.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
@@ -71,6 +72,7 @@ export class AppModule implements NestModule {
         // (SIEM and SOAR lookups) is registered first.
         SearchModule,
         AuditModule,
+        AuditLogModule,
         SiemModule,
         HealthModule,
         AuthModule,

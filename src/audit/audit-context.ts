@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { IndiciumRequest } from '../auth/principal';
+import type { IndiciumRequest } from '../common/request';
 
 /** Who did it, from where: the request side of an audit record (docs/api.md §6). */
 export interface AuditContext {

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IndiciumRequest as PipelineRequest } from '../common/request';
 import type { Privilege } from './privileges';
 
 /** Who is calling: a person (user) or an integration (API client). */
@@ -10,11 +10,5 @@ export interface Principal {
   privileges: ReadonlySet<Privilege>;
 }
 
-/** What the pipeline attaches to an Express request. */
-export interface IndiciumRequest extends Request {
-  id: string;
-  clientIp: string;
-  principal?: Principal;
-  /** Set once a controller route matched (by the guard, which runs first for every route). */
-  handlerMatched?: boolean;
-}
+/** What the pipeline attaches to an Express request, with the principal auth attaches. */
+export type IndiciumRequest = PipelineRequest<Principal>;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageDto, PageQuery } from '../../common/pagination';
-import { ACTOR_TYPES, OPERATIONS, Outcome, OUTCOMES } from '../audit-chain';
+import { ACTOR_TYPES, OPERATIONS, Outcome, OUTCOMES } from '../../audit/audit-chain';
 
 export class AuditLogQuery extends PageQuery {
   /** Records at or after this instant (ISO 8601). */

@@ -2,13 +2,13 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
-import { AuditService, VerifyResult } from './audit.service';
+import { AuditService, VerifyResult } from '../audit/audit.service';
 import { AuditLogQuery, AuditRecordPageDto, AuditVerifyDto } from './dto/audit-log.dto';
 
 @ApiTags('Audit log')
 @Controller('api/v1/audit-logs')
 @Auth('audit.read')
-export class AuditController {
+export class AuditLogController {
   constructor(private readonly audit: AuditService) {}
 
   /** Audit records, newest first; every filter is optional and they combine with AND. */
