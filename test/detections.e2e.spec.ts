@@ -148,6 +148,39 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
     expect((await detections()).body.items).toEqual([]);
   });
 
+  it('reports per supplier hits per window, the never-hit share and pairwise overlap', async () => {
+    await ti.createSupplier('QuietFeed');
+    await ti.upload('QuietFeed', [
+      { indicator: 'evil.com' },
+      { indicator: '10.0.0.0/8' },
+      { indicator: 'never.example' },
+    ]);
+    const res = await t.api().get('/api/v1/statistics/suppliers').set('Authorization', ti.admin);
+    expect(res.status).toBe(200);
+    const by = Object.fromEntries(res.body.items.map((s: { supplier: string }) => [s.supplier, s]));
+    expect(by.AcmeFeed).toEqual({
+      supplier: 'AcmeFeed',
+      indicators: 2,
+      hitLast24h: 2,
+      hitLast7d: 2,
+      hitLast30d: 2,
+      hits: 51,
+      neverHitShare: 0,
+      overlap: [
+        { supplier: 'OtherFeed', indicators: 1 },
+        { supplier: 'QuietFeed', indicators: 2 },
+      ],
+    });
+    expect(by.QuietFeed).toMatchObject({ indicators: 3, hits: 0, hitLast24h: 0, neverHitShare: 1 });
+    expect(by.OtherFeed.overlap).toEqual([
+      { supplier: 'AcmeFeed', indicators: 1 },
+      { supplier: 'QuietFeed', indicators: 1 },
+    ]);
+    expect(
+      (await t.api().get('/api/v1/statistics/suppliers').set('Authorization', analyst)).status,
+    ).toBe(403);
+  });
+
   it('flushes pending counters on shutdown', async () => {
     const other = await createTestApp();
     const url = other.config.env.DATABASE_URL as string;

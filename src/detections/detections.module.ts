@@ -4,11 +4,19 @@ import { DetectionRetention } from './detection-retention';
 import { DetectionsController } from './detections.controller';
 import { DetectionsRepository } from './detections.repository';
 import { DetectionsService } from './detections.service';
+import { StatisticsController } from './statistics.controller';
+import { StatisticsService } from './statistics.service';
 
 /** Hit counters, the detection log, statistics and retro-scan (docs/api.md §11). */
 @Module({
-  controllers: [DetectionsController],
-  providers: [DetectionsRepository, DetectionRecorder, DetectionsService, DetectionRetention],
+  controllers: [DetectionsController, StatisticsController],
+  providers: [
+    DetectionsRepository,
+    DetectionRecorder,
+    DetectionsService,
+    DetectionRetention,
+    StatisticsService,
+  ],
   exports: [DetectionRecorder],
 })
 export class DetectionsModule {}

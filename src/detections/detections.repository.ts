@@ -51,6 +51,22 @@ export interface DetectionRow {
   retro: boolean;
 }
 
+export interface SupplierHitsRow {
+  supplier: string;
+  indicators: number;
+  hitEver: number;
+  hit24h: number;
+  hit7d: number;
+  hit30d: number;
+  hits: string;
+}
+
+export interface OverlapRow {
+  supplier: string;
+  other: string;
+  common: number;
+}
+
 export interface DetectionFilter {
   from?: Date;
   to?: Date;
@@ -162,6 +178,50 @@ export class DetectionsRepository {
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY d.id DESC LIMIT $${params.length}`,
       params,
+    );
+  }
+
+  /**
+   * Per supplier: indicators, how many were ever hit and within each window, total hits. One
+   * grouped pass over the counters (their size is the indicators ever hit, not the table).
+   */
+  supplierHits(): Promise<SupplierHitsRow[]> {
+    return this.sql.rows<SupplierHitsRow>(
+      `WITH per_indicator AS (
+         SELECT i.supplier_id, sum(h.hits) AS hits, max(h.last_hit_at) AS last
+           FROM indicator_hits h JOIN indicators i ON i.id = h.indicator_id
+          GROUP BY i.supplier_id, h.indicator_id
+       ), per_supplier AS (
+         SELECT supplier_id, count(*)::int AS hit_ever,
+                (count(*) FILTER (WHERE last > now() - interval '1 day'))::int AS d1,
+                (count(*) FILTER (WHERE last > now() - interval '7 days'))::int AS d7,
+                (count(*) FILTER (WHERE last > now() - interval '30 days'))::int AS d30,
+                sum(hits)::text AS hits
+           FROM per_indicator GROUP BY supplier_id
+       )
+       SELECT s.name AS supplier, s.indicator_count::int AS indicators,
+              coalesce(p.hit_ever, 0) AS "hitEver", coalesce(p.d1, 0) AS hit24h,
+              coalesce(p.d7, 0) AS hit7d, coalesce(p.d30, 0) AS hit30d, coalesce(p.hits, '0') AS hits
+         FROM suppliers s LEFT JOIN per_supplier p ON p.supplier_id = s.id
+        ORDER BY s.name`,
+    );
+  }
+
+  /**
+   * Indicators in common between every pair of suppliers (same type and canonical value): one
+   * self-join of `indicators` on its identity key, grouped by pair — set-based, not a query
+   * per indicator.
+   */
+  overlap(): Promise<OverlapRow[]> {
+    return this.sql.rows<OverlapRow>(
+      `SELECT sa.name AS supplier, sb.name AS other, o.common
+         FROM (SELECT a.supplier_id AS a, b.supplier_id AS b, count(*)::int AS common
+                 FROM indicators a
+                 JOIN indicators b ON b.value = a.value AND b.type = a.type
+                                  AND b.supplier_id <> a.supplier_id
+                GROUP BY 1, 2) o
+         JOIN suppliers sa ON sa.id = o.a JOIN suppliers sb ON sb.id = o.b
+        ORDER BY sa.name, sb.name`,
     );
   }
 

@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { SupplierStatisticsListDto } from './dto/statistics.dto';
+import { StatisticsService } from './statistics.service';
+
+@ApiTags('Detections')
+@Controller('api/v1/statistics')
+@Auth('detections.read')
+export class StatisticsController {
+  constructor(private readonly statistics: StatisticsService) {}
+
+  /**
+   * Per supplier: indicators, how many were hit in the last 24 h / 7 d / 30 d, total hits, the
+   * share never hit, and the indicators it has in common with each other supplier.
+   */
+  @Get('suppliers')
+  async suppliers(): Promise<SupplierStatisticsListDto> {
+    return { items: await this.statistics.suppliers() };
+  }
+}
