@@ -86,6 +86,13 @@ export class EnvironmentVariables {
   @Max(200)
   SEARCH_LOOKUP_CONCURRENCY = 2;
 
+  /**
+   * `on`: every instance holds an in-memory index of indicator keys and sends Postgres only the
+   * keys it may hold (src/search/key-index); `off`: every key is looked up in Postgres.
+   */
+  @IsIn(['on', 'off'])
+  SEARCH_INDEX: 'on' | 'off' = 'off';
+
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. Empty: none. */
   @IsString()
   TRUST_PROXY = '';

@@ -1,4 +1,4 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiProduces,
@@ -14,6 +14,7 @@ import {
 import { Auth, Public } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { MetricsService } from './metrics.service';
+import { Readiness } from './readiness';
 
 @ApiTags('Operations')
 @Controller()
@@ -22,6 +23,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly metrics: MetricsService,
+    private readonly readiness: Readiness,
   ) {}
 
   /** Liveness: the process is up. */
@@ -32,7 +34,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers. */
+  /** Readiness: the database answers and nothing is still loading (the search key index). */
   @Get('health/ready')
   @Public()
   // Documented here: a failed check reaches the exception filter, so its 503 is the error body.
@@ -49,8 +51,13 @@ export class HealthController {
       },
     },
   })
-  @ApiServiceUnavailableResponse({ description: 'Database unreachable', type: ErrorBody })
+  @ApiServiceUnavailableResponse({
+    description: 'Database unreachable, or the search key index still loading',
+    type: ErrorBody,
+  })
   ready(): Promise<HealthCheckResult> {
+    const pending = this.readiness.pending();
+    if (pending.length > 0) throw new ServiceUnavailableException(`Not ready: ${pending.join(', ')}`);
     return this.health.check([() => this.db.pingCheck('database', { timeout: 3000 })]);
   }
 

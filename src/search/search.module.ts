@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DetectionsModule } from '../detections/detections.module';
+import { KeyIndexModule } from './key-index/key-index.module';
 import { SearchController } from './search.controller';
 import { SearchRepository } from './search.repository';
 import { SearchService } from './search.service';
 
 @Module({
-  imports: [DetectionsModule],
+  imports: [DetectionsModule, KeyIndexModule],
   controllers: [SearchController],
   providers: [SearchRepository, SearchService],
 })

@@ -12,6 +12,7 @@ import {
   PrefixLengths,
   planValue,
 } from './search-plan';
+import { SearchKeyIndex } from './key-index/search-key-index';
 import { MatchRow, SearchRepository } from './search.repository';
 
 const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
@@ -96,6 +97,7 @@ export class SearchService {
     private readonly repo: SearchRepository,
     metrics: MetricsService,
     private readonly detections: DetectionRecorder,
+    private readonly keyIndex: SearchKeyIndex,
   ) {
     this.valuesSearched = new Counter({
       name: 'indicium_search_values_total',
@@ -153,6 +155,7 @@ export class SearchService {
       else if (family === 6) v6++;
     }
     if (v4 === 0 && v6 === 0) return NO_LENGTHS;
+    if (this.keyIndex.ready) return this.keyIndex.prefixLengths();
     if (v6 === 0 && v4 <= FEW_ADDRESSES) return ALL_IPV4_LENGTHS;
     return this.repo.prefixLengths();
   }
@@ -186,9 +189,16 @@ export class SearchService {
     const nextUse: number[] = [];
     const withinNets: string[] = [];
     const withinSubjects: Subject[] = [];
+    // With the key index loaded, only keys it may hold go to Postgres (docs/api.md §5).
+    const index = this.keyIndex.ready ? this.keyIndex : null;
+    let misses = 0;
     for (const s of distinct) {
       const plan = planValue(s.type, s.value, lens);
       for (const k of plan.keys) {
+        if (index !== null && !index.mayHold(k.type, k.value)) {
+          misses++;
+          continue;
+        }
         let ofType = keyIndex.get(k.type);
         if (!ofType) keyIndex.set(k.type, (ofType = new Map<string, number>()));
         let i = ofType.get(k.value);
@@ -219,6 +229,7 @@ export class SearchService {
       this.repo.findByKeys(keyValues, keyTypes),
       this.repo.findWithin(withinNets, matchesLimit + 1),
     ]);
+    if (index !== null) index.count(keyValues.length, misses, confirmedKeys(keyRows));
     for (const row of keyRows) {
       for (let u = firstUse[row.ord - 1]; u >= 0; u = nextUse[u]) {
         useSubject[u].hits.push({ row, matchedBy: useMatchedBy[u] });
@@ -255,6 +266,11 @@ export class SearchService {
       };
     });
   }
+}
+
+/** Distinct keys that found rows. */
+function confirmedKeys(rows: readonly MatchRow[]): number {
+  return new Set(rows.map((r) => r.ord)).size;
 }
 
 function verdictOf(s: Subject, limit: number): Verdict {

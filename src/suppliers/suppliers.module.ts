@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KeyIndexModule } from '../search/key-index/key-index.module';
 import { TagsModule } from '../tags/tags.module';
 import { ExpirySweeper } from './indicators/expiry-sweeper';
 import { IndicatorUploadService } from './indicators/indicator-upload.service';
@@ -13,7 +14,7 @@ import { SuppliersService } from './suppliers.service';
 
 /** Suppliers and their indicators (docs/api.md §3), with the expiry sweeper. */
 @Module({
-  imports: [TagsModule],
+  imports: [TagsModule, KeyIndexModule],
   controllers: [SuppliersController, IndicatorsController, TagAssignmentsController],
   providers: [
     SuppliersRepository,

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
+import { SearchKeyIndex } from '../../search/key-index/search-key-index';
 import { TagsRepository } from '../../tags/tags.repository';
 import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
@@ -35,6 +36,7 @@ export class IndicatorWriter {
     private readonly indicators: IndicatorsRepository,
     private readonly tags: TagsRepository,
     private readonly audit: AuditService,
+    private readonly keyIndex: SearchKeyIndex,
   ) {}
 
   /**
@@ -55,6 +57,7 @@ export class IndicatorWriter {
         suppliers: this.suppliers,
         indicators: this.indicators,
         tags: this.tags,
+        additions: this.keyIndex.additions(),
         record: async (tx, r) => {
           await this.audit.record(tx, req.ctx, {
             action: req.audit.action,

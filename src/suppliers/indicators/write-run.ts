@@ -1,6 +1,7 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { IndicatorKey, keyString, lookupOf } from '../../indicators';
+import type { KeyAdditions } from '../../search/key-index/search-key-index';
 import type { TagsRepository } from '../../tags/tags.repository';
 import { SupplierRow, SuppliersRepository } from '../suppliers.repository';
 import { EntryRules, rawIndicatorOf, validateEntry } from './indicator-entry';
@@ -29,6 +30,8 @@ export interface WriteRunDeps {
   indicators: IndicatorsRepository;
   tags: TagsRepository;
   record: (tx: EntityManager, result: WriteResult) => Promise<void>;
+  /** The keys the run writes: into the search key index and its change feed before COMMIT. */
+  additions: KeyAdditions;
 }
 
 /**
@@ -93,6 +96,7 @@ export class WriteRun {
   async flush(): Promise<void> {
     const rows = this.batch;
     this.batch = new UpsertBatch();
+    for (let i = 0; i < rows.size; i++) this.deps.additions.add(rows.type[i], rows.value[i]);
     const open = await this.open();
     const tx = open.runner.manager;
     await this.lockTags(tx, rows);
@@ -138,6 +142,8 @@ export class WriteRun {
     };
     await this.deps.record(tx, result);
     this.req.signal?.throwIfAborted();
+    // Last: the feed row's lock is held until COMMIT (feed rows commit in order).
+    await this.deps.additions.commit(tx);
     await open.runner.commitTransaction();
     await this.close();
     return result;

@@ -1,0 +1,363 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { Client } from 'pg';
+import { Counter, Gauge } from 'prom-client';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import type { IndicatorType, PrefixLengths } from '../../indicators';
+import { MetricsService } from '../../health/metrics.service';
+import { Readiness } from '../../health/readiness';
+import { FEED_CHANNEL, KeyChange, KeyFeedRepository } from './key-feed.repository';
+import { addEncoded, encodeHash, KeySet } from './key-set';
+
+/** Followers poll the feed this often (a NOTIFY wakes them sooner). */
+const POLL_MS = 250;
+/** Feed rows read per query. */
+const FEED_PAGE = 64;
+/** Indicators read per query at start-up. */
+const SCAN_PAGE = 100_000;
+/** How often to compare keys held with indicators stored, and prune the feed. */
+const HOUSEKEEPING_MS = 60_000;
+/** Feed rows are kept this long (an index further behind rebuilds). */
+const FEED_RETENTION_MINUTES = 60;
+/** Rebuild once the index holds more than this share of dead keys. */
+const DEAD_KEY_SHARE = 0.5;
+
+/** The keys one write adds, collected while it runs and recorded just before it commits. */
+export class KeyAdditions {
+  private buf = Buffer.alloc(8 * 1024);
+  private n = 0;
+  private readonly cidr = { 4: new Set<number>(), 6: new Set<number>() };
+
+  constructor(private readonly index: SearchKeyIndex) {}
+
+  add(type: string, value: string): void {
+    if ((this.n + 1) * 8 > this.buf.length) {
+      const bigger = Buffer.alloc(this.buf.length * 2);
+      this.buf.copy(bigger);
+      this.buf = bigger;
+    }
+    encodeHash(type, value, this.buf, this.n * 8);
+    this.n++;
+    if (type === 'cidr') {
+      const slash = value.lastIndexOf('/');
+      this.cidr[value.includes(':') ? 6 : 4].add(Number(value.slice(slash + 1)));
+    }
+  }
+
+  /**
+   * Adds the keys to this instance's index, then writes the feed row that tells the others:
+   * call as the transaction's last statement. The local index holds them before the commit.
+   */
+  async commit(tx: EntityManager): Promise<void> {
+    if (this.n === 0) return;
+    const hashes = this.buf.subarray(0, this.n * 8);
+    const cidr4 = [...this.cidr[4]];
+    const cidr6 = [...this.cidr[6]];
+    this.index.apply(hashes, cidr4, cidr6);
+    await this.index.feed.append(tx, hashes, cidr4, cidr6);
+  }
+}
+
+/** An index being built: the set, and the prefix lengths it has seen. */
+interface Generation {
+  keys: KeySet;
+  cidr4: Uint8Array;
+  cidr6: Uint8Array;
+}
+
+function newGeneration(expected = 0): Generation {
+  return { keys: new KeySet(expected), cidr4: new Uint8Array(33), cidr6: new Uint8Array(129) };
+}
+
+/**
+ * This instance's in-memory index of every indicator key (docs/api.md §5): search asks it
+ * which keys may exist and sends only those to Postgres. Built from `indicators` at start-up
+ * (readiness holds until it is), fed by this instance's writes before they commit, and by the
+ * change feed for everyone else's: NOTIFY wakes it, polling every 250 ms backs that up, and a
+ * feed it cannot follow (pruned past it) or a failed read it cannot vouch for means a rebuild.
+ * Removals are never applied: dead keys cost a query each until a background rebuild.
+ */
+@Injectable()
+export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SearchKeyIndex.name);
+  readonly enabled: boolean;
+  private current: Generation | null = null;
+  private building: Generation | null = null;
+  /** Feed position applied (bigint as text). */
+  private seq = '0';
+  private headSeq = '0';
+  private caughtUpAt = Date.now();
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private housekeeping: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private pollAgain = false;
+  private rebuilding: Promise<void> | null = null;
+  private listener: Client | null = null;
+  private readonly releaseReadiness: () => void;
+  private readonly lookups: Counter<'answer'>;
+  private readonly rebuilds: Counter<'reason'>;
+  private readonly confirmations: Counter<'result'>;
+
+  constructor(
+    readonly feed: KeyFeedRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+    metrics: MetricsService,
+    readiness: Readiness,
+  ) {
+    this.enabled = config.env.SEARCH_INDEX === 'on';
+    this.releaseReadiness = this.enabled ? readiness.hold('search key index loading') : () => {};
+    const registers = [metrics.registry];
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    gauge('indicium_search_index_keys', 'Keys held by the search key index', () =>
+      this.current ? this.current.keys.size : 0,
+    );
+    gauge('indicium_search_index_bytes', 'Bytes of the search key index table', () =>
+      this.current ? this.current.keys.bytes : 0,
+    );
+    gauge('indicium_search_index_lag_seconds', 'Seconds since the index last caught up with the change feed', () =>
+      this.current ? (Date.now() - this.caughtUpAt) / 1000 : 0,
+    );
+    gauge('indicium_search_index_lag_changes', 'Change-feed rows seen but not yet applied', () =>
+      Number(BigInt(this.headSeq) - BigInt(this.seq)),
+    );
+    this.lookups = new Counter({
+      name: 'indicium_search_index_lookups_total',
+      help: 'Search keys asked of the index: maybe (sent to Postgres) or miss',
+      labelNames: ['answer'],
+      registers,
+    });
+    this.confirmations = new Counter({
+      name: 'indicium_search_index_confirmations_total',
+      help: 'Maybe keys Postgres confirmed (found) or not',
+      labelNames: ['result'],
+      registers,
+    });
+    this.rebuilds = new Counter({
+      name: 'indicium_search_index_rebuilds_total',
+      help: 'Index builds, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  /** Whether search may consult the index (on, and loaded). */
+  get ready(): boolean {
+    return this.current !== null;
+  }
+
+  /** A collector for one write's additions (IndicatorWriter). */
+  additions(): KeyAdditions {
+    return new KeyAdditions(this);
+  }
+
+  /** Whether the key may exist: false only for a key no indicator has. */
+  mayHold(type: IndicatorType, value: string): boolean {
+    return (this.current as Generation).keys.has(type, value);
+  }
+
+  /** Counts one search's index answers and how many of its maybes Postgres confirmed. */
+  count(maybe: number, miss: number, confirmed: number): void {
+    if (maybe > 0) this.lookups.inc({ answer: 'maybe' }, maybe);
+    if (miss > 0) this.lookups.inc({ answer: 'miss' }, miss);
+    if (confirmed > 0) this.confirmations.inc({ result: 'found' }, confirmed);
+    if (maybe > confirmed) this.confirmations.inc({ result: 'not_found' }, maybe - confirmed);
+  }
+
+  /** The CIDR prefix lengths any indicator has (or had), per family: no query needed. */
+  prefixLengths(): PrefixLengths {
+    const g = this.current as Generation;
+    const lens = (present: Uint8Array): number[] => {
+      const out: number[] = [];
+      present.forEach((p, len) => p && out.push(len));
+      return out;
+    };
+    return { 4: lens(g.cidr4), 6: lens(g.cidr6) };
+  }
+
+  /** Adds hashes (feed format) to the index and to one being built, so neither misses them. */
+  apply(hashes: Uint8Array, cidr4: readonly number[], cidr6: readonly number[]): void {
+    for (const g of [this.current, this.building]) {
+      if (!g) continue;
+      addEncoded(g.keys, hashes);
+      for (const l of cidr4) g.cidr4[l] = 1;
+      for (const l of cidr6) g.cidr6[l] = 1;
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled) return;
+    void this.rebuild('start');
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    this.timer.unref();
+    this.housekeeping = setInterval(() => void this.tidy(), HOUSEKEEPING_MS);
+    this.housekeeping.unref();
+    if (!this.config.usesEmbeddedDatabase) void this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+    await this.rebuilding?.catch(() => undefined);
+    await this.polling?.catch(() => undefined);
+  }
+
+  /** Reads the feed now (or right after the read in progress). */
+  private wake(): void {
+    if (this.stopped || this.rebuilding || !this.current) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = this.poll()
+      .catch((err: unknown) => this.logger.warn({ err }, 'reading the search key feed failed'))
+      .finally(() => {
+        this.polling = null;
+        if (this.pollAgain) {
+          this.pollAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async poll(): Promise<void> {
+    for (;;) {
+      const { changes, prunedThrough } = await this.feed.since(this.seq, FEED_PAGE);
+      if (BigInt(prunedThrough) > BigInt(this.seq)) {
+        void this.rebuild('gap');
+        return;
+      }
+      this.applyChanges(changes);
+      if (changes.length < FEED_PAGE) break;
+    }
+    this.caughtUpAt = Date.now();
+  }
+
+  private applyChanges(changes: KeyChange[]): void {
+    for (const c of changes) {
+      this.apply(c.hashes, c.cidr4, c.cidr6);
+      this.seq = c.seq;
+    }
+    if (BigInt(this.seq) > BigInt(this.headSeq)) this.headSeq = this.seq;
+  }
+
+  /**
+   * Builds a new generation from `indicators` while the old one (if any) keeps answering:
+   * writes of this instance meanwhile go to both; the feed after the scan's snapshot is
+   * applied before the swap.
+   */
+  private rebuild(reason: string): Promise<void> {
+    this.rebuilding ??= (async () => {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          const started = Date.now();
+          const expected = await this.feed.indicatorCount();
+          const g = (this.building = newGeneration(expected));
+          const { seq } = await this.feed.scan(SCAN_PAGE, (types, values) => {
+            for (let i = 0; i < types.length; i++) {
+              g.keys.add(types[i], values[i]);
+              if (types[i] === 'cidr') {
+                const v = values[i];
+                const len = Number(v.slice(v.lastIndexOf('/') + 1));
+                (v.includes(':') ? g.cidr6 : g.cidr4)[len] = 1;
+              }
+            }
+          });
+          let at = seq;
+          for (;;) {
+            const { changes, prunedThrough } = await this.feed.since(at, FEED_PAGE);
+            if (BigInt(prunedThrough) > BigInt(at)) throw new Error('feed pruned during the build');
+            for (const c of changes) {
+              addEncoded(g.keys, c.hashes);
+              for (const l of c.cidr4) g.cidr4[l] = 1;
+              for (const l of c.cidr6) g.cidr6[l] = 1;
+              at = c.seq;
+            }
+            if (changes.length < FEED_PAGE) break;
+          }
+          this.current = g;
+          this.building = null;
+          this.seq = at;
+          this.headSeq = at;
+          this.caughtUpAt = Date.now();
+          this.rebuilds.inc({ reason });
+          this.logger.log(
+            { reason, keys: g.keys.size, bytes: g.keys.bytes, ms: Date.now() - started },
+            'search key index built',
+          );
+          this.releaseReadiness();
+          return;
+        } catch (err) {
+          this.building = null;
+          this.logger.warn({ err, attempt }, 'building the search key index failed; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+        }
+      }
+    })().finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  /** Prunes the feed and rebuilds once dead keys pass the threshold. */
+  private async tidy(): Promise<void> {
+    if (this.stopped || !this.current || this.rebuilding) return;
+    try {
+      await this.feed.prune(FEED_RETENTION_MINUTES);
+      const live = await this.feed.indicatorCount();
+      const held = this.current.keys.size;
+      if (held > 10_000 && held - live > held * DEAD_KEY_SHARE) void this.rebuild('dead_keys');
+    } catch (err) {
+      this.logger.warn({ err }, 'search key index housekeeping failed');
+    }
+  }
+
+  /**
+   * LISTENs for feed commits on a connection of its own; when it is lost, reconnects and reads
+   * the feed (polling has kept it current meanwhile — the feed is complete, nothing is lost).
+   */
+  private async listen(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const client = new Client({ connectionString: this.config.env.DATABASE_URL });
+      try {
+        await client.connect();
+        const lost = new Promise<void>((done) => {
+          client.once('error', () => done());
+          client.once('end', () => done());
+        });
+        client.on('notification', () => this.wake());
+        await client.query(`LISTEN ${FEED_CHANNEL}`);
+        this.listener = client;
+        attempt = 0;
+        this.wake();
+        await lost;
+      } catch (err) {
+        if (!this.stopped) this.logger.warn({ err }, 'search key feed LISTEN connection failed');
+      }
+      if (this.listener === client) this.listener = null;
+      await client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.wake();
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+    }
+  }
+}
