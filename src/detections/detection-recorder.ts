@@ -155,9 +155,10 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  /** Appends retro-scan detections to the same stream (they carry their own timestamps). */
-  addEvents(events: NewDetection[]): void {
-    for (const e of events) this.event(e);
+  /** Counts detections written elsewhere (retro-scan) in the detections metric. */
+  counted(events: ReadonlyArray<{ supplier: string; retro: boolean }>): void {
+    for (const e of events)
+      this.detectionsBySupplier.inc({ supplier: e.supplier, retro: String(e.retro) });
   }
 
   /** Writes what is pending now (tests call it; the timer and shutdown too). */

@@ -7,13 +7,15 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DetectionsRepository, PRUNE_BATCH } from './detections.repository';
+import { RetroRepository } from './retro.repository';
 
 const SWEEP_INTERVAL_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /**
  * Deletes detection events older than DETECTION_RETENTION_DAYS every minute, in batches along
- * the `at` index (never a scan of the table). One instance at a time: each batch takes a
+ * the `at` index (never a scan of the table), and forgets retro-scan values past RETROSCAN_DAYS
+ * the same way. One instance at a time: each batch takes a
  * transaction-scoped advisory lock, so a dead instance holds nothing.
  */
 @Injectable()
@@ -25,6 +27,7 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly repo: DetectionsRepository,
+    private readonly retro: RetroRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -58,6 +61,9 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
       deleted += n;
       if (n < PRUNE_BATCH) break;
     }
+    // Remembered values past RETROSCAN_DAYS (all of them when retro-scan is off).
+    const retroCutoff = new Date(now - this.config.env.RETROSCAN_DAYS * DAY_MS);
+    while (!this.stopped && (await this.retro.prune(retroCutoff)) === PRUNE_BATCH);
     return deleted;
   }
 }

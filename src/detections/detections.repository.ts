@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Sql } from '../database/sql';
 
 /** Serialises detection appends across instances, so ids commit in order (the SIEM sequence). */
-const APPEND_LOCK = 0x1d37_0019;
+export const APPEND_LOCK = 0x1d37_0019;
 /** Serialises retention sweeps across instances (transaction-scoped: a dead one holds nothing). */
 const SWEEP_LOCK = 0x1d37_0020;
 export const PRUNE_BATCH = 5_000;

@@ -15,6 +15,13 @@ const ANALYZE_AFTER_ROWS = 50_000;
 
 export type { WriteFailure, WriteRequest, WriteResult } from './write-request';
 
+/** A committed write that created indicators: what retro-scan checks (created at or after `since`). */
+export interface CommittedWrite {
+  supplierId: string;
+  since: Date;
+  created: number;
+}
+
 export interface RemoveResult {
   deleted: number;
   /** The raw values that named no indicator of the supplier. */
@@ -29,6 +36,7 @@ export interface RemoveResult {
 @Injectable()
 export class IndicatorWriter {
   private readonly logger = new Logger(IndicatorWriter.name);
+  private readonly committedListeners: Array<(write: CommittedWrite) => void> = [];
 
   constructor(
     private readonly db: DataSource,
@@ -48,6 +56,8 @@ export class IndicatorWriter {
   async write(req: WriteRequest): Promise<WriteResult> {
     const { signal } = req;
     signal?.throwIfAborted();
+    // Rows get the transaction's now(), which is after this (a second's margin for clock skew).
+    const since = new Date(Date.now() - 1_000);
     const supplier = await this.suppliers.findByName(req.supplierName);
     if (!supplier) throw new NotFoundException(`Supplier "${req.supplierName}" does not exist`);
     const tags = await this.tags.idsByName();
@@ -98,10 +108,22 @@ export class IndicatorWriter {
         failed: [],
       };
       if (result.created >= ANALYZE_AFTER_ROWS) await this.analyze();
+      if (result.created > 0) {
+        for (const listener of this.committedListeners)
+          listener({ supplierId: supplier.id, since, created: result.created });
+      }
       return result;
     } finally {
       await run.close();
     }
+  }
+
+  /**
+   * Calls `listener` after every committed write (upload, feed run) that created indicators.
+   * It runs synchronously, so it should only start its own work.
+   */
+  onCommitted(listener: (write: CommittedWrite) => void): void {
+    this.committedListeners.push(listener);
   }
 
   /** Deletes the named indicators of a supplier (the DELETE endpoint), audited. */

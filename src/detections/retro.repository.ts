@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Sql } from '../database/sql';
+import { APPEND_LOCK, PRUNE_BATCH } from './detections.repository';
+
+/** Remembered values, as parallel arrays, and the lookup keys of each (by position). */
+export interface RetroBatch {
+  type: string[];
+  value: string[];
+  addr: Array<string | null>;
+  principalType: string[];
+  principal: string[];
+  atMs: number[];
+  /** Per key: the position of its value in the arrays above (1-based), and the key. */
+  keyOrd: number[];
+  keyType: string[];
+  keyValue: string[];
+  keyMatchedBy: string[];
+}
+
+export interface RetroDetection {
+  supplier: string;
+}
+
+/** The SQL of retro-scan: `retro_values` / `retro_keys` (owned here) and retro detections. */
+@Injectable()
+export class RetroRepository {
+  constructor(
+    private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {}
+
+  /**
+   * Remembers values searched and not detected: a value searched again only moves its
+   * `searched_at` (its keys are already there). Rows in value order, so concurrent flushes of
+   * two instances never deadlock.
+   */
+  async remember(b: RetroBatch): Promise<void> {
+    await this.sql.exec(
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::inet[], $4::text[], $5::text[], $6::float8[])
+                WITH ORDINALITY AS v(t, val, addr, pt, p, at, ord)
+       ), up AS (
+         INSERT INTO retro_values (type, value, addr, principal_type, principal, searched_at)
+         SELECT t, val, addr, pt, p, to_timestamp(at / 1000.0) FROM v ORDER BY val, t
+         ON CONFLICT (value, type) DO UPDATE
+            SET searched_at = greatest(retro_values.searched_at, EXCLUDED.searched_at),
+                principal_type = EXCLUDED.principal_type, principal = EXCLUDED.principal
+         RETURNING id, type, value, (xmax = 0) AS inserted
+       )
+       INSERT INTO retro_keys (value_id, key_type, key_value, matched_by)
+       SELECT up.id, k.kt, k.kv, k.mb
+         FROM unnest($7::int[], $8::text[], $9::text[], $10::text[]) AS k(ord, kt, kv, mb)
+         JOIN v ON v.ord = k.ord
+         JOIN up ON up.value = v.val AND up.type = v.t
+        WHERE up.inserted
+       ON CONFLICT DO NOTHING`,
+      [
+        b.type,
+        b.value,
+        b.addr,
+        b.principalType,
+        b.principal,
+        b.atMs,
+        b.keyOrd,
+        b.keyType,
+        b.keyValue,
+        b.keyMatchedBy,
+      ],
+    );
+  }
+
+  /**
+   * Checks the indicators a committed write created (supplier, created at or after `since`)
+   * against the remembered values, set-based, and records a `retro` detection for each match
+   * (docs/api.md §5 rules): equal keys (exact, parent domain, URL prefix, host) by the key
+   * index, addresses and networks inside a new CIDR by one btree range each. A value a
+   * FalsePositive indicator matches is skipped, and so is a match already recorded.
+   */
+  async scan(supplierId: string, since: Date, windowDays: number): Promise<RetroDetection[]> {
+    return this.db.transaction(async (tx) => {
+      const sql = this.sql.in(tx);
+      await sql.exec(`SELECT pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
+      return sql.rows<RetroDetection>(
+        `WITH fresh AS (
+           SELECT i.id, i.type, i.value, i.network, i.context, s.name AS supplier
+             FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
+            WHERE i.supplier_id = $1 AND i.created_at >= $2 AND s.status = 'enabled'
+              AND NOT (s.built_in AND s.name = 'FalsePositive')
+              AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())
+         ), matched AS (
+           SELECT k.value_id, f.id, k.matched_by
+             FROM fresh f JOIN retro_keys k ON k.key_value = f.value AND k.key_type = f.type
+           UNION ALL
+           SELECT rv.id, f.id, CASE WHEN rv.type = 'url' THEN 'host' ELSE 'cidr' END
+             FROM fresh f JOIN retro_values rv
+               ON f.type = 'cidr' AND rv.addr IS NOT NULL
+              AND rv.addr >= f.network
+              AND rv.addr <= set_masklen(broadcast(f.network), CASE family(f.network) WHEN 4 THEN 32 ELSE 128 END)
+              AND rv.addr <<= f.network
+              AND (rv.type <> 'cidr' OR masklen(rv.addr) > masklen(f.network))
+         ), fps AS (
+           SELECT id FROM suppliers WHERE built_in AND name = 'FalsePositive'
+         )
+         INSERT INTO detections (at, value, type, result, principal_type, principal, supplier,
+                                 indicator, indicator_type, matched_by, context, retro)
+         SELECT now(), rv.value, rv.type, 'detected', rv.principal_type, rv.principal, f.supplier,
+                f.value, f.type, m.matched_by, f.context, true
+           FROM matched m
+           JOIN retro_values rv ON rv.id = m.value_id
+           JOIN fresh f ON f.id = m.id
+          WHERE rv.searched_at > now() - make_interval(days => $3)
+            AND NOT EXISTS (
+                  SELECT 1 FROM retro_keys k
+                    JOIN indicators fp ON fp.value = k.key_value AND fp.type = k.key_type
+                   WHERE k.value_id = rv.id AND fp.supplier_id IN (SELECT id FROM fps)
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
+            AND NOT (rv.addr IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM indicators fp
+                   WHERE fp.supplier_id IN (SELECT id FROM fps) AND fp.network >>= rv.addr
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now())))
+            AND NOT EXISTS (
+                  SELECT 1 FROM detections d
+                   WHERE d.value = rv.value AND d.retro AND d.supplier = f.supplier
+                     AND d.indicator = f.value AND d.indicator_type = f.type)
+          ORDER BY rv.value, f.value
+         RETURNING supplier`,
+        [supplierId, since, windowDays],
+      );
+    });
+  }
+
+  /** Forgets up to PRUNE_BATCH values searched before `cutoff` (their keys go with them). */
+  prune(cutoff: Date): Promise<number> {
+    return this.sql.exec(
+      `DELETE FROM retro_values WHERE id IN (
+         SELECT id FROM retro_values WHERE searched_at < $1 ORDER BY searched_at LIMIT $2)`,
+      [cutoff, PRUNE_BATCH],
+    );
+  }
+}

@@ -1,0 +1,127 @@
+import { DetectionRecorder } from '../src/detections/detection-recorder';
+import { DetectionRetention } from '../src/detections/detection-retention';
+import { RetroScanner } from '../src/detections/retro-scanner';
+import { createTestApp, TestApp, withDatabase } from './support/test-app';
+import { threatIntel } from './support/threat-intel';
+
+interface Detection {
+  value: string;
+  type: string;
+  principal: string;
+  supplier: string;
+  indicator: string;
+  matchedBy: string;
+  retro: boolean;
+}
+
+describe('retro-scan (docs/api.md §11)', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+  let analyst: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ti = threatIntel(t);
+    analyst = await ti.createAnalyst('hunter');
+    await ti.createSupplier('LateFeed');
+  });
+  afterAll(() => t.close());
+
+  async function search(values: string[]): Promise<void> {
+    const res = await t.api().post('/api/v1/search').set('Authorization', analyst).send({ values });
+    expect(res.status).toBe(200);
+    for (const r of res.body.results) expect(r.result).toBe('not_detected');
+  }
+
+  async function uploadAndScan(supplier: string, entries: unknown[]): Promise<void> {
+    const res = await ti.upload(supplier, entries);
+    expect(res.status).toBe(200);
+    expect(res.body.failed).toEqual([]);
+    await t.app.get(RetroScanner).idle();
+  }
+
+  async function retroDetections(): Promise<Detection[]> {
+    const res = await t
+      .api()
+      .get('/api/v1/detections')
+      .query({ limit: 1000 })
+      .set('Authorization', ti.admin);
+    expect(res.status).toBe(200);
+    return (res.body.items as Detection[]).filter((d) => d.retro);
+  }
+
+  it.each([
+    ['IP in a later CIDR', '10.1.2.3', '10.0.0.0/8', 'cidr', '10.1.2.3'],
+    ['parent domain', 'a.b.evil.com', 'evil.com', 'parent_domain', 'a.b.evil.com'],
+    [
+      'URL prefix',
+      'http://kit.example/kit/a.php?x=1',
+      'kit.example/kit',
+      'url_prefix',
+      'kit.example/kit/a.php?x=1',
+    ],
+    ['email domain', 'ceo@mail.phish.example', 'phish.example', 'host', 'ceo@mail.phish.example'],
+    ['URL host in a later CIDR', 'http://192.168.7.9/x', '192.168.0.0/16', 'host', '192.168.7.9/x'],
+    [
+      'exact hash',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      'exact',
+      'd41d8cd98f00b204e9800998ecf8427e',
+    ],
+  ])(
+    '%s: an earlier clean search becomes a retro detection',
+    async (_what, searched, indicator, matchedBy, value) => {
+      await search([searched]);
+      await t.app.get(DetectionRecorder).flush();
+      await uploadAndScan('LateFeed', [{ indicator, context: { threat: 'late' } }]);
+      const found = (await retroDetections()).filter((d) => d.indicator === indicator);
+      expect(found).toEqual([
+        expect.objectContaining({
+          value,
+          principal: 'hunter',
+          supplier: 'LateFeed',
+          matchedBy,
+          retro: true,
+        }),
+      ]);
+      // Uploading the same indicator again records nothing new.
+      await uploadAndScan('LateFeed', [{ indicator, context: { threat: 'again' } }]);
+      expect((await retroDetections()).filter((d) => d.indicator === indicator)).toHaveLength(1);
+    },
+  );
+
+  it('records no retro detection a FalsePositive indicator suppresses', async () => {
+    await search(['cdn.trusted.example', '172.16.5.5']);
+    await t.app.get(DetectionRecorder).flush();
+    await uploadAndScan('FalsePositive', [
+      { indicator: 'trusted.example' },
+      { indicator: '172.16.0.0/12' },
+    ]);
+    await uploadAndScan('LateFeed', [
+      { indicator: 'cdn.trusted.example' },
+      { indicator: '172.16.5.0/24' },
+    ]);
+    const values = (await retroDetections()).map((d) => d.value);
+    expect(values).not.toContain('cdn.trusted.example');
+    expect(values).not.toContain('172.16.5.5');
+  });
+
+  it('does not look back further than RETROSCAN_DAYS, and forgets older values', async () => {
+    await search(['old.stale.example']);
+    await t.app.get(DetectionRecorder).flush();
+    const url = t.config.env.DATABASE_URL as string;
+    await withDatabase(url, (c) =>
+      c.query(
+        `UPDATE retro_values SET searched_at = now() - interval '8 days' WHERE value = 'old.stale.example'`,
+      ),
+    );
+    await uploadAndScan('LateFeed', [{ indicator: 'stale.example' }]);
+    expect((await retroDetections()).map((d) => d.value)).not.toContain('old.stale.example');
+    await t.app.get(DetectionRetention).sweepOnce();
+    const left = await withDatabase(url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM retro_values WHERE value = 'old.stale.example'`),
+    );
+    expect(left.rows).toEqual([{ n: 0 }]);
+  });
+});
