@@ -9,25 +9,9 @@ import {
 } from './audit-chain';
 import type { AuditRecord } from './audit-chain';
 import { redact, REDACTED } from './redact';
+import { AUDIT_RECORD } from '../../test/support/audit-record';
 
-const record: Omit<AuditRecord, 'hash'> = {
-  id: '00000000-0000-4000-8000-000000000001',
-  sequence: 1,
-  timestamp: '2025-01-02T03:04:05.678Z',
-  actorType: 'user',
-  actorId: '00000000-0000-4000-8000-0000000000aa',
-  actorName: 'admin',
-  action: 'user.create',
-  entityType: 'user',
-  entityName: 'jane',
-  operation: 'create',
-  outcome: 'success',
-  oldValue: null,
-  newValue: { username: 'jane', role: 'Analyst' },
-  ip: '127.0.0.1',
-  userAgent: 'jest',
-  requestId: 'req-1',
-};
+const { hash: _hash, ...record } = AUDIT_RECORD;
 
 describe('canonical JSON and the hash chain', () => {
   it('sorts keys at every depth, drops undefined, keeps arrays in order', () => {

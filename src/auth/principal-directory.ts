@@ -1,30 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IpRange, parseRange } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
-import { CredentialsRepository } from './credentials.repository';
+import {
+  ClientCredentialRecord,
+  CredentialsRepository,
+  UserCredentialRecord,
+} from './credentials.repository';
 import { isPrivilege, Privilege } from './privileges';
 
-type Status = 'active' | 'inactive';
-
 /** What authentication needs to know about a user, read in one indexed query. */
-export interface UserCredentialRow {
-  id: string;
-  username: string;
-  passwordHash: string;
-  role: string;
-  status: Status;
+export interface UserCredentialRow extends Omit<UserCredentialRecord, 'privileges'> {
   /** Built once per load and shared by every principal made from this row. */
   privileges: ReadonlySet<Privilege>;
 }
 
 /** What authentication needs to know about an API client. */
-export interface ClientCredentialRow {
-  id: string;
-  clientId: string;
-  name: string;
-  secretHash: string;
-  role: string;
-  status: Status;
+export interface ClientCredentialRow extends Omit<
+  ClientCredentialRecord,
+  'privileges' | 'ipMode' | 'allowedIps'
+> {
   privileges: ReadonlySet<Privilege>;
   /** null: allow_all; else the parsed allow-list. */
   allowedRanges: IpRange[] | null;

@@ -1,25 +1,8 @@
 import type { AuditRecord } from '../audit/audit-chain';
+import { AUDIT_RECORD } from '../../test/support/audit-record';
 import { cefHeader, cefValue, octetCounted, toCef, toJson, toSyslog } from './siem-formats';
 
-const record: AuditRecord = {
-  id: '00000000-0000-4000-8000-000000000001',
-  sequence: 42,
-  timestamp: '2025-01-02T03:04:05.678Z',
-  actorType: 'user',
-  actorId: '00000000-0000-4000-8000-0000000000aa',
-  actorName: 'admin',
-  action: 'user.create',
-  entityType: 'user',
-  entityName: 'jane',
-  operation: 'create',
-  outcome: 'success',
-  oldValue: null,
-  newValue: { username: 'jane', role: 'Analyst' },
-  ip: '127.0.0.1',
-  userAgent: 'jest',
-  requestId: 'req-1',
-  hash: 'ab'.repeat(32),
-};
+const record: AuditRecord = { ...AUDIT_RECORD, sequence: 42 };
 
 const CEF =
   'CEF:0|Indicium|Indicium|1.2.3|user.create|user.create|3|rt=1735787045678 suser=admin src=127.0.0.1 ' +
