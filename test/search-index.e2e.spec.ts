@@ -95,7 +95,12 @@ describeOnServer('search key index (SEARCH_INDEX=on) across instances', () => {
     const miss = 'indicium_search_index_lookups_total{answer="miss"}';
     const before = { maybe: await metric(a, maybe), miss: await metric(a, miss) };
     const res = await a.request('POST', '/api/v1/search', {
-      values: ['clean-1.example', 'https://clean-2.example/a/b?c', 'a@clean-3.example', '192.0.2.1'],
+      values: [
+        'clean-1.example',
+        'https://clean-2.example/a/b?c',
+        'a@clean-3.example',
+        '192.0.2.1',
+      ],
     });
     expect(res.body.results.map((r: { result: string }) => r.result)).toEqual([
       'not_detected',

@@ -42,7 +42,10 @@ export class KeyFeedRepository {
   }
 
   /** Changes after `seq`, oldest first, and how far the feed was pruned. */
-  async since(seq: string, limit: number): Promise<{ changes: KeyChange[]; prunedThrough: string }> {
+  async since(
+    seq: string,
+    limit: number,
+  ): Promise<{ changes: KeyChange[]; prunedThrough: string }> {
     const [state] = await this.sql.rows<{ prunedThrough: string }>(
       `SELECT pruned_through::text AS "prunedThrough" FROM search_key_feed_state`,
     );

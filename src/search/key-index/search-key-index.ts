@@ -130,8 +130,10 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     gauge('indicium_search_index_bytes', 'Bytes of the search key index table', () =>
       this.current ? this.current.keys.bytes : 0,
     );
-    gauge('indicium_search_index_lag_seconds', 'Seconds since the index last caught up with the change feed', () =>
-      this.current ? (Date.now() - this.caughtUpAt) / 1000 : 0,
+    gauge(
+      'indicium_search_index_lag_seconds',
+      'Seconds since the index last caught up with the change feed',
+      () => (this.current ? (Date.now() - this.caughtUpAt) / 1000 : 0),
     );
     gauge('indicium_search_index_lag_changes', 'Change-feed rows seen but not yet applied', () =>
       Number(BigInt(this.headSeq) - BigInt(this.seq)),
