@@ -95,6 +95,7 @@ describe('SIEM integrations and real-time forwarding (docs/api.md §7)', () => {
       type: 'webhook',
       enabled: true,
       sendHistory: false,
+      streams: ['audit'],
       transport: null,
       host: null,
       port: null,
@@ -106,6 +107,8 @@ describe('SIEM integrations and real-time forwarding (docs/api.md §7)', () => {
       lastDeliveredAt: null,
       lastError: null,
       backlog: expect.any(Number),
+      lastDeliveredDetectionId: 0,
+      detectionBacklog: 0,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

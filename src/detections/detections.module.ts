@@ -23,6 +23,6 @@ import { StatisticsService } from './statistics.service';
     RetroRepository,
     RetroScanner,
   ],
-  exports: [DetectionRecorder],
+  exports: [DetectionRecorder, DetectionsService],
 })
 export class DetectionsModule {}

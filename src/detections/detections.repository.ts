@@ -181,6 +181,14 @@ export class DetectionsRepository {
     );
   }
 
+  /** Events with id above `afterId`, in id order (the SIEM detections stream). */
+  batchAfter(afterId: number, limit: number): Promise<DetectionRow[]> {
+    return this.sql.rows<DetectionRow>(
+      `SELECT ${DETECTION_COLUMNS} FROM detections d WHERE d.id > $1 ORDER BY d.id LIMIT $2`,
+      [afterId, limit],
+    );
+  }
+
   /**
    * Per supplier: indicators, how many were ever hit and within each window, total hits. One
    * grouped pass over the counters (their size is the indicators ever hit, not the table).

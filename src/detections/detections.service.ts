@@ -50,4 +50,12 @@ export class DetectionsService {
     });
     return toPage(rows, limit, (r) => [Number(r.id)], toDto);
   }
+
+  /**
+   * Up to `limit` events recorded after `afterId`, oldest first: what SIEM forwarding reads.
+   * Appends commit in id order (one lock), so nothing can appear later below the last id seen.
+   */
+  async after(afterId: number, limit: number): Promise<DetectionDto[]> {
+    return (await this.repo.batchAfter(afterId, limit)).map(toDto);
+  }
 }

@@ -10,6 +10,7 @@ import {
 import { Client } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { AuditRepository } from '../audit/audit.repository';
+import { DetectionsService } from '../detections/detections.service';
 import { SiemIntegrationRow, SiemIntegrationsRepository } from './siem-integrations.repository';
 import { SiemSender } from './siem-sender';
 import { PRODUCT_VERSION } from './siem-integrations.service';
@@ -31,7 +32,8 @@ interface Backoff {
 }
 
 /**
- * Forwards the audit log to SIEM integrations (docs/api.md §7): in sequence order, at least once
+ * Forwards the audit log (and, for integrations with that stream, detection events: docs/api.md
+ * §11) to SIEM integrations (docs/api.md §7): in sequence order, at least once
  * for tcp/tls/webhook. Woken by NOTIFY on every append (server Postgres) and by a short poll
  * (always; the only trigger on the embedded database). Each integration is delivered by the
  * one instance holding its lease; progress is saved only after a successful send, so a
@@ -54,6 +56,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     private readonly integrations: SiemIntegrationsRepository,
     private readonly audit: AuditRepository,
+    private readonly detections: DetectionsService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -114,25 +117,64 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     );
   }
 
+  /** Each stream the integration carries, in its own order; a failure stops both until backoff. */
   private async deliver(integration: SiemIntegrationRow): Promise<void> {
     const sender = this.senderFor(integration);
+    if (integration.streams.includes('audit') && !(await this.deliverAudit(integration, sender)))
+      return;
+    if (integration.streams.includes('detections'))
+      await this.deliverDetections(integration, sender);
+  }
+
+  /** false when a send failed (the integration is backing off). */
+  private async deliverDetections(
+    integration: SiemIntegrationRow,
+    sender: SiemSender,
+  ): Promise<boolean> {
+    let after = integration.lastDeliveredDetection;
+    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.stopped; n++) {
+      const batch = await this.detections.after(after, BATCH_SIZE);
+      if (batch.length === 0) return true;
+      try {
+        await sender.sendDetections(batch);
+      } catch (err) {
+        sender.close();
+        await this.failed(integration, err as Error);
+        return false;
+      }
+      this.backoff.delete(integration.id);
+      after = batch[batch.length - 1].id;
+      if (!(await this.integrations.saveDetectionProgress(integration.id, this.owner, after)))
+        return true;
+      if (batch.length < BATCH_SIZE) return true;
+    }
+    this.again = true;
+    return true;
+  }
+
+  /** false when a send failed (the integration is backing off). */
+  private async deliverAudit(
+    integration: SiemIntegrationRow,
+    sender: SiemSender,
+  ): Promise<boolean> {
     let after = integration.lastDeliveredSequence;
     for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.stopped; n++) {
       const batch = await this.audit.batchAfter(after, BATCH_SIZE);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return true;
       try {
         await sender.send(batch);
       } catch (err) {
         sender.close();
         await this.failed(integration, err as Error);
-        return;
+        return false;
       }
       this.backoff.delete(integration.id);
       after = batch[batch.length - 1].sequence;
-      if (!(await this.integrations.saveProgress(integration.id, this.owner, after))) return;
-      if (batch.length < BATCH_SIZE) return;
+      if (!(await this.integrations.saveProgress(integration.id, this.owner, after))) return true;
+      if (batch.length < BATCH_SIZE) return true;
     }
     this.again = true;
+    return true;
   }
 
   private async failed(integration: SiemIntegrationRow, err: Error): Promise<void> {

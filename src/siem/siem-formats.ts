@@ -77,6 +77,97 @@ export function toJson(r: AuditRecord): string {
   });
 }
 
+/** A detection event as the detections stream forwards it (docs/api.md §11). */
+export interface DetectionEvent {
+  id: number;
+  at: string;
+  value: string;
+  type: string;
+  result: string;
+  principal: string;
+  supplier: string;
+  indicator: string;
+  indicatorType: string;
+  matchedBy: string;
+  context: Record<string, unknown>;
+  retro: boolean;
+}
+
+/** CEF severity of a detection: 8 (high); syslog severity: warning (4). */
+const DETECTION_CEF_SEVERITY = 8;
+const DETECTION_SYSLOG_SEVERITY = 4;
+
+/** The CEF key the searched value goes in: source address, URL, host, user, or file hash. */
+function detectionValueKey(type: string): string {
+  switch (type) {
+    case 'ip':
+    case 'cidr':
+      return 'src';
+    case 'url':
+      return 'request';
+    case 'email':
+      return 'duser';
+    case 'md5':
+    case 'sha1':
+    case 'sha256':
+      return 'fileHash';
+    default:
+      return 'dhost';
+  }
+}
+
+export function detectionToCef(d: DetectionEvent, version: string): string {
+  const header = [
+    'CEF:0',
+    'Indicium',
+    'Indicium',
+    version,
+    'detection',
+    d.retro ? 'retro detection' : 'detection',
+  ]
+    .map(cefHeader)
+    .join('|');
+  const ext: Array<[string, string]> = [
+    ['rt', String(Date.parse(d.at))],
+    ['suser', d.principal],
+    [detectionValueKey(d.type), d.value],
+    ['outcome', d.result],
+    ['externalId', String(d.id)],
+    ['cs1Label', 'Supplier'],
+    ['cs1', d.supplier],
+    ['cs2Label', 'MatchedBy'],
+    ['cs2', d.matchedBy],
+    ['cs3Label', 'Context'],
+    ['cs3', JSON.stringify(d.context)],
+    ['cs4Label', 'Indicator'],
+    ['cs4', d.indicator],
+    ['cs5Label', 'Retro'],
+    ['cs5', String(d.retro)],
+  ];
+  return `${header}|${DETECTION_CEF_SEVERITY}|${ext.map(([k, v]) => `${k}=${cefValue(v)}`).join(' ')}`;
+}
+
+/** The event as JSON, fields in API order, marked with its stream. */
+export function detectionToJson(d: DetectionEvent): string {
+  const { id, at, value, type, result, principal, supplier, indicator, indicatorType } = d;
+  const { matchedBy, context, retro } = d;
+  return JSON.stringify({
+    stream: 'detections',
+    id,
+    at,
+    value,
+    type,
+    result,
+    principal,
+    supplier,
+    indicator,
+    indicatorType,
+    matchedBy,
+    context,
+    retro,
+  });
+}
+
 /** RFC 5424 header tokens: printable US-ASCII without spaces, bounded, or the nil value `-`. */
 function token(value: string, max: number): string {
   const clean = value.replace(/[^\x21-\x7e]/g, '').slice(0, max);
@@ -89,6 +180,12 @@ export function toSyslog(r: AuditRecord, msg: string, hostname: string): string 
   return `<${pri}>1 ${r.timestamp} ${token(hostname, 255)} ${APP_NAME} - ${token(r.action, 32)} - ${msg}`;
 }
 
+/** `<PRI>1 TIMESTAMP HOSTNAME indicium - detection - MSG`. */
+export function detectionToSyslog(d: DetectionEvent, msg: string, hostname: string): string {
+  const pri = SYSLOG_FACILITY * 8 + DETECTION_SYSLOG_SEVERITY;
+  return `<${pri}>1 ${d.at} ${token(hostname, 255)} ${APP_NAME} - detection - ${msg}`;
+}
+
 /** RFC 6587 octet counting: `MSG-LEN SP SYSLOG-MSG`, the length in bytes. */
 export function octetCounted(message: string): Buffer {
   const body = Buffer.from(message, 'utf8');
@@ -96,14 +193,27 @@ export function octetCounted(message: string): Buffer {
 }
 
 /**
- * Every format a syslog integration can send as its MSG part: one entry each. The API enum,
+ * Every format a syslog integration can send as its MSG part: one entry each, encoding both
+ * streams (audit records and detection events). The API enum,
  * validation and delivery all derive from this table; the database CHECK on
  * `siem_integrations.format` lists the same names (docs/extending.md).
  */
 export const SIEM_FORMATS = {
-  cef: { encode: (r: AuditRecord, version: string): string => toCef(r, version) },
-  json: { encode: (r: AuditRecord): string => toJson(r) },
-} as const satisfies Record<string, { encode(r: AuditRecord, version: string): string }>;
+  cef: {
+    encode: (r: AuditRecord, version: string): string => toCef(r, version),
+    detection: (d: DetectionEvent, version: string): string => detectionToCef(d, version),
+  },
+  json: {
+    encode: (r: AuditRecord): string => toJson(r),
+    detection: (d: DetectionEvent): string => detectionToJson(d),
+  },
+} as const satisfies Record<
+  string,
+  {
+    encode(r: AuditRecord, version: string): string;
+    detection(d: DetectionEvent, version: string): string;
+  }
+>;
 
 export type SiemFormat = keyof typeof SIEM_FORMATS;
 export const SIEM_FORMAT_NAMES = Object.keys(SIEM_FORMATS) as SiemFormat[];

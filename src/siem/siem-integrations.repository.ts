@@ -8,8 +8,12 @@ export interface SiemIntegrationRow {
   name: string;
   enabled: boolean;
   sendHistory: boolean;
+  streams: SiemStream[];
   target: SiemTarget;
   lastDeliveredSequence: number;
+  /** Id of the last detection event forwarded (the detections stream). */
+  lastDeliveredDetection: number;
+  detectionBacklog: number;
   lastDeliveredAt: Date | null;
   lastError: string | null;
   backlog: number;
@@ -19,25 +23,43 @@ export interface SiemIntegrationRow {
 
 export type SiemIntegrationFields = Pick<
   SiemIntegrationRow,
-  'name' | 'enabled' | 'sendHistory' | 'target'
+  'name' | 'enabled' | 'sendHistory' | 'streams' | 'target'
 >;
+
+export const SIEM_STREAMS = ['audit', 'detections'] as const;
+export type SiemStream = (typeof SIEM_STREAMS)[number];
 
 const COLUMNS = `id, name, type, enabled, send_history AS "sendHistory", transport, host, port, format,
   tls_insecure AS "tlsInsecure", ca_cert AS "caCert", url, secret,
   last_delivered_sequence AS "lastDeliveredSequence", last_delivered_at AS "lastDeliveredAt",
   last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
-  GREATEST((SELECT coalesce(max(sequence), 0) FROM audit_log) - last_delivered_sequence, 0) AS backlog`;
+  GREATEST((SELECT coalesce(max(sequence), 0) FROM audit_log) - last_delivered_sequence, 0) AS backlog,
+  streams, last_delivered_detection AS "lastDeliveredDetection",
+  CASE WHEN 'detections' = ANY (streams)
+       THEN GREATEST((SELECT coalesce(max(id), 0) FROM detections) - last_delivered_detection, 0)
+       ELSE 0 END AS "detectionBacklog"`;
 
-type Raw = Omit<SiemIntegrationRow, 'target' | 'lastDeliveredSequence' | 'backlog'> &
-  SiemTargetColumns & { lastDeliveredSequence: string | number; backlog: string | number };
+type Raw = Omit<
+  SiemIntegrationRow,
+  'target' | 'lastDeliveredSequence' | 'backlog' | 'lastDeliveredDetection' | 'detectionBacklog'
+> &
+  SiemTargetColumns & {
+    lastDeliveredSequence: string | number;
+    backlog: string | number;
+    lastDeliveredDetection: string | number;
+    detectionBacklog: string | number;
+  };
 
 const toRow = (r: Raw): SiemIntegrationRow => ({
   id: r.id,
   name: r.name,
   enabled: r.enabled,
   sendHistory: r.sendHistory,
+  streams: r.streams,
   target: targetFromColumns(r),
   lastDeliveredSequence: Number(r.lastDeliveredSequence),
+  lastDeliveredDetection: Number(r.lastDeliveredDetection),
+  detectionBacklog: Number(r.detectionBacklog),
   lastDeliveredAt: r.lastDeliveredAt,
   lastError: r.lastError,
   backlog: Number(r.backlog),
@@ -61,6 +83,7 @@ function fieldValues(f: SiemIntegrationFields): unknown[] {
     c.caCert,
     c.url,
     c.secret,
+    f.streams,
   ];
 }
 
@@ -94,13 +117,17 @@ export class SiemIntegrationsRepository {
     return rows.length > 0;
   }
 
-  /** sendHistory: start before the first record; else after the last one existing now. */
+  /**
+   * sendHistory: start before the first record (and detection event); else after the last one
+   * existing now.
+   */
   async insert(tx: EntityManager, f: SiemIntegrationFields): Promise<SiemIntegrationRow> {
     const [row] = await this.sql.in(tx).rows<Raw>(
       `INSERT INTO siem_integrations (name, type, enabled, send_history, transport, host, port, format,
-         tls_insecure, ca_cert, url, secret, last_delivered_sequence)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-         CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(sequence), 0) FROM audit_log) END)
+         tls_insecure, ca_cert, url, secret, streams, last_delivered_sequence, last_delivered_detection)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+         CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(sequence), 0) FROM audit_log) END,
+         CASE WHEN $4 THEN 0 ELSE (SELECT coalesce(max(id), 0) FROM detections) END)
        RETURNING ${COLUMNS}`,
       fieldValues(f),
     );
@@ -115,6 +142,16 @@ export class SiemIntegrationsRepository {
     const [row] = await this.sql.in(tx).rows<Raw>(
       `UPDATE siem_integrations SET name = $2, type = $3, enabled = $4, send_history = $5, transport = $6, host = $7,
          port = $8, format = $9, tls_insecure = $10, ca_cert = $11, url = $12, secret = $13, last_error = NULL,
+         streams = $14,
+         -- A stream added later follows the sendHistory rule from the moment it is added.
+         last_delivered_detection = CASE
+           WHEN 'detections' = ANY ($14::text[]) AND NOT ('detections' = ANY (streams)) AND NOT $5
+           THEN (SELECT coalesce(max(id), 0) FROM detections)
+           ELSE last_delivered_detection END,
+         last_delivered_sequence = CASE
+           WHEN 'audit' = ANY ($14::text[]) AND NOT ('audit' = ANY (streams)) AND NOT $5
+           THEN (SELECT coalesce(max(sequence), 0) FROM audit_log)
+           ELSE last_delivered_sequence END,
          updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, ...fieldValues(f)],
@@ -152,6 +189,16 @@ export class SiemIntegrationsRepository {
       `UPDATE siem_integrations SET last_delivered_sequence = $3, last_delivered_at = now(), last_error = NULL
         WHERE id = $1 AND lease_owner = $2 AND last_delivered_sequence < $3`,
       [id, owner, sequence],
+    );
+    return affected > 0;
+  }
+
+  /** saveProgress for the detections stream. */
+  async saveDetectionProgress(id: string, owner: string, detectionId: number): Promise<boolean> {
+    const affected = await this.sql.exec(
+      `UPDATE siem_integrations SET last_delivered_detection = $3, last_delivered_at = now(), last_error = NULL
+        WHERE id = $1 AND lease_owner = $2 AND last_delivered_detection < $3`,
+      [id, owner, detectionId],
     );
     return affected > 0;
   }

@@ -42,6 +42,7 @@ export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto 
     type: t.type,
     enabled: r.enabled,
     sendHistory: r.sendHistory,
+    streams: r.streams,
     transport: t.transport,
     host: t.host,
     port: t.port,
@@ -53,6 +54,8 @@ export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto 
     lastDeliveredAt: r.lastDeliveredAt ? r.lastDeliveredAt.toISOString() : null,
     lastError: r.lastError,
     backlog: r.backlog,
+    lastDeliveredDetectionId: r.lastDeliveredDetection,
+    detectionBacklog: r.detectionBacklog,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -100,6 +103,7 @@ export function resolveFields(
     name,
     enabled: dto.enabled ?? existing?.enabled ?? true,
     sendHistory: dto.sendHistory ?? existing?.sendHistory ?? false,
+    streams: dto.streams ?? existing?.streams ?? ['audit'],
     target: targetFromColumns(c),
   };
 }

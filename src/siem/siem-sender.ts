@@ -3,7 +3,15 @@ import { createSocket } from 'node:dgram';
 import { connect as netConnect, isIPv6, isIP, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { AuditRecord } from '../audit/audit-chain';
-import { octetCounted, SIEM_FORMATS, toJson, toSyslog } from './siem-formats';
+import {
+  DetectionEvent,
+  detectionToJson,
+  detectionToSyslog,
+  octetCounted,
+  SIEM_FORMATS,
+  toJson,
+  toSyslog,
+} from './siem-formats';
 import { SiemTarget, SyslogTarget, unreachable, WebhookTarget } from './siem-target';
 
 /** `delivered`: the receiver took it (TCP/TLS write flushed, HTTP 2xx); `sent`: UDP, unconfirmed. */
@@ -18,7 +26,7 @@ export function webhookSignature(secret: string, body: string): string {
 }
 
 /**
- * Sends audit records to one integration's receiver. A TCP/TLS connection is kept open
+ * Sends audit records (and detection events) to one integration's receiver. A TCP/TLS connection is kept open
  * between batches and replaced as soon as it errors or the peer closes it; each batch of
  * frames goes out in one write.
  */
@@ -36,9 +44,32 @@ export class SiemSender {
     const target = this.target;
     switch (target.type) {
       case 'webhook':
-        return this.sendWebhook(target, records);
-      case 'syslog':
-        return this.sendSyslog(target, records);
+        return this.sendWebhook(target, `[${records.map(toJson).join(',')}]`);
+      case 'syslog': {
+        const { encode } = SIEM_FORMATS[target.format];
+        return this.sendSyslog(
+          target,
+          records.map((r) => toSyslog(r, encode(r, this.version), this.hostname)),
+        );
+      }
+      default:
+        return unreachable(target);
+    }
+  }
+
+  /** Detection events (the detections stream), over the same connection and rules. */
+  async sendDetections(events: DetectionEvent[]): Promise<SendResult> {
+    const target = this.target;
+    switch (target.type) {
+      case 'webhook':
+        return this.sendWebhook(target, `[${events.map(detectionToJson).join(',')}]`);
+      case 'syslog': {
+        const { detection } = SIEM_FORMATS[target.format];
+        return this.sendSyslog(
+          target,
+          events.map((d) => detectionToSyslog(d, detection(d, this.version), this.hostname)),
+        );
+      }
       default:
         return unreachable(target);
     }
@@ -50,9 +81,7 @@ export class SiemSender {
     this.socket = undefined;
   }
 
-  private async sendSyslog(target: SyslogTarget, records: AuditRecord[]): Promise<SendResult> {
-    const { encode } = SIEM_FORMATS[target.format];
-    const lines = records.map((r) => toSyslog(r, encode(r, this.version), this.hostname));
+  private async sendSyslog(target: SyslogTarget, lines: string[]): Promise<SendResult> {
     switch (target.transport) {
       case 'udp':
         return this.sendUdp(target, lines);
@@ -70,8 +99,7 @@ export class SiemSender {
     }
   }
 
-  private async sendWebhook(target: WebhookTarget, records: AuditRecord[]): Promise<SendResult> {
-    const body = `[${records.map(toJson).join(',')}]`;
+  private async sendWebhook(target: WebhookTarget, body: string): Promise<SendResult> {
     const res = await fetch(target.url, {
       method: 'POST',
       headers: {

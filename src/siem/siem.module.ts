@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DetectionsModule } from '../detections/detections.module';
 import { SiemDeliveryWorker } from './siem-delivery.worker';
 import { SiemIntegrationsController } from './siem-integrations.controller';
 import { SiemIntegrationsRepository } from './siem-integrations.repository';
 import { SiemIntegrationsService } from './siem-integrations.service';
 
 @Module({
+  imports: [DetectionsModule],
   controllers: [SiemIntegrationsController],
   providers: [SiemIntegrationsRepository, SiemIntegrationsService, SiemDeliveryWorker],
 })

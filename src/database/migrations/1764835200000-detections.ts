@@ -15,6 +15,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   search plan derives for them (parent domains, URL prefixes, hosts) and, for addresses, the
  *   address itself (containment by a later CIDR is a range of the btree on `addr`, not one key
  *   per prefix length). Pruned by `searched_at`.
+ * - `siem_integrations.streams`: what an integration forwards (audit records, detection events
+ *   or both), with its own progress per stream.
  */
 export class Detections1764835200000 implements MigrationInterface {
   name = 'Detections1764835200000';
@@ -77,9 +79,17 @@ export class Detections1764835200000 implements MigrationInterface {
         PRIMARY KEY (key_value, key_type, value_id)
       )`);
     await q.query(`CREATE INDEX retro_keys_value_idx ON retro_keys (value_id)`);
+    await q.query(`
+      ALTER TABLE siem_integrations
+        ADD COLUMN streams text[] NOT NULL DEFAULT '{audit}'
+          CHECK (cardinality(streams) >= 1 AND streams <@ ARRAY['audit', 'detections']),
+        ADD COLUMN last_delivered_detection bigint NOT NULL DEFAULT 0`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(
+      `ALTER TABLE siem_integrations DROP COLUMN streams, DROP COLUMN last_delivered_detection`,
+    );
     await q.query(`DROP TABLE retro_keys, retro_values, detections, indicator_hits`);
     await q.query(
       `UPDATE roles SET privileges = array_remove(privileges, 'detections.read') WHERE name = 'Administrator' AND built_in`,

@@ -1,6 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
   Contains,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -15,6 +19,7 @@ import {
 } from 'class-validator';
 import { PageDto } from '../../common/pagination';
 import { SIEM_FORMAT_NAMES, type SiemFormat } from '../siem-formats';
+import { SIEM_STREAMS, type SiemStream } from '../siem-integrations.repository';
 import { SIEM_TYPES, TRANSPORTS, type SiemType, type Transport } from '../siem-target';
 
 const HOST = /^[A-Za-z0-9.:_-]{1,255}$/;
@@ -39,6 +44,19 @@ export class CreateSiemIntegrationDto {
   @IsOptional()
   @IsBoolean()
   sendHistory?: boolean;
+
+  /**
+   * What to forward: audit records, detection events (docs/api.md §11; retro included), or
+   * both, each in its own order with the same guarantees. sendHistory applies per stream.
+   */
+  @ApiPropertyOptional({ enum: SIEM_STREAMS, isArray: true, default: ['audit'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SIEM_STREAMS.length)
+  @ArrayUnique()
+  @IsIn(SIEM_STREAMS, { each: true })
+  streams?: SiemStream[];
 
   /** syslog only (required). */
   @ApiPropertyOptional({ enum: TRANSPORTS })
@@ -108,6 +126,7 @@ export class SiemIntegrationDto {
   @ApiProperty({ enum: SIEM_TYPES }) type!: string;
   @ApiProperty() enabled!: boolean;
   @ApiProperty() sendHistory!: boolean;
+  @ApiProperty({ enum: SIEM_STREAMS, isArray: true }) streams!: SiemStream[];
   @ApiProperty({ enum: TRANSPORTS, nullable: true }) transport!: string | null;
   @ApiProperty({ type: String, nullable: true }) host!: string | null;
   @ApiProperty({ type: Number, nullable: true }) port!: number | null;
@@ -121,6 +140,10 @@ export class SiemIntegrationDto {
   @ApiProperty({ type: String, nullable: true }) lastError!: string | null;
   /** Records waiting: the last sequence minus lastDeliveredSequence. */
   @ApiProperty() backlog!: number;
+  /** Id of the last detection event this integration received (0: none yet). */
+  @ApiProperty() lastDeliveredDetectionId!: number;
+  /** Detection events waiting (0 unless the detections stream is on). */
+  @ApiProperty() detectionBacklog!: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
