@@ -3,6 +3,7 @@ import { BlocklistController } from './blocklist/blocklist.controller';
 import { BlocklistService } from './blocklist/blocklist.service';
 import { ExportController } from './export/export.controller';
 import { ExportService } from './export/export.service';
+import { TagsModule } from '../tags/tags.module';
 import { SharingRepository } from './sharing.repository';
 import { TaxiiAcceptMiddleware } from './taxii/taxii-accept.middleware';
 import { TaxiiController } from './taxii/taxii.controller';
@@ -11,6 +12,7 @@ import { SharingSweeper } from './tombstones/sharing-sweeper';
 
 /** Sharing indicators out (docs/api.md §10): exports, the blocklist, the TAXII 2.1 server. */
 @Module({
+  imports: [TagsModule],
   controllers: [ExportController, BlocklistController, TaxiiController],
   providers: [SharingRepository, ExportService, BlocklistService, TaxiiService, SharingSweeper],
 })

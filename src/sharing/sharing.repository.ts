@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { IndicatorType } from '../indicators';
+import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 
 /**
  * The read-only queries of sharing out (docs/api.md §10). Nothing here writes `indicators`:
@@ -74,7 +75,7 @@ export interface TaxiiRow {
   type: IndicatorType;
   value: string;
   context: Record<string, unknown>;
-  tags: string[];
+  tags: Array<{ name: string; weight: number }>;
   confidence: number;
   createdAt: Date;
   /** updated_at of a live row, deleted_at of a tombstone. */
@@ -104,10 +105,7 @@ const US_TEXT = (col: string): string =>
 /** Epoch milliseconds (fraction included) as float8: a number to the driver, null stays null. */
 const EPOCH_MS = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::float8`;
 const ACTIVE = `(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`;
-const TAG_OBJECTS = `COALESCE((SELECT json_agg(json_build_object('name', t.name, 'weight', t.weight) ORDER BY t.weight DESC, t.name)
-    FROM indicator_tags it JOIN tags t ON t.id = it.tag_id WHERE it.indicator_id = i.id), '[]'::json)`;
-const TAG_NAMES = `COALESCE((SELECT json_agg(t.name ORDER BY t.weight DESC, t.name)
-    FROM indicator_tags it JOIN tags t ON t.id = it.tag_id WHERE it.indicator_id = i.id), '[]'::json)`;
+const TAGS = tagsJsonOf('i.id');
 
 @Injectable()
 export class SharingRepository {
@@ -148,7 +146,7 @@ export class SharingRepository {
       `SELECT i.id, i.type, i.value, i.context, i.confidence, i.first_seen AS "firstSeen",
               i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.effective_expires_at AS "effectiveExpiresAt", i.created_at AS "createdAt",
-              i.updated_at AS "updatedAt", ${TAG_OBJECTS} AS tags
+              i.updated_at AS "updatedAt", ${TAGS} AS tags
          FROM indicators i
         WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
         ORDER BY i.id LIMIT $3`,
@@ -179,23 +177,13 @@ export class SharingRepository {
   }
 
   /** The tags of a batch of indicators, heaviest first (one query per batch, not per row). */
-  tagsOf(ids: string[]): Promise<Array<{ id: string; name: string; weight: number }>> {
+  tagsOf(
+    ids: string[],
+  ): Promise<Array<{ id: string; tags: Array<{ name: string; weight: number }> }>> {
     return this.query(
-      `SELECT it.indicator_id AS id, t.name, t.weight
-         FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-        WHERE it.indicator_id = ANY($1::uuid[])
-        ORDER BY it.indicator_id, t.weight DESC, t.name`,
+      `SELECT x.id, ${tagsJsonOf('x.id')} AS tags FROM unnest($1::uuid[]) AS x(id)`,
       [ids],
     );
-  }
-
-  /** Tag ids by (uppercase) name; names not found are absent from the map. */
-  async tagIdsByName(names: string[]): Promise<Map<string, string>> {
-    const rows = await this.query<{ id: string; name: string }>(
-      `SELECT id, name FROM tags WHERE name = ANY($1::text[])`,
-      [names],
-    );
-    return new Map(rows.map((r) => [r.name, r.id]));
   }
 
   /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */
@@ -227,8 +215,7 @@ export class SharingRepository {
         WHERE (i.value, i.type, i.supplier_id) > ($1::text, $2::text, $3::uuid)
           AND i.type = ANY($4::text[]) AND i.supplier_id = ANY($5::uuid[]) AND ${ACTIVE}
           AND (i.confidence >= $6 OR (i.confidence IS NULL AND i.supplier_id = ANY($7::uuid[])))
-          AND ($8::uuid[] IS NULL OR EXISTS (SELECT 1 FROM indicator_tags it
-                WHERE it.indicator_id = i.id AND it.tag_id = ANY($8::uuid[])))
+          AND ($8::uuid[] IS NULL OR ${hasTag('i.id', 'ANY($8::uuid[])')})
         ORDER BY i.value, i.type, i.supplier_id LIMIT $9`,
       [
         after?.value ?? '',
@@ -290,7 +277,7 @@ export class SharingRepository {
     return this.query<TaxiiRow>(
       `SELECT * FROM (
          (SELECT false AS revoked, i.id, ${US_TEXT('i.updated_at')} AS added, i.updated_at AS at,
-                 i.type, i.value, i.context, ${TAG_NAMES} AS tags,
+                 i.type, i.value, i.context, ${TAGS} AS tags,
                  COALESCE(i.confidence, $2::smallint) AS confidence, i.created_at AS "createdAt",
                  i.updated_at AS "modifiedAt", i.effective_expires_at AS "expiresAt"
             FROM indicators i

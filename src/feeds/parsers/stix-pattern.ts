@@ -1,4 +1,4 @@
-import type { IndicatorType } from '../../indicators';
+import { INDICATOR_TYPE_DEFINITIONS, INDICATOR_TYPES, type IndicatorType } from '../../indicators';
 
 /**
  * The STIX 2.1 patterning subset Indicium reads (docs/api.md §9), as a grammar:
@@ -11,7 +11,7 @@ import type { IndicatorType } from '../../indicators';
  *   path        := name ( '.' ( name | quoted ) )*
  *   string      := "'" ( [^'\\] | '\\' ['\\] )* "'"
  *
- * and the object paths of SUPPORTED_PATHS. Everything else — AND, FOLLOWEDBY, qualifiers
+ * and the object paths of the indicator type registry. Everything else — AND, FOLLOWEDBY, qualifiers
  * (WITHIN, REPEATS, START/STOP), any other operator or object path — is refused with a reason.
  * A hand-written recursive-descent parser: the subset is small and the reasons can be precise.
  */
@@ -122,22 +122,33 @@ export function tokenize(src: string): Token[] {
   return out;
 }
 
-const HASH_KEYS: Record<string, { key: string; type: IndicatorType }> = {
-  MD5: { key: 'MD5', type: 'md5' },
-  'SHA-1': { key: "'SHA-1'", type: 'sha1' },
-  SHA1: { key: "'SHA-1'", type: 'sha1' },
-  'SHA-256': { key: "'SHA-256'", type: 'sha256' },
-  SHA256: { key: "'SHA-256'", type: 'sha256' },
-};
+const HASH_PREFIX = 'file:hashes.';
 
-/** Object paths (object type : property) and the indicator type each yields. */
-const SUPPORTED_PATHS: Record<string, (value: string) => IndicatorType> = {
-  'ipv4-addr:value': (v) => (v.includes('/') ? 'cidr' : 'ip'),
-  'ipv6-addr:value': (v) => (v.includes('/') ? 'cidr' : 'ip'),
-  'domain-name:value': () => 'domain',
-  'url:value': () => 'url',
-  'email-addr:value': () => 'email',
-};
+/** The registry's object paths, each with the indicator types it can yield (hashes last). */
+const TYPES_BY_PATH = new Map<string, IndicatorType[]>();
+for (const type of INDICATOR_TYPES) {
+  for (const path of INDICATOR_TYPE_DEFINITIONS[type].stix.paths) {
+    TYPES_BY_PATH.set(path, [...(TYPES_BY_PATH.get(path) ?? []), type]);
+  }
+}
+const SUPPORTED_PATHS = [...TYPES_BY_PATH.keys()].sort(
+  (a, b) => Number(a.startsWith(HASH_PREFIX)) - Number(b.startsWith(HASH_PREFIX)),
+);
+
+/** File hash keys by upper-case name, unquoted, also without the hyphen (SHA256 = 'SHA-256'). */
+const HASH_KEYS = new Map<string, { key: string; type: IndicatorType }>();
+for (const path of SUPPORTED_PATHS.filter((p) => p.startsWith(HASH_PREFIX))) {
+  const hash = { key: path.slice(HASH_PREFIX.length), type: TYPES_BY_PATH.get(path)![0] };
+  const name = hash.key.replaceAll("'", '').toUpperCase();
+  HASH_KEYS.set(name, hash);
+  HASH_KEYS.set(name.replace('-', ''), hash);
+}
+
+/** ip and cidr share the address paths (STIX 2.1 §6.4/§6.5): a block has a prefix length. */
+function typeAt(types: readonly IndicatorType[], value: string): IndicatorType {
+  if (types.length === 1) return types[0];
+  return value.includes('/') ? 'cidr' : 'ip';
+}
 
 function describe(tok: Token): string {
   if (tok.t === 'eof') return 'the end of the pattern';
@@ -295,24 +306,19 @@ class Parser {
 
   private resolve(objectType: string, path: string[], value: string): StixComparison {
     if (objectType === 'file' && path.length === 2 && path[0].toLowerCase() === 'hashes') {
-      const hash = HASH_KEYS[path[1].toUpperCase()];
+      const hash = HASH_KEYS.get(path[1].toUpperCase());
       if (!hash)
         throw new PatternError(`file hash "${path[1]}" is not supported (MD5, SHA-1, SHA-256)`);
-      return { objectPath: `file:hashes.${hash.key}`, value, type: hash.type };
+      return { objectPath: `${HASH_PREFIX}${hash.key}`, value, type: hash.type };
     }
     const objectPath = `${objectType}:${path.join('.').toLowerCase()}`;
-    const typeOf = SUPPORTED_PATHS[objectPath];
-    if (!typeOf) {
+    const types = objectPath.startsWith(HASH_PREFIX) ? undefined : TYPES_BY_PATH.get(objectPath);
+    if (!types) {
       throw new PatternError(
-        `object path ${objectType}:${path.join('.')} is not supported (supported: ${[
-          ...Object.keys(SUPPORTED_PATHS),
-          'file:hashes.MD5',
-          "file:hashes.'SHA-1'",
-          "file:hashes.'SHA-256'",
-        ].join(', ')})`,
+        `object path ${objectType}:${path.join('.')} is not supported (supported: ${SUPPORTED_PATHS.join(', ')})`,
       );
     }
-    return { objectPath, value, type: typeOf(value) };
+    return { objectPath, value, type: typeAt(types, value) };
   }
 }
 

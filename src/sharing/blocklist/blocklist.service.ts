@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indicators';
+import { TagsRepository } from '../../tags/tags.repository';
 import type { BlocklistQuery } from '../dto/sharing.dto';
 import { BlocklistFilter, BlocklistRow, SharingRepository } from '../sharing.repository';
 import { CHUNK_CHARS, keysetBatches } from '../stream-body';
@@ -32,7 +33,10 @@ interface Selection {
  */
 @Injectable()
 export class BlocklistService {
-  constructor(private readonly repo: SharingRepository) {}
+  constructor(
+    private readonly repo: SharingRepository,
+    private readonly tags: TagsRepository,
+  ) {}
 
   async answer(query: BlocklistQuery, ifNoneMatch: string | undefined): Promise<BlocklistAnswer> {
     const sel = selectionOf(query);
@@ -90,10 +94,10 @@ export class BlocklistService {
     chosen = chosen.filter((s) => s.status === 'enabled');
     let tagIds: string[] | null = null;
     if (sel.tags) {
-      const ids = await this.repo.tagIdsByName(sel.tags);
+      const ids = await this.tags.idsByName();
       const unknown = sel.tags.find((t) => !ids.has(t));
       if (unknown) throw new BadRequestException(`tags: no tag named "${unknown}"`);
-      tagIds = [...ids.values()];
+      tagIds = sel.tags.map((t) => ids.get(t)!);
     }
     return {
       types: sel.types,

@@ -41,15 +41,11 @@ export class ExportService {
           EXPORT_BATCH,
         )) {
           const tags = new Map<string, Array<{ name: string; weight: number }>>();
-          for (const t of await repo.tagsOf(rows.map((r) => r.id))) {
-            let list = tags.get(t.id);
-            if (!list) tags.set(t.id, (list = []));
-            list.push({ name: t.name, weight: t.weight });
-          }
+          for (const t of await repo.tagsOf(rows.map((r) => r.id))) tags.set(t.id, t.tags);
           let out = '';
           for (const r of rows) {
             const own = tags.get(r.id);
-            out += ndjsonLine(r, own ? JSON.stringify(own) : '[]');
+            out += ndjsonLine(r, own && own.length > 0 ? JSON.stringify(own) : '[]');
             if (out.length >= CHUNK_CHARS) {
               yield out;
               out = '';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IndicatorType } from '../../indicators';
+import { INDICATOR_TYPE_DEFINITIONS, type IndicatorType } from '../../indicators';
 
 /**
  * Indicium's indicators as STIX 2.1 `indicator` objects (pure functions, no I/O).
@@ -39,23 +39,6 @@ export function stixIdOf(supplierId: string, type: IndicatorType, value: string)
   return `indicator--${uuidv5(`${supplierId}/${type}/${value}`, NAMESPACE)}`;
 }
 
-/**
- * The object path each type is compared on. `Record<IndicatorType, …>`: a new indicator type
- * does not compile until it has a STIX mapping.
- */
-const PATTERN_PATH: Record<IndicatorType, (value: string) => string> = {
-  ip: (v) => (v.includes(':') ? 'ipv6-addr:value' : 'ipv4-addr:value'),
-  // STIX 2.1 §6.4/§6.5: ipv4-addr/ipv6-addr values may be CIDR blocks.
-  cidr: (v) => (v.includes(':') ? 'ipv6-addr:value' : 'ipv4-addr:value'),
-  domain: () => 'domain-name:value',
-  url: () => 'url:value',
-  email: () => 'email-addr:value',
-  // Hash names from the STIX hash-algorithm vocabulary; names with a hyphen must be quoted.
-  md5: () => 'file:hashes.MD5',
-  sha1: () => "file:hashes.'SHA-1'",
-  sha256: () => "file:hashes.'SHA-256'",
-};
-
 /** A STIX patterning string literal: `\` and `'` escaped with a backslash (STIX 2.1 §9.2). */
 export function stixString(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
@@ -63,7 +46,7 @@ export function stixString(value: string): string {
 
 /** The single-comparison pattern of one indicator, e.g. `[ipv4-addr:value = '10.0.0.0/8']`. */
 export function stixPatternOf(type: IndicatorType, value: string): string {
-  return `[${PATTERN_PATH[type](value)} = ${stixString(value)}]`;
+  return `[${INDICATOR_TYPE_DEFINITIONS[type].stix.pathFor(value)} = ${stixString(value)}]`;
 }
 
 /** A live indicator, as the sharing reads return it. */

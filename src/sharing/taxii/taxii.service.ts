@@ -78,36 +78,17 @@ export class TaxiiService {
     return collectionOf(await this.supplier(id));
   }
 
-  async objects(id: string, q: TaxiiObjectsQuery): Promise<TaxiiPage<TaxiiEnvelope>> {
-    const page = await this.page(id, q);
-    return {
-      ...page.headers,
-      body: {
-        more: page.more,
-        ...(page.next ? { next: page.next } : {}),
-        objects: page.rows.map((r) => stixOf(page.supplier, r)),
-      },
-    };
+  objects(id: string, q: TaxiiObjectsQuery): Promise<TaxiiPage<TaxiiEnvelope>> {
+    return this.envelope(id, q, (o) => o);
   }
 
-  async manifest(id: string, q: TaxiiObjectsQuery): Promise<TaxiiPage<TaxiiManifest>> {
-    const page = await this.page(id, q);
-    return {
-      ...page.headers,
-      body: {
-        more: page.more,
-        ...(page.next ? { next: page.next } : {}),
-        objects: page.rows.map((r) => {
-          const o = stixOf(page.supplier, r);
-          return {
-            id: o.id,
-            date_added: r.added,
-            version: o.modified,
-            media_type: STIX_MEDIA_TYPE,
-          };
-        }),
-      },
-    };
+  manifest(id: string, q: TaxiiObjectsQuery): Promise<TaxiiPage<TaxiiManifest>> {
+    return this.envelope(id, q, (o, r) => ({
+      id: o.id,
+      date_added: r.added,
+      version: o.modified,
+      media_type: STIX_MEDIA_TYPE,
+    }));
   }
 
   /** One object (its current version: live or revoked); 404 when the collection has none. */
@@ -121,6 +102,23 @@ export class TaxiiService {
       throw new NotFoundException(`Collection ${id} holds no object ${objectId}`);
     }
     return page;
+  }
+
+  /** A page of the collection as a TAXII envelope, each row shown by `show`. */
+  private async envelope<T>(
+    id: string,
+    q: TaxiiObjectsQuery,
+    show: (o: StixIndicator, r: TaxiiRow) => T,
+  ): Promise<TaxiiPage<{ more: boolean; next?: string; objects: T[] }>> {
+    const page = await this.page(id, q);
+    return {
+      ...page.headers,
+      body: {
+        more: page.more,
+        ...(page.next ? { next: page.next } : {}),
+        objects: page.rows.map((r) => show(stixOf(page.supplier, r), r)),
+      },
+    };
   }
 
   private async supplier(id: string): Promise<SharingSupplier> {
@@ -224,7 +222,7 @@ function stixOf(s: SharingSupplier, r: TaxiiRow): StixIndicator {
     : toStixIndicator({
         ...base,
         context: r.context,
-        tags: r.tags,
+        tags: r.tags.map((t) => t.name),
         confidence: r.confidence,
         createdAt: r.createdAt,
         updatedAt: r.modifiedAt,
