@@ -41,20 +41,22 @@ export class KeyFeedRepository {
     );
   }
 
-  /** Changes after `seq`, oldest first, and how far the feed was pruned. */
+  /** Changes after `seq`, oldest first; how far the feed was pruned, and its last `seq`. */
   async since(
     seq: string,
     limit: number,
-  ): Promise<{ changes: KeyChange[]; prunedThrough: string }> {
-    const [state] = await this.sql.rows<{ prunedThrough: string }>(
-      `SELECT pruned_through::text AS "prunedThrough" FROM search_key_feed_state`,
+  ): Promise<{ changes: KeyChange[]; prunedThrough: string; head: string }> {
+    const [state] = await this.sql.rows<{ prunedThrough: string; head: string }>(
+      `SELECT pruned_through::text AS "prunedThrough",
+              (SELECT coalesce(max(seq), 0) FROM search_key_changes)::text AS head
+         FROM search_key_feed_state`,
     );
     const changes = await this.sql.rows<KeyChange>(
       `SELECT seq::text AS seq, hashes, cidr4, cidr6 FROM search_key_changes
         WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
       [seq, limit],
     );
-    return { changes, prunedThrough: state.prunedThrough };
+    return { changes, prunedThrough: state.prunedThrough, head: state.head };
   }
 
   /**

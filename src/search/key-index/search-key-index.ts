@@ -135,8 +135,10 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
       'Seconds since the index last caught up with the change feed',
       () => (this.current ? (Date.now() - this.caughtUpAt) / 1000 : 0),
     );
-    gauge('indicium_search_index_lag_changes', 'Change-feed rows seen but not yet applied', () =>
-      Number(BigInt(this.headSeq) - BigInt(this.seq)),
+    gauge(
+      'indicium_search_index_lag_changes',
+      'Change-feed sequence numbers the index has not applied yet',
+      () => Number(BigInt(this.headSeq) - BigInt(this.seq)),
     );
     this.lookups = new Counter({
       name: 'indicium_search_index_lookups_total',
@@ -243,7 +245,8 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
 
   private async poll(): Promise<void> {
     for (;;) {
-      const { changes, prunedThrough } = await this.feed.since(this.seq, FEED_PAGE);
+      const { changes, prunedThrough, head } = await this.feed.since(this.seq, FEED_PAGE);
+      if (BigInt(head) > BigInt(this.headSeq)) this.headSeq = head;
       if (BigInt(prunedThrough) > BigInt(this.seq)) {
         void this.rebuild('gap');
         return;
