@@ -22,6 +22,10 @@ const TAGS: ReadonlyArray<[string, string]> = [
   ['API clients', 'Integrations: a client id and secret, a role and an IP allow-list'],
   ['OAuth 2.0', 'Client-credentials access tokens for API clients'],
   ['Audit log', 'Append-only, hash-chained record of every change and security event'],
+  [
+    'Detections',
+    'What searches detected (retro-scan included), hit counters and supplier statistics',
+  ],
   ['SIEM integrations', 'Real-time forwarding of the audit log over syslog or a webhook'],
   ['Sharing', 'Indicators out: streamed exports and the plain-text blocklist for firewalls'],
   ['TAXII 2.1', 'Read-only TAXII 2.1 server: a collection of STIX 2.1 indicators per supplier'],

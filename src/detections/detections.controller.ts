@@ -12,10 +12,10 @@ export class DetectionsController {
   constructor(private readonly detections: DetectionsService) {}
 
   /**
-   * What searches detected (and retro-scan found later), most recently recorded first; every
-   * filter is optional and they combine with AND.
+   * Detection events (retro-scan included), most recently recorded first.
    *
-   * @remarks Events are written in batches: a search appears here within 5 s.
+   * @remarks Every filter is optional and they combine with AND. Events are written in batches:
+   * a search appears here within 5 s.
    */
   @Get()
   @ApiBadRequestResponse({

@@ -11,8 +11,10 @@ export class StatisticsController {
   constructor(private readonly statistics: StatisticsService) {}
 
   /**
-   * Per supplier: indicators, how many were hit in the last 24 h / 7 d / 30 d, total hits, the
-   * share never hit, and the indicators it has in common with each other supplier.
+   * Per supplier: hits, indicators hit per window, the share never hit, and overlap.
+   *
+   * @remarks Indicators hit in the last 24 h / 7 d / 30 d, total hits, the share of its
+   * indicators never hit, and the indicators it has in common with each other supplier.
    */
   @Get('suppliers')
   async suppliers(): Promise<SupplierStatisticsListDto> {

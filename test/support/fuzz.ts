@@ -444,6 +444,7 @@ const VOLATILE: Record<string, string[]> = {
   api_clients: ['last_used_at', 'last_used_ip'],
   siem_integrations: [
     'last_delivered_sequence',
+    'last_delivered_detection',
     'last_delivered_at',
     'last_error',
     'lease_owner',
