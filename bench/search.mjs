@@ -1,11 +1,16 @@
-// Search throughput (issue 6), on the built server (dist/) over a fresh database holding the
-// seeded dataset of bench/dataset.mjs plus 10,000 FalsePositive entries.
+// Search throughput, on the built server (dist/) over a fresh database holding the seeded
+// dataset of bench/dataset.mjs plus 10,000 FalsePositive entries; every figure with
+// SEARCH_INDEX=off and =on side by side (one database each, loaded by its own server).
 //
-// - bulk:   POST /api/v1/search, 10,000 mixed values per request (≈10% hits of every kind),
-//           2 concurrent clients → values/s; baseline: the same canonical values looked up by
+// - upload: the dataset in one PUT → s (the index must cost ≤ 5% more); index bytes per
+//           million keys and RSS; start-up of a second SEARCH_INDEX=on server on the loaded
+//           database (the index build, readiness 503 until done).
+// - bulk:   POST /api/v1/search, 10,000 mixed values per request at 10% and 1% hits, 2
+//           concurrent clients → values/s; baseline: the same canonical values looked up by
 //           exact (value, type) match through pg in batches of 10,000, 2 clients, no HTTP.
 // - single: GET /api/v1/search?value= at 32 connections with an API client's Basic
-//           credentials → req/s, p50, p99; baseline: /health/live on the same server.
+//           credentials → req/s, p50, p99; baselines: GET /api/v1/me with the same
+//           credentials, and /health/live, on the same server.
 //
 // Usage: npm run build && npm run bench:search
 // Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED.
@@ -19,7 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const BATCH = 10_000;
 const FALSE_POSITIVES = 10_000;
-const TARGETS = { bulk: 50_000, bulkRatio: 0.4, single: 3_000, singleRatio: 0.5, p99: 50 };
+const TARGETS = { bulkRatio10: 0.7, bulkRatio1: 1.0, meRatio: 0.9, p99: 20, uploadSlowdown: 1.05 };
 
 /** The dataset's values by type, and the NDJSON bodies to upload it in. */
 function loadDataset() {
@@ -50,7 +55,7 @@ async function upload(server, supplier, body, contentType = 'application/x-ndjso
 }
 
 /** Query values as a SIEM would send them, with their canonical (type, value) for the baseline. */
-function makeQueries(byType, total) {
+function makeQueries(byType, total, hitRate) {
   const rand = rng(SEED + 1);
   const pick = (arr) => arr[Math.floor(rand() * arr.length)];
   const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
@@ -84,7 +89,7 @@ function makeQueries(byType, total) {
     () => ['sha256', hex(64)],
     () => ['email', `someone@clean-${hex(6)}.example.com`],
   ];
-  return Array.from({ length: total }, () => (rand() < 0.1 ? pick(hits) : pick(misses))());
+  return Array.from({ length: total }, () => (rand() < hitRate ? pick(hits) : pick(misses))());
 }
 
 async function bulk(server, batches) {
@@ -147,55 +152,95 @@ function cannon(opts) {
   );
 }
 
-const server = await startServer({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
-try {
-  for (const name of BENCH_TAGS) await api(server, 'POST', '/api/v1/tags', { name, weight: 3 });
-  await api(server, 'POST', '/api/v1/suppliers', { name: 'BenchFeed', vendor: 'Bench', actionableFields: ['threat'] });
-  console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives…`);
-  const { byType, body } = loadDataset();
-  const loadStart = Date.now();
-  await upload(server, 'BenchFeed', body);
-  const fpRand = rng(SEED + 2);
-  const fps = Array.from({ length: FALSE_POSITIVES }, (_, i) => {
-    const pool = i % 2 ? byType.domain : byType.ip;
-    return JSON.stringify({ indicator: pool[Math.floor(fpRand() * pool.length)] });
-  });
-  await upload(server, 'FalsePositive', Buffer.from(fps.join('\n') + '\n'));
-  console.log(`Loaded in ${fmt((Date.now() - loadStart) / 1000, 1)} s`);
-
-  const queries = makeQueries(byType, 40 * BATCH);
-  const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
-  await bulk(server, batches.slice(0, 2)); // warm-up
-  const sample = await (
-    await fetch(`${server.base}/api/v1/search`, {
-      method: 'POST',
-      headers: { Authorization: server.adminAuth, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ values: batches[0].map(([, v]) => v) }),
-    })
-  ).json();
-  const verdicts = {};
-  for (const r of sample.results) verdicts[r.result] = (verdicts[r.result] ?? 0) + 1;
-  const bulkRate = await bulk(server, batches.slice(2));
-  const baseRate = await baseline(server.databaseUrl, batches.slice(2));
-
-  const client = await api(server, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' });
-  const headers = { Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` };
-  const requests = queries.slice(0, 5_000).map(([, v]) => ({ method: 'GET', path: `/api/v1/search?value=${encodeURIComponent(v)}` }));
-  await cannon({ url: server.base, headers, requests, duration: 3 }); // warm-up
-  const health = await cannon({ url: `${server.base}/health/live` });
-  const single = await cannon({ url: server.base, headers, requests });
-
-  const ok = (b) => (b ? 'ok' : 'MISSED');
-  const bulkRatio = bulkRate / baseRate;
-  const singleRatio = single.requests.average / health.requests.average;
-  console.log(`
-Verdicts in one 10,000-value request: ${JSON.stringify(verdicts)}
-Bulk     POST /api/v1/search (10,000 values, 2 clients)  ${fmt(bulkRate)} values/s   target ≥ ${fmt(TARGETS.bulk)}   ${ok(bulkRate >= TARGETS.bulk)}
-Baseline pg exact (value, type) lookups, 10,000/batch     ${fmt(baseRate)} values/s
-Ratio    ${fmt(bulkRatio, 2)}   target ≥ ${TARGETS.bulkRatio}   ${ok(bulkRatio >= TARGETS.bulkRatio)}
-Single   GET /api/v1/search (32 connections, client Basic) ${fmt(single.requests.average)} req/s, p50 ${single.latency.p50} ms, p99 ${single.latency.p99} ms   target ≥ ${fmt(TARGETS.single)} req/s, p99 ≤ ${TARGETS.p99} ms   ${ok(single.requests.average >= TARGETS.single && single.latency.p99 <= TARGETS.p99)}
-Baseline GET /health/live                                 ${fmt(health.requests.average)} req/s
-Ratio    ${fmt(singleRatio, 2)}   target ≥ ${TARGETS.singleRatio}   ${ok(singleRatio >= TARGETS.singleRatio)}`);
-} finally {
-  await server.stop();
+async function metric(server, name) {
+  const text = await (await fetch(`${server.base}/metrics`, { headers: { Authorization: server.adminAuth } })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
+
+/** Every figure for one SEARCH_INDEX setting. */
+async function measure(searchIndex, dataset) {
+  const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: searchIndex };
+  const server = await startServer(env);
+  try {
+    const out = {};
+    for (const name of BENCH_TAGS) await api(server, 'POST', '/api/v1/tags', { name, weight: 3 });
+    await api(server, 'POST', '/api/v1/suppliers', { name: 'BenchFeed', vendor: 'Bench', actionableFields: ['threat'] });
+    const { byType, body } = dataset;
+    const loadStart = Date.now();
+    await upload(server, 'BenchFeed', body);
+    out.upload = (Date.now() - loadStart) / 1000;
+    const fpRand = rng(SEED + 2);
+    const fps = Array.from({ length: FALSE_POSITIVES }, (_, i) => {
+      const pool = i % 2 ? byType.domain : byType.ip;
+      return JSON.stringify({ indicator: pool[Math.floor(fpRand() * pool.length)] });
+    });
+    await upload(server, 'FalsePositive', Buffer.from(fps.join('\n') + '\n'));
+    out.keys = await metric(server, 'indicium_search_index_keys');
+    out.indexBytes = await metric(server, 'indicium_search_index_bytes');
+    out.rss = server.peakRss();
+
+    // A second server on the loaded database: start-up until ready (the index build when on).
+    const startedAt = Date.now();
+    const second = await startServer(env, { databaseUrl: server.databaseUrl });
+    out.startup = (Date.now() - startedAt) / 1000;
+    await second.stop();
+
+    for (const [label, rate] of [['10', 0.1], ['1', 0.01]]) {
+      const queries = makeQueries(byType, 40 * BATCH, rate);
+      const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
+      await bulk(server, batches.slice(0, 2)); // warm-up
+      out[`bulk${label}`] = await bulk(server, batches.slice(2));
+      out[`base${label}`] = await baseline(server.databaseUrl, batches.slice(2));
+      if (label === '10') out.queries = queries;
+    }
+
+    const client = await api(server, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' });
+    const headers = { Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` };
+    const requests = out.queries.slice(0, 5_000).map(([, v]) => ({ method: 'GET', path: `/api/v1/search?value=${encodeURIComponent(v)}` }));
+    delete out.queries;
+    await cannon({ url: server.base, headers, requests, duration: 3 }); // warm-up
+    out.health = await cannon({ url: `${server.base}/health/live` });
+    out.me = await cannon({ url: `${server.base}/api/v1/me`, headers });
+    out.single = await cannon({ url: server.base, headers, requests });
+    out.maybe = await metric(server, 'indicium_search_index_lookups_total{answer="maybe"}');
+    out.miss = await metric(server, 'indicium_search_index_lookups_total{answer="miss"}');
+    return out;
+  } finally {
+    await server.stop();
+  }
+}
+
+console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives, per setting…`);
+const dataset = loadDataset();
+const off = await measure('off', dataset);
+const on = await measure('on', dataset);
+
+const ok = (b) => (b ? 'ok' : 'MISSED');
+const MiB = 1024 * 1024;
+const row = (label, f) => console.log(`${label.padEnd(58)} ${String(f(off)).padStart(22)} ${String(f(on)).padStart(22)}`);
+console.log(`\n${''.padEnd(58)} ${'SEARCH_INDEX=off'.padStart(22)} ${'SEARCH_INDEX=on'.padStart(22)}`);
+row(`Upload ${fmt(COUNT)} indicators (s)`, (r) => fmt(r.upload, 1));
+row('Start-up of a second server on the loaded database (s)', (r) => fmt(r.startup, 1));
+row('Peak RSS after the load (MiB)', (r) => fmt(r.rss / MiB));
+row('Index keys / table MiB', (r) => `${fmt(r.keys)} / ${fmt(r.indexBytes / MiB, 1)}`);
+row('Bulk 10% hits (values/s)', (r) => fmt(r.bulk10));
+row('  pg exact-lookup baseline (values/s)', (r) => fmt(r.base10));
+row('  ratio', (r) => fmt(r.bulk10 / r.base10, 2));
+row('Bulk 1% hits (values/s)', (r) => fmt(r.bulk1));
+row('  pg exact-lookup baseline (values/s)', (r) => fmt(r.base1));
+row('  ratio', (r) => fmt(r.bulk1 / r.base1, 2));
+row('Single GET, 32 connections (req/s)', (r) => fmt(r.single.requests.average));
+row('  p50 / p99 (ms)', (r) => `${r.single.latency.p50} / ${r.single.latency.p99}`);
+row('  GET /api/v1/me, same credentials (req/s)', (r) => fmt(r.me.requests.average));
+row('  ratio to /api/v1/me', (r) => fmt(r.single.requests.average / r.me.requests.average, 2));
+row('  GET /health/live (req/s)', (r) => fmt(r.health.requests.average));
+row('  ratio to /health/live', (r) => fmt(r.single.requests.average / r.health.requests.average, 2));
+row('Index "maybe" rate (keys sent to Postgres)', (r) => (r.maybe + r.miss > 0 ? fmt(r.maybe / (r.maybe + r.miss), 3) : '-'));
+const perMillion = on.keys > 0 ? (on.indexBytes / on.keys) * 1e6 : 0;
+console.log(`
+Targets (SEARCH_INDEX=on):
+  bulk 10% ratio ≥ ${TARGETS.bulkRatio10}: ${ok(on.bulk10 / on.base10 >= TARGETS.bulkRatio10)}; bulk 1% ratio ≥ ${TARGETS.bulkRatio1}: ${ok(on.bulk1 / on.base1 >= TARGETS.bulkRatio1)}
+  single ≥ ${TARGETS.meRatio}× /api/v1/me: ${ok(on.single.requests.average / on.me.requests.average >= TARGETS.meRatio)}; p99 ≤ ${TARGETS.p99} ms: ${ok(on.single.latency.p99 <= TARGETS.p99)}
+  upload ≤ ${TARGETS.uploadSlowdown}× off: ${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}
+  index table per million keys: ${fmt(perMillion / MiB, 1)} MiB (budget 48); start-up ${fmt(on.startup, 1)} s (budget 10)`);

@@ -33,11 +33,12 @@ async function admin(sql) {
 }
 
 /** Starts `node dist/main.js` over a new database; resolves once /health/ready answers. */
-export async function startServer(env = {}) {
-  const db = `indicium_bench_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE "${db}"`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${db}`;
+/** Starts dist/main.js on a new database, or on `databaseUrl` (another server's, left in place). */
+export async function startServer(env = {}, { databaseUrl } = {}) {
+  const db = databaseUrl ? null : `indicium_bench_${randomBytes(4).toString('hex')}`;
+  if (db) await admin(`CREATE DATABASE "${db}"`);
+  const url = new URL(databaseUrl ?? DATABASE_URL);
+  if (db) url.pathname = `/${db}`;
   const port = await freePort();
   const child = spawn(process.execPath, [process.env.BENCH_MAIN ?? 'dist/main.js'], {
     env: {
@@ -79,7 +80,7 @@ export async function startServer(env = {}) {
       clearInterval(sampler);
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      if (db) await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
     },
   };
 }
