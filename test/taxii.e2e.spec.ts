@@ -1,6 +1,8 @@
 import Ajv from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { SharingSweeper } from '../src/sharing/tombstones/sharing-sweeper';
 import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
@@ -225,6 +227,24 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     expect(again.objects).toHaveLength(1);
     expect(again.objects[0]).toMatchObject({ id: original.id, name: 'host3.example.net' });
     expect(again.objects[0]).not.toHaveProperty('revoked');
+    // Deleted again: a newer revoked version; the sweep keeps only the newest tombstone.
+    await t
+      .api()
+      .delete('/api/v1/suppliers/Acme/indicators')
+      .set('Authorization', ti.admin)
+      .send([{ indicator: 'host3.example.net' }])
+      .expect(200);
+    const second = await client.poll(collection, 1000, again.last);
+    expect(second.objects).toHaveLength(1);
+    expect(second.objects[0]).toMatchObject({ id: original.id, revoked: true });
+    expect(Date.parse(second.objects[0].modified)).toBeGreaterThan(Date.parse(revoked.modified));
+    await t.app.get(SharingSweeper).sweepOnce();
+    const tombstones = await t.app
+      .get(DataSource)
+      .query(`SELECT deleted_at FROM indicator_tombstones WHERE value = 'host3.example.net'`);
+    expect(tombstones).toHaveLength(1);
+    const all = (await client.poll(collection, 1000)).objects.filter((o) => o.id === original.id);
+    expect(all).toEqual([second.objects[0]]);
   });
 
   it('does not publish past a transaction still open, so a late commit is not skipped', async () => {

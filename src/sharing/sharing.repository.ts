@@ -337,6 +337,19 @@ export class SharingRepository {
   }
 
   /**
+   * Of the tombstones of one identity (deleted, re-added, deleted again), keeps only the
+   * newest: the trigger only appends, so that each delete costs one plain insert.
+   */
+  async compactTombstones(): Promise<void> {
+    await this.query(
+      `DELETE FROM indicator_tombstones t
+        WHERE EXISTS (SELECT 1 FROM indicator_tombstones n
+                       WHERE n.supplier_id = t.supplier_id AND n.type = t.type AND n.value = t.value
+                         AND (n.deleted_at, n.id) > (t.deleted_at, t.id))`,
+    );
+  }
+
+  /**
    * Keeps the change log small: rows older than an hour go, except the newest, so (count,
    * max id) still moves on the next write. One spurious blocklist version per compaction.
    */

@@ -4,16 +4,18 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Sharing indicators out (docs/api.md §10): tombstones of deleted indicators and a change log
  * that versions the data the blocklist is computed from.
  *
- * - `indicator_tombstones`: one row per deleted (supplier, type, value), filled by a
- *   statement-level AFTER DELETE trigger on `indicators` that reads the statement's deleted
- *   rows as a transition table. Every delete path (API delete, replace-mode feed, expiry purge,
- *   whatever writes them in future) records its tombstones in its own transaction without
- *   knowing about them, and cannot bypass it. TAXII publishes each tombstone as a revoked
- *   version; the sharing sweeper purges tombstones after 30 days, and those of deleted
- *   suppliers (whose collection is gone). Rows of a supplier being deleted get none.
- *   Kept lean, since every deleted indicator pays for it: no foreign key (its check per row
- *   cost more than the sweep) and no primary key — `id`, random, is only the tie-breaker of
- *   the TAXII keyset, unique by its 122 random bits; the identity key is the real key.
+ * - `indicator_tombstones`: one row per deleted indicator, filled by a statement-level AFTER
+ *   DELETE trigger on `indicators` that reads the statement's deleted rows as a transition
+ *   table. Every delete path (API delete, replace-mode feed, expiry purge, whatever writes them
+ *   in future) records its tombstones in its own transaction without knowing about them, and
+ *   cannot bypass it. TAXII publishes each tombstone as a revoked version; the sharing sweeper
+ *   purges tombstones after 30 days, and those of deleted suppliers (whose collection is gone).
+ *   Rows of a supplier being deleted get none.
+ *   Every deleted indicator pays for it, so the trigger is one plain INSERT … SELECT: no
+ *   upsert (its per-row conflict probe and second unique index made a 1M-row delete 4× slower),
+ *   no per-row function (the tombstone keeps the deleted row's own id, unique already), no key
+ *   and no foreign key, one index. A value deleted, re-added and deleted again has two
+ *   tombstones until the sweeper's compaction keeps only the newest.
  * - `sharing_changes`: one tiny row per statement that writes indicators, tag assignments,
  *   tags or suppliers (statement-level triggers, so a bulk upload adds one row per batch, not
  *   per indicator). Its `(count, max(id))` is the blocklist's data version: read in two index
@@ -27,31 +29,25 @@ export class Sharing1764662400000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE indicator_tombstones (
-        id          uuid NOT NULL DEFAULT gen_random_uuid(),
+        id          uuid NOT NULL,
         supplier_id uuid NOT NULL,
         type        text NOT NULL,
         value       text NOT NULL,
         created_at  timestamptz NOT NULL,
-        deleted_at  timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT indicator_tombstones_identity_key UNIQUE (supplier_id, type, value)
+        deleted_at  timestamptz NOT NULL DEFAULT now()
       )`);
-    // TAXII pages a collection in (deleted_at, id) order. The hourly purge has no index of its
-    // own: one more index would cost every delete more than the purge's scan costs once an hour.
+    // TAXII pages a collection in (deleted_at, id) order: the one index. The purge and the
+    // compaction scan the table hourly rather than make every delete maintain another.
     await q.query(
       `CREATE INDEX indicator_tombstones_added_idx ON indicator_tombstones (supplier_id, deleted_at, id)`,
     );
-    // A second delete of a re-added value refreshes its tombstone (new id: a new TAXII entry).
-    // Ids are random (gen_random_uuid, in C): the tie-breaker of the TAXII keyset needs only
-    // uniqueness, and the SQL uuid7 function cost ~10 µs per deleted row here.
     await q.query(`
       CREATE FUNCTION indicium_record_tombstones() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        INSERT INTO indicator_tombstones (supplier_id, type, value, created_at)
-        SELECT o.supplier_id, o.type, o.value, o.created_at
+        INSERT INTO indicator_tombstones (id, supplier_id, type, value, created_at)
+        SELECT o.id, o.supplier_id, o.type, o.value, o.created_at
           FROM deleted_indicators o
-         WHERE EXISTS (SELECT 1 FROM suppliers s WHERE s.id = o.supplier_id)
-        ON CONFLICT (supplier_id, type, value) DO UPDATE
-          SET id = gen_random_uuid(), created_at = EXCLUDED.created_at, deleted_at = now();
+         WHERE EXISTS (SELECT 1 FROM suppliers s WHERE s.id = o.supplier_id);
         RETURN NULL;
       END $$`);
     await q.query(`

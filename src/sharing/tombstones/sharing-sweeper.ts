@@ -6,7 +6,8 @@ export const TOMBSTONE_DAYS = 30;
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 /**
- * Hourly: purges tombstones older than TOMBSTONE_DAYS and compacts the blocklist change log.
+ * Hourly: purges tombstones older than TOMBSTONE_DAYS, keeps one tombstone per identity and
+ * compacts the blocklist change log.
  * No lease: both are idempotent deletes of old rows, so instances sweeping at once only repeat
  * each other's work.
  */
@@ -40,6 +41,7 @@ export class SharingSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   private async sweep(): Promise<number> {
     const purged = await this.repo.purgeTombstones(TOMBSTONE_DAYS);
+    await this.repo.compactTombstones();
     await this.repo.compactChanges();
     if (purged > 0)
       this.logger.log(`purged ${purged} tombstones older than ${TOMBSTONE_DAYS} days`);
