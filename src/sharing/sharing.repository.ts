@@ -176,12 +176,17 @@ export class SharingRepository {
     );
   }
 
-  /** The tags of a batch of indicators, heaviest first (one query per batch, not per row). */
+  /**
+   * The tags of the tagged indicators of a batch, heaviest first: one query per batch, and
+   * the tag list is built only for ids the assignment index finds (most rows have none).
+   */
   tagsOf(
     ids: string[],
   ): Promise<Array<{ id: string; tags: Array<{ name: string; weight: number }> }>> {
     return this.query(
-      `SELECT x.id, ${tagsJsonOf('x.id')} AS tags FROM unnest($1::uuid[]) AS x(id)`,
+      `SELECT x.id, ${tagsJsonOf('x.id')} AS tags
+         FROM (SELECT DISTINCT it.indicator_id AS id FROM indicator_tags it
+                WHERE it.indicator_id = ANY($1::uuid[])) x`,
       [ids],
     );
   }

@@ -27,8 +27,22 @@ export interface ExportFormatter {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-const isoOrNull = (ms: number | null): string =>
-  ms === null ? 'null' : `"${new Date(ms).toISOString()}"`;
+/**
+ * Epoch milliseconds as a quoted ISO string. Rows written together share their timestamps
+ * (a write stamps its transaction's start), so the last few are remembered: formatting a Date
+ * was the export's largest cost in Node.
+ */
+const recentIso = new Map<number, string>();
+function isoOrNull(ms: number | null): string {
+  if (ms === null) return 'null';
+  let s = recentIso.get(ms);
+  if (s === undefined) {
+    if (recentIso.size >= 64) recentIso.clear();
+    s = `"${new Date(ms).toISOString()}"`;
+    recentIso.set(ms, s);
+  }
+  return s;
+}
 
 /**
  * One NDJSON line: the indicator-list item (docs/api.md §3), tags as {name, weight}, written
