@@ -215,6 +215,16 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
     ).toBe(403);
   });
 
+  it('exposes detections by supplier and the flush lag as metrics', async () => {
+    const res = await t.api().get('/metrics').set('Authorization', ti.admin);
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(
+      /^indicium_detections_total\{supplier="AcmeFeed",retro="false"\} [1-9]\d*$/m,
+    );
+    expect(res.text).toMatch(/^indicium_detections_flush_lag_seconds \d/m);
+    expect(res.text).toContain('# TYPE indicium_retro_detections_total counter');
+  });
+
   it('flushes pending counters on shutdown', async () => {
     if (!t.config.env.DATABASE_URL) return; // read after close: needs a database server
     const other = await createTestApp();
