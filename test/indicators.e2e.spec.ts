@@ -83,6 +83,8 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       expiresAt: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      hits: 0,
+      lastHitAt: null,
     });
     expect((await h.supplier('JsonFeed')).indicatorCount).toBe(5);
 
