@@ -254,17 +254,20 @@ export class SharingRepository {
   }
 
   /**
-   * The TAXII publication horizon: the start of the oldest transaction still open on this
-   * database (other than ours), else now. Writers stamp rows with their transaction's start
-   * time (`now()`), so a row stamped before the horizon was committed (or rolled back) before
-   * this statement: a page that stops at the horizon cannot be overtaken later by a
-   * transaction that commits late with an earlier timestamp.
+   * The TAXII publication horizon: the start of the oldest writing transaction still open on
+   * this database (other than ours), else now. Writers stamp rows with their transaction's
+   * start time (`now()`), so a row stamped before the horizon was committed (or rolled back)
+   * before this statement: a page that stops at the horizon cannot be overtaken later by a
+   * transaction that commits late with an earlier timestamp. Only transactions holding a
+   * transaction id count (they have written or locked rows): long reads — a retro-scan after
+   * an upload, an export — would otherwise hold every poller back for their whole run. Every
+   * indicator writer's first statement locks its supplier row, which assigns that id.
    */
   async taxiiHorizon(): Promise<string> {
     const rows = await this.query<{ h: string }>(
       `SELECT ${US_TEXT(`LEAST(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
                  WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-                   AND a.xact_start IS NOT NULL))`)} AS h`,
+                   AND a.xact_start IS NOT NULL AND a.backend_xid IS NOT NULL))`)} AS h`,
     );
     return rows[0].h;
   }

@@ -39,8 +39,8 @@ export interface TaxiiPage<T> {
  * Paging is keyset-based on (date_added, row id), where date_added is the row's last write
  * (an indicator's updated_at; a tombstone's deleted_at), so a page never shifts when rows are
  * added or changed meanwhile: a changed row moves behind the cursor's end and comes again as
- * its new version. Pages stop at a publication horizon (the start of the oldest transaction
- * still open on the database, SharingRepository.taxiiHorizon): rows are stamped with their
+ * its new version. Pages stop at a publication horizon (the start of the oldest writing
+ * transaction still open on the database, SharingRepository.taxiiHorizon): rows are stamped with their
  * writer's transaction start, so without it a long upload committing after a poll could
  * publish rows stamped before that poll's last date_added, and an `added_after` poller would
  * never see them. The cost: while a write transaction is open, the feed's tail waits for it.
