@@ -31,7 +31,7 @@ export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
         application_name: 'indicium',
         // JIT compiles any plan the optimiser costs high: a bulk search's lookups, each a
         // few ms of index probes, spent ~300 ms compiling. Our queries are all index-driven.
-        // Prepared statements (only the search hot path's, src/database/prepared-query.ts)
+        // Prepared statements (only the search hot path's, Sql.prepared in src/database/sql.ts)
         // keep their generic plan: their shape is fixed by LATERAL … OFFSET 0, and re-planning
         // each run for its actual arrays cost 0.4 ms of a 0.6 ms single lookup.
         options: '-c jit=off -c plan_cache_mode=force_generic_plan',

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import type { IndicatorType } from '../indicators';
-import { PreparedQuery } from '../database/prepared-query';
+import { prepare, Sql } from '../database/sql';
 import { tagsJsonOf } from '../tags/tag-sql';
 import { CoalescingLookup } from './coalescing-lookup';
 import type { PrefixLengths } from './search-plan';
@@ -34,7 +33,7 @@ const MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_seen AS
   (s.built_in AND s.name = 'FalsePositive') AS "falsePositive",
   ${tagsJsonOf('i.id')} AS tags`;
 
-const PREFIX_LENGTHS = new PreparedQuery<{ f: number; l: number }>(
+const PREFIX_LENGTHS = prepare<{ f: number; l: number }>(
   'search_prefix_lengths',
   `
       WITH RECURSIVE v4 AS (
@@ -60,7 +59,7 @@ const PREFIX_LENGTHS = new PreparedQuery<{ f: number; l: number }>(
  * the whole indicators table instead, ~10x slower. OFFSET 0 keeps the subquery from being
  * flattened into such a join.
  */
-const BY_KEYS = new PreparedQuery<MatchRow>(
+const BY_KEYS = prepare<MatchRow>(
   'search_by_keys',
   `SELECT k.ord::int AS ord, m.*
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(value, type, ord)
@@ -83,11 +82,11 @@ export class SearchRepository {
   private readonly byKeys: CoalescingLookup<MatchRow>;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly sql: Sql,
     @Inject(AppConfig) config: AppConfig,
   ) {
     this.byKeys = new CoalescingLookup<MatchRow>(
-      (values, types) => BY_KEYS.run(this.db, [values, types]),
+      (values, types) => this.sql.prepared(BY_KEYS, [values, types]),
       config.env.SEARCH_LOOKUP_CONCURRENCY,
       MAX_MERGED_KEYS,
     );
@@ -98,7 +97,7 @@ export class SearchRepository {
    * indicators_cidr_prefix_idx (one index probe per length present, not a table scan).
    */
   async prefixLengths(): Promise<PrefixLengths> {
-    const rows = await PREFIX_LENGTHS.run(this.db, []);
+    const rows = await this.sql.prepared(PREFIX_LENGTHS, []);
     const lens: { 4: number[]; 6: number[] } = { 4: [], 6: [] };
     for (const r of rows) lens[Number(r.f) as 4 | 6].push(Number(r.l));
     lens[4].sort((a, b) => a - b);
@@ -124,7 +123,7 @@ export class SearchRepository {
    */
   findWithin(networks: string[], limit: number): Promise<MatchRow[]> {
     if (networks.length === 0) return Promise.resolve([]);
-    return this.db.query(
+    return this.sql.rows<MatchRow>(
       `SELECT q.ord::int AS ord, m.*
          FROM unnest($1::cidr[]) WITH ORDINALITY AS q(net, ord)
          CROSS JOIN LATERAL (
