@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { DataSource } from 'typeorm';
+import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { SharingRepository } from '../src/sharing/sharing.repository';
 import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
@@ -66,8 +67,29 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
         { indicator: 'old.com', expiresAt: '2020-01-01T00:00:00Z' },
       ])
       .expect(200);
+    // Three hits on evil.com (two in one bulk request), written by a flush (docs/api.md §11).
+    await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: 'evil.com' })
+      .set('Authorization', ti.admin)
+      .expect(200);
+    await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', ti.admin)
+      .send({ values: ['evil.com', 'evil.com'] })
+      .expect(200);
+    await t.app.get(DetectionRecorder).flush();
+    lastHitAt = (
+      (await ti.listAll('Acme')).find((i) => i.indicator === 'evil.com') as unknown as {
+        lastHitAt: string;
+      }
+    ).lastHitAt;
+    expect(lastHitAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
   });
   afterAll(() => t.close());
+  let lastHitAt: string;
 
   it('streams NDJSON: one indicator-list item per line, expired ones left out', async () => {
     const res = await text(t.api().get(url('ndjson')).set('Authorization', ti.admin));
@@ -89,6 +111,12 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       tags: [{ name: 'PHISHING', weight: 4 }],
       confidence: null,
       createdAt: expect.stringMatching(/Z$/),
+      hits: 3,
+      lastHitAt,
+    });
+    expect(items.find((i) => i.indicator === '10.0.0.0/8')).toMatchObject({
+      hits: 0,
+      lastHitAt: null,
     });
   });
 
@@ -110,8 +138,12 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       'expiresAt',
       'createdAt',
       'updatedAt',
+      'hits',
+      'lastHitAt',
     ]);
     expect(rows).toHaveLength(3);
+    expect(rows.find((r) => r[1] === 'evil.com')!.slice(11)).toEqual(['3', lastHitAt]);
+    expect(rows.find((r) => r[1] === '10.0.0.0/8')!.slice(11)).toEqual(['0', '']);
     const evil = rows.find((r) => r[1] === 'evil.com')!;
     expect(JSON.parse(evil[3])).toEqual({ note: 'a "quoted", comma\nline' });
     expect(evil[4]).toBe('PHISHING');
@@ -133,7 +165,11 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     expect(bundle.objects).toHaveLength(3);
     const badUrl = bundle.objects.find((o: { name: string }) => o.name.startsWith('bad.org'));
     expect(badUrl.pattern).toBe("[url:value = 'bad.org/it\\'s?q=a\\\\b']");
-    expect(bundle.objects.find((o: { name: string }) => o.name === 'evil.com').confidence).toBe(70);
+    const evil = bundle.objects.find((o: { name: string }) => o.name === 'evil.com');
+    expect(evil.confidence).toBe(70);
+    expect(evil).toMatchObject({ x_indicium_hits: 3, x_indicium_last_hit_at: lastHitAt });
+    expect(badUrl.x_indicium_hits).toBe(0);
+    expect(badUrl).not.toHaveProperty('x_indicium_last_hit_at');
   });
 
   it('refuses an unknown format (400), supplier (404), Accept (406), no privilege (403)', async () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { hitSumsOf } from '../detections/hit-sql';
 import type { IndicatorType } from '../indicators';
 import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 
@@ -47,6 +48,13 @@ export interface ExportLine {
   expiresAt: number | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An exported indicator's hits summed over principals; the latest in epoch milliseconds. */
+export interface HitSum {
+  id: string;
+  hits: string;
+  lastHitAt: number;
 }
 
 export interface BlocklistRow {
@@ -189,6 +197,11 @@ export class SharingRepository {
                 WHERE it.indicator_id = ANY($1::uuid[])) x`,
       [ids],
     );
+  }
+
+  /** The hit counters of the ever-hit indicators of a batch: one grouped query per batch. */
+  hitsOf(ids: string[]): Promise<HitSum[]> {
+    return this.query<HitSum>(hitSumsOf('$1'), [ids]);
   }
 
   /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */

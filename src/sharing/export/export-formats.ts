@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ExportLine, ExportRow } from '../sharing.repository';
-import { toStixIndicator } from '../stix/stix-mapping';
+import type { ExportLine, ExportRow, HitSum } from '../sharing.repository';
+import { toStixIndicator, type StixIndicator } from '../stix/stix-mapping';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv', 'stix21'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -20,8 +20,13 @@ export interface ExportFormatter {
   mediaType: string;
   extension: string;
   head(): string;
-  /** Formats a batch of rows, or 'json-lines': NDJSON lines (ndjsonLine) from lean rows. */
-  rows: 'json-lines' | ((rows: ExportRow[], supplier: ExportSupplier) => string);
+  /**
+   * Formats a batch of rows with the hit sums of its ever-hit ids, or 'json-lines': NDJSON
+   * lines (ndjsonLine) from lean rows.
+   */
+  rows:
+    | 'json-lines'
+    | ((rows: ExportRow[], supplier: ExportSupplier, hits: ReadonlyMap<string, HitSum>) => string);
   tail(): string;
 }
 
@@ -45,16 +50,18 @@ function isoOrNull(ms: number | null): string {
 }
 
 /**
- * One NDJSON line: the indicator-list item (docs/api.md §3), tags as {name, weight}, written
- * by concatenation (`tags` is already JSON; context comes as JSON text from the database).
+ * One NDJSON line: the indicator-list item (docs/api.md §3, §11 hits), tags as {name, weight},
+ * written by concatenation (`tags` is already JSON; context comes as JSON text from the
+ * database; `hit` is absent for an indicator never hit).
  */
-export function ndjsonLine(r: ExportLine, tags: string): string {
+export function ndjsonLine(r: ExportLine, tags: string, hit: HitSum | undefined): string {
   return (
     `{"id":"${r.id}","indicator":${JSON.stringify(r.value)},"type":"${r.type}",` +
     `"context":${r.context},"tags":${tags},"confidence":${r.confidence ?? 'null'},` +
     `"firstSeen":${isoOrNull(r.firstSeen)},"lastSeen":${isoOrNull(r.lastSeen)},` +
     `"expiresAt":${isoOrNull(r.expiresAt)},"createdAt":${isoOrNull(r.createdAt)},` +
-    `"updatedAt":${isoOrNull(r.updatedAt)}}\n`
+    `"updatedAt":${isoOrNull(r.updatedAt)},"hits":${hit ? hit.hits : 0},` +
+    `"lastHitAt":${hit ? isoOrNull(hit.lastHitAt) : 'null'}}\n`
   );
 }
 
@@ -70,6 +77,8 @@ export const CSV_COLUMNS = [
   'expiresAt',
   'createdAt',
   'updatedAt',
+  'hits',
+  'lastHitAt',
 ] as const;
 
 /** RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, quote, CR or LF. */
@@ -77,7 +86,7 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-function csvLine(r: ExportRow): string {
+function csvLine(r: ExportRow, hit: HitSum | undefined): string {
   const fields = [
     r.id,
     r.value,
@@ -90,6 +99,8 @@ function csvLine(r: ExportRow): string {
     iso(r.expiresAt) ?? '',
     iso(r.createdAt) ?? '',
     iso(r.updatedAt) ?? '',
+    hit ? hit.hits : '0',
+    hit ? new Date(hit.lastHitAt).toISOString() : '',
   ];
   return fields.map(csvField).join(',') + '\r\n';
 }
@@ -106,9 +117,9 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
     mediaType: 'text/csv; charset=utf-8; header=present',
     extension: 'csv',
     head: () => CSV_COLUMNS.join(',') + '\r\n',
-    rows: (rows) => {
+    rows: (rows, _supplier, hits) => {
       let out = '';
-      for (const r of rows) out += csvLine(r);
+      for (const r of rows) out += csvLine(r, hits.get(r.id));
       return out;
     },
     tail: () => '',
@@ -120,20 +131,25 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
       mediaType: 'application/stix+json;version=2.1',
       extension: 'stix.json',
       head: () => `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[`,
-      rows: (rows, supplier) => {
+      rows: (rows, supplier, hits) => {
         let out = '';
         for (const r of rows) {
-          const o = toStixIndicator({
-            supplierId: supplier.id,
-            type: r.type,
-            value: r.value,
-            context: r.context,
-            tags: r.tags.map((t) => t.name),
-            confidence: r.confidence ?? supplier.confidence,
-            createdAt: r.createdAt,
-            updatedAt: r.updatedAt,
-            expiresAt: r.effectiveExpiresAt,
-          });
+          const hit = hits.get(r.id);
+          const o: StixIndicator & { x_indicium_hits?: number; x_indicium_last_hit_at?: string } =
+            toStixIndicator({
+              supplierId: supplier.id,
+              type: r.type,
+              value: r.value,
+              context: r.context,
+              tags: r.tags.map((t) => t.name),
+              confidence: r.confidence ?? supplier.confidence,
+              createdAt: r.createdAt,
+              updatedAt: r.updatedAt,
+              expiresAt: r.effectiveExpiresAt,
+            });
+          // Custom properties (STIX 2.1 §11.1: x_ prefix); a property is left out, never null.
+          o.x_indicium_hits = hit ? Number(hit.hits) : 0;
+          if (hit) o.x_indicium_last_hit_at = new Date(hit.lastHitAt).toISOString();
           out += (first ? '' : ',') + JSON.stringify(o);
           first = false;
         }

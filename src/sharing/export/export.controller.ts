@@ -24,10 +24,11 @@ export class ExportController {
    *
    * @remarks Every unexpired indicator of the supplier, streamed in constant memory as it is
    * read, as an attachment (`Content-Disposition`). `ndjson`: one object per line, the fields
-   * of the indicator list. `csv`: RFC 4180 with a header row (`id,indicator,type,context,tags,
-   * confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt`), `context` as JSON, `tags` as
-   * space-separated names. `stix21`: a STIX 2.1 bundle of `indicator` objects (the objects the
-   * TAXII server publishes). Not a snapshot: indicators written while a long export runs may
+   * of the indicator list, `hits` and `lastHitAt` included. `csv`: RFC 4180 with a header row
+   * (`id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,
+   * updatedAt,hits,lastHitAt`), `context` as JSON, `tags` as space-separated names. `stix21`: a
+   * STIX 2.1 bundle of `indicator` objects (the objects the TAXII server publishes) with the
+   * custom properties `x_indicium_hits` and, once hit, `x_indicium_last_hit_at`. Not a snapshot: indicators written while a long export runs may
    * or may not be in it.
    */
   @Get()
@@ -45,12 +46,12 @@ export class ExportController {
       'application/x-ndjson': {
         schema: { type: 'string' },
         example:
-          '{"id":"0195…","indicator":"evil.com","type":"domain","context":{"threat":"phishing"},"tags":[{"name":"PHISHING","weight":4}],"confidence":80,"firstSeen":null,"lastSeen":null,"expiresAt":null,"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z"}\n',
+          '{"id":"0195…","indicator":"evil.com","type":"domain","context":{"threat":"phishing"},"tags":[{"name":"PHISHING","weight":4}],"confidence":80,"firstSeen":null,"lastSeen":null,"expiresAt":null,"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z","hits":3,"lastHitAt":"2026-01-02T00:00:00.000Z"}\n',
       },
       'text/csv': {
         schema: { type: 'string' },
         example:
-          'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt\r\n0195…,evil.com,domain,"{""threat"":""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z\r\n',
+          'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt,hits,lastHitAt\r\n0195…,evil.com,domain,"{""threat"":""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,3,2026-01-02T00:00:00.000Z\r\n',
       },
       'application/stix+json;version=2.1': {
         schema: { type: 'object' },
@@ -71,6 +72,8 @@ export class ExportController {
               valid_from: '2026-01-01T00:00:00.000Z',
               confidence: 80,
               labels: ['PHISHING'],
+              x_indicium_hits: 3,
+              x_indicium_last_hit_at: '2026-01-02T00:00:00.000Z',
             },
           ],
         },

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CHUNK_CHARS, keysetBatches } from '../stream-body';
-import { SharingRepository } from '../sharing.repository';
+import { SharingRepository, type HitSum } from '../sharing.repository';
 import { EXPORT_FORMATTERS, ndjsonLine, type ExportFormat } from './export-formats';
 
 /** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
@@ -32,6 +32,9 @@ export class ExportService {
     const formatter = EXPORT_FORMATTERS[format]();
     const repo = this.repo;
     const id = supplier.id;
+    // Hit sums (docs/api.md §11) of a batch, by id: only ever-hit indicators have an entry.
+    const hitsOf = async (ids: string[]): Promise<Map<string, HitSum>> =>
+      new Map((await repo.hitsOf(ids)).map((h) => [h.id, h]));
     async function* body(): AsyncGenerator<string> {
       yield formatter.head();
       if (formatter.rows === 'json-lines') {
@@ -40,12 +43,18 @@ export class ExportService {
           (r) => r.id,
           EXPORT_BATCH,
         )) {
+          const ids = rows.map((r) => r.id);
+          const [tagRows, hits] = await Promise.all([repo.tagsOf(ids), hitsOf(ids)]);
           const tags = new Map<string, Array<{ name: string; weight: number }>>();
-          for (const t of await repo.tagsOf(rows.map((r) => r.id))) tags.set(t.id, t.tags);
+          for (const t of tagRows) tags.set(t.id, t.tags);
           let out = '';
           for (const r of rows) {
             const own = tags.get(r.id);
-            out += ndjsonLine(r, own && own.length > 0 ? JSON.stringify(own) : '[]');
+            out += ndjsonLine(
+              r,
+              own && own.length > 0 ? JSON.stringify(own) : '[]',
+              hits.get(r.id),
+            );
             if (out.length >= CHUNK_CHARS) {
               yield out;
               out = '';
@@ -60,8 +69,9 @@ export class ExportService {
           (r) => r.id,
           EXPORT_BATCH,
         )) {
+          const hits = await hitsOf(rows.map((r) => r.id));
           for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-            yield format(rows.slice(i, i + CHUNK_ROWS), supplier!);
+            yield format(rows.slice(i, i + CHUNK_ROWS), supplier!, hits);
           }
         }
       }

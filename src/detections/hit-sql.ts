@@ -1,0 +1,17 @@
+/**
+ * Read-only SQL over the hit counters for statements of other modules (the exports read them
+ * per batch), so `indicator_hits` is spelled out in this module only.
+ */
+
+/**
+ * Per indicator of the uuid[] parameter `ids` that was ever hit: `id`, the hits summed over
+ * principals (`hits`, bigint as text) and the latest hit in epoch milliseconds (`lastHitAt`).
+ * One grouped range read of the counters' primary key per batch; indicators never hit return
+ * no row.
+ */
+export function hitSumsOf(ids: string): string {
+  return `SELECT h.indicator_id AS id, sum(h.hits)::text AS hits,
+                 (extract(epoch FROM max(h.last_hit_at)) * 1000)::float8 AS "lastHitAt"
+            FROM indicator_hits h WHERE h.indicator_id = ANY(${ids}::uuid[])
+           GROUP BY h.indicator_id`;
+}
