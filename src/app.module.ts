@@ -22,6 +22,7 @@ import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HttpMetricsMiddleware } from './health/http-metrics.middleware';
+import { MetricsModule } from './health/metrics.module';
 import { RolesModule } from './roles/roles.module';
 import { SuppliersModule } from './suppliers/suppliers.module';
 import { FeedsModule } from './feeds/feeds.module';
@@ -30,6 +31,7 @@ import { SearchModule } from './search/search.module';
 import { SharingModule } from './sharing/sharing.module';
 import { UsersModule } from './users/users.module';
 
+/** Global on purpose: the one validated configuration is read by every layer, from middleware to repositories. */
 @Global()
 @Module({})
 class ConfigModule {
@@ -75,6 +77,8 @@ export class AppModule implements NestModule {
         AuditLogModule,
         SiemModule,
         HealthModule,
+        // HttpMetricsMiddleware (configure below) records into MetricsService.
+        MetricsModule,
         AuthModule,
         RolesModule,
         UsersModule,

@@ -1,9 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
-/** Global: every feature that changes something writes its audit record through AuditService. */
-@Global()
+/** The audit trail: every feature that changes something imports it to write through AuditService. */
 @Module({
   providers: [AuditRepository, AuditService],
   exports: [AuditService, AuditRepository],

@@ -1,5 +1,6 @@
-import { Global, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
 import { AccessGuard } from './access.guard';
 import { AuthRefusalsRepository } from './auth-refusals.repository';
 import { AuthRefusalsService } from './auth-refusals.service';
@@ -14,8 +15,12 @@ import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
 import { PrincipalDirectory } from './principal-directory';
 
-@Global()
+/**
+ * Authentication and the access guard (applied to every route through APP_GUARD). Features that
+ * manage principals import it for PrincipalDirectory, PasswordHasher, LockoutService, Delegation.
+ */
 @Module({
+  imports: [AuditModule],
   controllers: [OAuthController],
   providers: [
     PasswordHasher,

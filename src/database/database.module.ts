@@ -5,7 +5,11 @@ import { AppConfig } from '../config/app-config';
 import { buildDataSourceOptions, runMigrations } from './data-source';
 import { Sql } from './sql';
 
-/** The DataSource, migrated before anything else can use it, and the query helper over it. */
+/**
+ * The DataSource, migrated before anything else can use it, and the query helper over it.
+ * Global on purpose: one connection pool is the substrate of every repository, like the
+ * configuration, so importing it everywhere would add noise and tell nothing.
+ */
 @Global()
 @Module({
   imports: [

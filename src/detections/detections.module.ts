@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../health/metrics.module';
 import { SuppliersModule } from '../suppliers/suppliers.module';
 import { DetectionRecorder } from './detection-recorder';
 import { DetectionRetention } from './detection-retention';
@@ -12,7 +13,7 @@ import { StatisticsService } from './statistics.service';
 
 /** Hit counters, the detection log, statistics and retro-scan (docs/api.md §11). */
 @Module({
-  imports: [SuppliersModule],
+  imports: [MetricsModule, SuppliersModule],
   controllers: [DetectionsController, StatisticsController],
   providers: [
     DetectionsRepository,

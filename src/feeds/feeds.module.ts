@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../health/metrics.module';
 import { SuppliersModule } from '../suppliers/suppliers.module';
 import { FeedRunner } from './feed-runner';
 import { FeedScheduler } from './feed-scheduler';
@@ -8,7 +10,7 @@ import { FeedsService } from './feeds.service';
 
 /** Feeds: suppliers that Indicium pulls (docs/api.md §9), written through IndicatorWriter. */
 @Module({
-  imports: [SuppliersModule],
+  imports: [AuditModule, MetricsModule, SuppliersModule],
   controllers: [FeedsController],
   providers: [FeedsRepository, FeedsService, FeedRunner, FeedScheduler],
 })

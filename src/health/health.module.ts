@@ -1,14 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
-import { MetricsService } from './metrics.service';
-import { Readiness } from './readiness';
+import { MetricsModule } from './metrics.module';
 
-@Global()
+/** GET /health, /health/ready and /metrics over what MetricsModule collects. */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), MetricsModule],
   controllers: [HealthController],
-  providers: [MetricsService, Readiness],
-  exports: [MetricsService, Readiness],
 })
 export class HealthModule {}

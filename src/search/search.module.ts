@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../health/metrics.module';
 import { DetectionsModule } from '../detections/detections.module';
 import { KeyIndexModule } from './key-index/key-index.module';
 import { SearchController } from './search.controller';
@@ -6,7 +7,7 @@ import { SearchRepository } from './search.repository';
 import { SearchService } from './search.service';
 
 @Module({
-  imports: [DetectionsModule, KeyIndexModule],
+  imports: [MetricsModule, DetectionsModule, KeyIndexModule],
   controllers: [SearchController],
   providers: [SearchRepository, SearchService],
 })

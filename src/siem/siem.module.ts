@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { DetectionsModule } from '../detections/detections.module';
 import { SiemDeliveryWorker } from './siem-delivery.worker';
 import { SiemIntegrationsController } from './siem-integrations.controller';
@@ -6,7 +7,7 @@ import { SiemIntegrationsRepository } from './siem-integrations.repository';
 import { SiemIntegrationsService } from './siem-integrations.service';
 
 @Module({
-  imports: [DetectionsModule],
+  imports: [AuditModule, DetectionsModule],
   controllers: [SiemIntegrationsController],
   providers: [SiemIntegrationsRepository, SiemIntegrationsService, SiemDeliveryWorker],
 })

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { KeyIndexModule } from '../search/key-index/key-index.module';
 import { TagsModule } from '../tags/tags.module';
 import { ExpirySweeper } from './indicators/expiry-sweeper';
@@ -14,7 +15,7 @@ import { SuppliersService } from './suppliers.service';
 
 /** Suppliers and their indicators (docs/api.md §3), with the expiry sweeper. */
 @Module({
-  imports: [TagsModule, KeyIndexModule],
+  imports: [AuditModule, TagsModule, KeyIndexModule],
   controllers: [SuppliersController, IndicatorsController, TagAssignmentsController],
   providers: [
     SuppliersRepository,

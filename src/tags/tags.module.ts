@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
@@ -9,6 +10,7 @@ import { TagsService } from './tags.service';
  * indicators changes indicators, so it lives with them (suppliers module, IndicatorWriter).
  */
 @Module({
+  imports: [AuditModule],
   controllers: [TagsController],
   providers: [TagsRepository, TagsService],
   exports: [TagsRepository],

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
 import { RolesModule } from '../roles/roles.module';
 import { MeController } from './me.controller';
 import { UsersController } from './users.controller';
@@ -6,7 +8,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [RolesModule],
+  imports: [AuditModule, AuthModule, RolesModule],
   controllers: [UsersController, MeController],
   providers: [UsersRepository, UsersService],
 })
