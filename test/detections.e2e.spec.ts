@@ -1,5 +1,6 @@
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
+import { RetroScanner } from '../src/detections/retro-scanner';
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
@@ -249,5 +250,57 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
     );
     expect(rows.rows).toEqual([{ n: 3 }]);
     await other.close().catch(() => undefined);
+  });
+});
+
+describe('DETECTIONS=off (docs/api.md §11)', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+
+  beforeAll(async () => {
+    t = await createTestApp({ DETECTIONS: 'off' });
+    ti = threatIntel(t);
+    await ti.createSupplier('AcmeFeed');
+    expect((await ti.upload('AcmeFeed', [{ indicator: 'evil.com' }])).status).toBe(200);
+  });
+  afterAll(() => t.close());
+
+  it('records nothing: no counters, no detection log, nothing remembered or retro-scanned', async () => {
+    const searched = await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', ti.admin)
+      .send({ values: ['evil.com', 'later.example'] });
+    expect(searched.status).toBe(200);
+    expect(searched.body.results.map((r: { result: string }) => r.result)).toEqual([
+      'detected',
+      'not_detected',
+    ]);
+    await t.app.get(DetectionRecorder).flush();
+    // A value searched before would be a retro detection once uploaded, were it remembered.
+    expect((await ti.upload('AcmeFeed', [{ indicator: 'later.example' }])).status).toBe(200);
+    await t.app.get(RetroScanner).idle();
+    expect(
+      (await ti.listAll('AcmeFeed')).map((i) => {
+        const { indicator, hits, lastHitAt } = i as unknown as Record<string, unknown>;
+        return { indicator, hits, lastHitAt };
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        { indicator: 'evil.com', hits: 0, lastHitAt: null },
+        { indicator: 'later.example', hits: 0, lastHitAt: null },
+      ]),
+    );
+    const log = await t.api().get('/api/v1/detections').set('Authorization', ti.admin);
+    expect(log.status).toBe(200);
+    expect(log.body.items).toEqual([]);
+    const db = t.app.get(DataSource);
+    expect(
+      await db.query(
+        `SELECT (SELECT count(*) FROM indicator_hits)::int AS hits,
+                (SELECT count(*) FROM detections)::int AS detections,
+                (SELECT count(*) FROM retro_values)::int AS retro`,
+      ),
+    ).toEqual([{ hits: 0, detections: 0, retro: 0 }]);
   });
 });

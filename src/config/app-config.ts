@@ -136,6 +136,14 @@ export class EnvironmentVariables {
   @Max(365)
   RETROSCAN_DAYS = 7;
 
+  /**
+   * `off`: searches are not recorded (no hit counters, no detection log, nothing remembered
+   * for retro-scan, and no retro-scan after writes): for benchmarks and installations that do
+   * not want the detection feature (docs/api.md §11).
+   */
+  @IsIn(['on', 'off'])
+  DETECTIONS: 'on' | 'off' = 'on';
+
   /** Hit counters and detection events are written in batches at least this often (ms). */
   @Transform(toInt)
   @IsInt()

@@ -78,6 +78,8 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private readonly retroOn: boolean;
+  /** DETECTIONS=off: record() returns at once and nothing is ever flushed. */
+  private readonly on: boolean;
   private readonly detectionsBySupplier: Counter<'supplier' | 'retro'>;
   private readonly dropped: Counter<'kind'>;
   private readonly flushLag: Gauge;
@@ -88,7 +90,8 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     @Inject(AppConfig) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
-    this.retroOn = config.env.RETROSCAN_DAYS > 0;
+    this.on = config.env.DETECTIONS === 'on';
+    this.retroOn = this.on && config.env.RETROSCAN_DAYS > 0;
     this.detectionsBySupplier = new Counter({
       name: 'indicium_detections_total',
       help: 'Detection events recorded, by supplier and whether found by retro-scan',
@@ -112,6 +115,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
+    if (!this.on) return;
     this.timer = setInterval(() => void this.flush(), this.config.env.DETECTION_FLUSH_MS);
     this.timer.unref();
   }
@@ -130,7 +134,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
    * detected result counts, a value repeated within one request included.
    */
   record(principal: Principal | undefined, results: readonly SearchedResult[]): void {
-    if (!principal) return;
+    if (!principal || !this.on) return;
     const now = Date.now();
     for (const r of results) {
       if (r.result === 'detected') {

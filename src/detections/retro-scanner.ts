@@ -41,7 +41,7 @@ export class RetroScanner implements OnModuleInit, RetroSink {
   }
 
   onModuleInit(): void {
-    if (this.config.env.RETROSCAN_DAYS === 0) return;
+    if (this.config.env.RETROSCAN_DAYS === 0 || this.config.env.DETECTIONS === 'off') return;
     this.recorder.setRetroSink(this);
     this.writer.onCommitted((w) => this.track(this.scan(w)));
   }
