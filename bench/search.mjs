@@ -11,9 +11,15 @@
 // - single: GET /api/v1/search?value= at 32 connections with an API client's Basic
 //           credentials → req/s, p50, p99; baselines: GET /api/v1/me with the same
 //           credentials, and /health/live, on the same server.
+// - counting: hit counting on (DETECTIONS=on, the servers above) against off (DETECTIONS=off,
+//           a second server on the same loaded database), in BENCH_ROUNDS interleaved rounds
+//           (the order alternating) of bulk at 10% hits (100,000 values) and single GETs
+//           (BENCH_SECONDS) on each, so a loaded machine weighs on both alike; rates over all
+//           rounds. Counting must cost ≤ 5%.
 //
 // Usage: npm run build && npm run bench:search
-// Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED.
+// Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED,
+// BENCH_ROUNDS (default 3).
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { BENCH_TAGS, generateIndicators, rng } from './dataset.mjs';
@@ -22,9 +28,17 @@ import { api, fmt, startServer } from './support.mjs';
 const COUNT = Number(process.env.BENCH_COUNT ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 10_000;
 const FALSE_POSITIVES = 10_000;
-const TARGETS = { bulkRatio10: 0.7, bulkRatio1: 1.0, meRatio: 0.9, p99: 20, uploadSlowdown: 1.05 };
+const TARGETS = {
+  bulkRatio10: 0.7,
+  bulkRatio1: 1.0,
+  meRatio: 0.9,
+  p99: 20,
+  uploadSlowdown: 1.05,
+  countingSlowdown: 0.95,
+};
 
 /** The dataset's values by type, and the NDJSON bodies to upload it in. */
 function loadDataset() {
@@ -158,9 +172,36 @@ async function metric(server, name) {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
+/**
+ * Counting on (`server`) against off (`uncounted`, same database): ROUNDS interleaved rounds
+ * of bulk (10 batches of the 10% queries) and single GETs on each; values/s and req/s over all
+ * rounds, p99 the worst round's.
+ */
+async function counting(server, uncounted, batches, headers, requests) {
+  const sides = { on: { server, values: 0, s: 0, req: 0, rs: 0, p99: 0 }, off: { server: uncounted, values: 0, s: 0, req: 0, rs: 0, p99: 0 } };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? ['off', 'on'] : ['on', 'off'];
+    const slice = batches.slice((round * 10) % 30, ((round * 10) % 30) + 10);
+    for (const k of order) {
+      const t = process.hrtime.bigint();
+      await bulk(sides[k].server, slice);
+      sides[k].s += Number(process.hrtime.bigint() - t) / 1e9;
+      sides[k].values += slice.length * BATCH;
+    }
+    for (const k of order) {
+      const r = await cannon({ url: sides[k].server.base, headers, requests });
+      sides[k].req += r.requests.total;
+      sides[k].rs += r.duration;
+      sides[k].p99 = Math.max(sides[k].p99, r.latency.p99);
+    }
+  }
+  const rates = (x) => ({ bulk: x.values / x.s, single: x.req / x.rs, p99: x.p99 });
+  return { on: rates(sides.on), off: rates(sides.off) };
+}
+
 /** Every figure for one SEARCH_INDEX setting. */
 async function measure(searchIndex, dataset) {
-  const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: searchIndex };
+  const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: searchIndex, DETECTIONS: 'on' };
   const server = await startServer(env);
   try {
     const out = {};
@@ -186,13 +227,17 @@ async function measure(searchIndex, dataset) {
     out.startup = (Date.now() - startedAt) / 1000;
     await second.stop();
 
+    let batches10;
     for (const [label, rate] of [['10', 0.1], ['1', 0.01]]) {
       const queries = makeQueries(byType, 40 * BATCH, rate);
       const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
       await bulk(server, batches.slice(0, 2)); // warm-up
       out[`bulk${label}`] = await bulk(server, batches.slice(2));
       out[`base${label}`] = await baseline(server.databaseUrl, batches.slice(2));
-      if (label === '10') out.queries = queries;
+      if (label === '10') {
+        out.queries = queries;
+        batches10 = batches;
+      }
     }
 
     const client = await api(server, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' });
@@ -205,6 +250,15 @@ async function measure(searchIndex, dataset) {
     out.single = await cannon({ url: server.base, headers, requests });
     out.maybe = await metric(server, 'indicium_search_index_lookups_total{answer="maybe"}');
     out.miss = await metric(server, 'indicium_search_index_lookups_total{answer="miss"}');
+
+    const uncounted = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: server.databaseUrl });
+    try {
+      await bulk(uncounted, batches10.slice(0, 2)); // warm-up
+      await cannon({ url: uncounted.base, headers, requests, duration: 3 });
+      out.counting = await counting(server, uncounted, batches10, headers, requests);
+    } finally {
+      await uncounted.stop();
+    }
     return out;
   } finally {
     await server.stop();
@@ -237,10 +291,25 @@ row('  ratio to /api/v1/me', (r) => fmt(r.single.requests.average / r.me.request
 row('  GET /health/live (req/s)', (r) => fmt(r.health.requests.average));
 row('  ratio to /health/live', (r) => fmt(r.single.requests.average / r.health.requests.average, 2));
 row('Index "maybe" rate (keys sent to Postgres)', (r) => (r.maybe + r.miss > 0 ? fmt(r.maybe / (r.maybe + r.miss), 3) : '-'));
+row(`Counting off: bulk 10% hits (values/s), ${ROUNDS} rounds`, (r) => fmt(r.counting.off.bulk));
+row('  counting on (values/s)', (r) => fmt(r.counting.on.bulk));
+row('  on / off', (r) => fmt(r.counting.on.bulk / r.counting.off.bulk, 3));
+row(`Counting off: single GET (req/s), ${ROUNDS} rounds`, (r) => fmt(r.counting.off.single));
+row('  counting on (req/s)', (r) => fmt(r.counting.on.single));
+row('  on / off', (r) => fmt(r.counting.on.single / r.counting.off.single, 3));
+row('  worst p99 off / on (ms)', (r) => `${r.counting.off.p99} / ${r.counting.on.p99}`);
 const perMillion = on.keys > 0 ? (on.indexBytes / on.keys) * 1e6 : 0;
 console.log(`
 Targets (SEARCH_INDEX=on):
   bulk 10% ratio ≥ ${TARGETS.bulkRatio10}: ${ok(on.bulk10 / on.base10 >= TARGETS.bulkRatio10)}; bulk 1% ratio ≥ ${TARGETS.bulkRatio1}: ${ok(on.bulk1 / on.base1 >= TARGETS.bulkRatio1)}
   single ≥ ${TARGETS.meRatio}× /api/v1/me: ${ok(on.single.requests.average / on.me.requests.average >= TARGETS.meRatio)}; p99 ≤ ${TARGETS.p99} ms: ${ok(on.single.latency.p99 <= TARGETS.p99)}
   upload ≤ ${TARGETS.uploadSlowdown}× off: ${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}
-  index table per million keys: ${fmt(perMillion / MiB, 1)} MiB (budget 48); start-up ${fmt(on.startup, 1)} s (budget 10)`);
+  index table per million keys: ${fmt(perMillion / MiB, 1)} MiB (budget 48); start-up ${fmt(on.startup, 1)} s (budget 10)
+Targets (hit counting, DETECTIONS=on against off, each SEARCH_INDEX setting): ≥ ${TARGETS.countingSlowdown}× off
+  ${[['off', off], ['on', on]]
+    .map(([name, r]) => {
+      const b = r.counting.on.bulk / r.counting.off.bulk;
+      const g = r.counting.on.single / r.counting.off.single;
+      return `SEARCH_INDEX=${name}: bulk ${fmt(b, 3)}× ${ok(b >= TARGETS.countingSlowdown)}, single ${fmt(g, 3)}× ${ok(g >= TARGETS.countingSlowdown)}`;
+    })
+    .join('\n  ')}`);
