@@ -67,7 +67,15 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
         { indicator: 'old.com', expiresAt: '2020-01-01T00:00:00Z' },
       ])
       .expect(200);
-    // Three hits on evil.com (two in one bulk request), written by a flush (docs/api.md §11).
+    // Four hits on evil.com by two principals (two in one bulk request), summed over them,
+    // written by a flush (docs/api.md §11).
+    const analyst = await ti.createAnalyst('hunter');
+    await t
+      .api()
+      .get('/api/v1/search')
+      .query({ value: 'www.evil.com' })
+      .set('Authorization', analyst)
+      .expect(200);
     await t
       .api()
       .get('/api/v1/search')
@@ -111,7 +119,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       tags: [{ name: 'PHISHING', weight: 4 }],
       confidence: null,
       createdAt: expect.stringMatching(/Z$/),
-      hits: 3,
+      hits: 4,
       lastHitAt,
     });
     expect(items.find((i) => i.indicator === '10.0.0.0/8')).toMatchObject({
@@ -142,7 +150,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       'lastHitAt',
     ]);
     expect(rows).toHaveLength(3);
-    expect(rows.find((r) => r[1] === 'evil.com')!.slice(11)).toEqual(['3', lastHitAt]);
+    expect(rows.find((r) => r[1] === 'evil.com')!.slice(11)).toEqual(['4', lastHitAt]);
     expect(rows.find((r) => r[1] === '10.0.0.0/8')!.slice(11)).toEqual(['0', '']);
     const evil = rows.find((r) => r[1] === 'evil.com')!;
     expect(JSON.parse(evil[3])).toEqual({ note: 'a "quoted", comma\nline' });
@@ -167,7 +175,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     expect(badUrl.pattern).toBe("[url:value = 'bad.org/it\\'s?q=a\\\\b']");
     const evil = bundle.objects.find((o: { name: string }) => o.name === 'evil.com');
     expect(evil.confidence).toBe(70);
-    expect(evil).toMatchObject({ x_indicium_hits: 3, x_indicium_last_hit_at: lastHitAt });
+    expect(evil).toMatchObject({ x_indicium_hits: 4, x_indicium_last_hit_at: lastHitAt });
     expect(badUrl.x_indicium_hits).toBe(0);
     expect(badUrl).not.toHaveProperty('x_indicium_last_hit_at');
   });
