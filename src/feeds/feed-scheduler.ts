@@ -11,6 +11,7 @@ import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import { USER_AGENT } from './feed-fetcher';
@@ -43,9 +44,10 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private poller?: NodeJS.Timeout;
-  private polling?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop = new WakeLoop(
+    () => this.poll(),
+    (err: unknown) => this.logger.warn({ err }, 'feed poll failed'),
+  );
   private readonly runs: Counter<'supplier' | 'outcome'>;
   private readonly lastSuccess: Gauge<'supplier'>;
   private readonly applied: Counter<'supplier'>;
@@ -89,37 +91,24 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
+    const polled = this.loop.stop();
     clearInterval(this.poller);
     for (const run of this.active.values()) run.abort.abort(new ShutdownError('shutting down'));
-    await this.polling;
+    await polled;
     await Promise.all([...this.active.values()].map((r) => r.done));
     await this.feeds.release(this.owner).catch(() => undefined);
   }
 
   /** Looks for due feeds now (run-now, a finished run, the poll timer). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.polling) {
-      this.again = true;
-      return;
-    }
-    this.polling = this.poll()
-      .catch((err: unknown) => this.logger.warn({ err }, 'feed poll failed'))
-      .finally(() => {
-        this.polling = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
   private async poll(): Promise<void> {
     const free = this.config.env.FEED_CONCURRENCY - this.active.size;
     const due = await this.feeds.claimDue(this.owner, this.leaseMs, free);
     for (const feed of due) {
-      if (this.stopped) break;
+      if (this.loop.stopped) break;
       // Our own run whose lease lapsed while a renewal waited (claimDue renewed it): still one run.
       if (this.active.has(feed.supplierId)) continue;
       this.start(feed);

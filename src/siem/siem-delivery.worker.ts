@@ -8,6 +8,7 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { Client } from 'pg';
+import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import { AuditRepository } from '../audit/audit.repository';
 import { DetectionsService } from '../detections/detections.service';
@@ -49,9 +50,10 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
   private poller?: NodeJS.Timeout;
   private relisten?: NodeJS.Timeout;
   private listener?: Client;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop = new WakeLoop(
+    () => this.runOnce(),
+    (err: unknown) => this.logger.warn({ err }, 'SIEM delivery run failed'),
+  );
 
   constructor(
     private readonly integrations: SiemIntegrationsRepository,
@@ -69,10 +71,10 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
 
   /** Stops before the DataSource closes (that happens at application shutdown). */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
+    const delivered = this.loop.stop();
     clearInterval(this.poller);
     clearTimeout(this.relisten);
-    await this.running;
+    await delivered;
     for (const { sender } of this.senders.values()) sender.close();
     this.senders.clear();
     const listener = this.listener;
@@ -83,23 +85,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
 
   /** Runs delivery now, or once more right after the run in progress. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runUntilIdle().finally(() => (this.running = undefined));
-  }
-
-  private async runUntilIdle(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.logger.warn({ err }, 'SIEM delivery run failed');
-      }
-    } while (this.again && !this.stopped);
+    this.loop.wake();
   }
 
   private async runOnce(): Promise<void> {
@@ -132,7 +118,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     sender: SiemSender,
   ): Promise<boolean> {
     let after = integration.lastDeliveredDetection;
-    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.stopped; n++) {
+    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.loop.stopped; n++) {
       const batch = await this.detections.after(after, BATCH_SIZE);
       if (batch.length === 0) return true;
       try {
@@ -148,7 +134,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
         return true;
       if (batch.length < BATCH_SIZE) return true;
     }
-    this.again = true;
+    this.loop.wake(); // more than a run's batches waiting: once more right after this run
     return true;
   }
 
@@ -158,7 +144,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     sender: SiemSender,
   ): Promise<boolean> {
     let after = integration.lastDeliveredSequence;
-    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.stopped; n++) {
+    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.loop.stopped; n++) {
       const batch = await this.audit.batchAfter(after, BATCH_SIZE);
       if (batch.length === 0) return true;
       try {
@@ -173,7 +159,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
       if (!(await this.integrations.saveProgress(integration.id, this.owner, after))) return true;
       if (batch.length < BATCH_SIZE) return true;
     }
-    this.again = true;
+    this.loop.wake(); // more than a run's batches waiting: once more right after this run
     return true;
   }
 
@@ -206,7 +192,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     const retry = (err: unknown): void => {
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => undefined);
-      if (this.stopped) return;
+      if (this.loop.stopped) return;
       this.logger.warn({ err }, 'SIEM LISTEN connection lost; polling until it is back');
       this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS).unref();
     };
@@ -215,7 +201,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
-      if (this.stopped) {
+      if (this.loop.stopped) {
         await client.end();
         return;
       }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PeriodicSweep } from '../../common/periodic-sweep';
 import { SharingRepository } from '../sharing.repository';
 
 /** Revoked versions stay published this long after a removal (docs/api.md §10: at least 30 days). */
@@ -14,29 +15,24 @@ const SWEEP_INTERVAL_MS = 60 * 60_000;
 @Injectable()
 export class SharingSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SharingSweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly sweeper = new PeriodicSweep(
+    () => this.sweep(),
+    (err: unknown) => this.logger.error({ err }, 'tombstone sweep failed'),
+  );
 
   constructor(private readonly repo: SharingRepository) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweepOnce().catch((err: unknown) =>
-        this.logger.error({ err }, 'tombstone sweep failed'),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.sweeper.start(SWEEP_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.sweeper.stop();
   }
 
   /** One sweep (tests call this); resolves to the number of tombstones purged. */
   sweepOnce(): Promise<number> {
-    this.running ??= this.sweep().finally(() => (this.running = undefined));
-    return this.running;
+    return this.sweeper.runOnce();
   }
 
   private async sweep(): Promise<number> {

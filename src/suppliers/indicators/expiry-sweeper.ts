@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PeriodicSweep } from '../../common/periodic-sweep';
 import { SuppliersRepository } from '../suppliers.repository';
 import { IndicatorWriter, SWEEP_BATCH } from './indicator-writer';
 
@@ -15,8 +16,10 @@ export const SWEEP_INTERVAL_MS = 60_000;
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExpirySweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly sweeper = new PeriodicSweep(
+    () => this.sweep(),
+    (err: unknown) => this.logger.error({ err }, 'expired-indicator sweep failed'),
+  );
   private stopped = false;
 
   constructor(
@@ -25,25 +28,18 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweepOnce().catch((err: unknown) =>
-        this.logger.error({ err }, 'expired-indicator sweep failed'),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.sweeper.start(SWEEP_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A sweep in progress ends after its current batch.
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.sweeper.stop();
   }
 
   /** Runs one full sweep (tests call this); resolves to the number of indicators purged. */
   sweepOnce(): Promise<number> {
-    // One sweep at a time per instance; a caller arriving meanwhile joins the running one.
-    this.running ??= this.sweep().finally(() => (this.running = undefined));
-    return this.running;
+    return this.sweeper.runOnce();
   }
 
   private async sweep(): Promise<number> {
