@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { hitSumsOf } from '../detections/hit-sql';
+import { hitSumsBetween } from '../detections/hit-sql';
 import type { IndicatorType } from '../indicators';
 import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 
@@ -199,9 +199,12 @@ export class SharingRepository {
     );
   }
 
-  /** The hit counters of the ever-hit indicators of a batch: one grouped query per batch. */
-  hitsOf(ids: string[]): Promise<HitSum[]> {
-    return this.query<HitSum>(hitSumsOf('$1'), [ids]);
+  /**
+   * The hit counters of the ever-hit indicators with ids from `firstId` to `lastId` (a keyset
+   * batch): one grouped range query per batch.
+   */
+  hitsBetween(firstId: string, lastId: string): Promise<HitSum[]> {
+    return this.query<HitSum>(hitSumsBetween('$1', '$2'), [firstId, lastId]);
   }
 
   /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */

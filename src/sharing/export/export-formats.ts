@@ -99,10 +99,10 @@ function csvLine(r: ExportRow, hit: HitSum | undefined): string {
     iso(r.expiresAt) ?? '',
     iso(r.createdAt) ?? '',
     iso(r.updatedAt) ?? '',
-    hit ? hit.hits : '0',
-    hit ? new Date(hit.lastHitAt).toISOString() : '',
   ];
-  return fields.map(csvField).join(',') + '\r\n';
+  // hits and lastHitAt never need quoting.
+  const hits = hit ? `${hit.hits},${new Date(hit.lastHitAt).toISOString()}` : '0,';
+  return `${fields.map(csvField).join(',')},${hits}\r\n`;
 }
 
 export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {

@@ -33,8 +33,11 @@ export class ExportService {
     const repo = this.repo;
     const id = supplier.id;
     // Hit sums (docs/api.md §11) of a batch, by id: only ever-hit indicators have an entry.
-    const hitsOf = async (ids: string[]): Promise<Map<string, HitSum>> =>
-      new Map((await repo.hitsOf(ids)).map((h) => [h.id, h]));
+    const hitsOf = async (rows: ReadonlyArray<{ id: string }>): Promise<Map<string, HitSum>> => {
+      if (rows.length === 0) return new Map(); // an empty supplier's only batch
+      const sums = await repo.hitsBetween(rows[0].id, rows[rows.length - 1].id);
+      return new Map(sums.map((h) => [h.id, h]));
+    };
     async function* body(): AsyncGenerator<string> {
       yield formatter.head();
       if (formatter.rows === 'json-lines') {
@@ -44,7 +47,7 @@ export class ExportService {
           EXPORT_BATCH,
         )) {
           const ids = rows.map((r) => r.id);
-          const [tagRows, hits] = await Promise.all([repo.tagsOf(ids), hitsOf(ids)]);
+          const [tagRows, hits] = await Promise.all([repo.tagsOf(ids), hitsOf(rows)]);
           const tags = new Map<string, Array<{ name: string; weight: number }>>();
           for (const t of tagRows) tags.set(t.id, t.tags);
           let out = '';
@@ -69,7 +72,7 @@ export class ExportService {
           (r) => r.id,
           EXPORT_BATCH,
         )) {
-          const hits = await hitsOf(rows.map((r) => r.id));
+          const hits = await hitsOf(rows);
           for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
             yield format(rows.slice(i, i + CHUNK_ROWS), supplier!, hits);
           }
