@@ -180,6 +180,20 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     expect(badUrl).not.toHaveProperty('x_indicium_last_hit_at');
   });
 
+  it('exports an empty supplier as an empty body, a header row or an empty bundle', async () => {
+    await ti.createSupplier('Empty');
+    const get = (format: string) =>
+      text(t.api().get(url(format, 'Empty')).set('Authorization', ti.admin));
+    const ndjson = await get('ndjson');
+    expect([ndjson.status, ndjson.body]).toEqual([200, '']);
+    const csv = await get('csv');
+    expect(csv.status).toBe(200);
+    expect(parseCsv(csv.body as string)).toHaveLength(1);
+    const stix = await get('stix21');
+    expect(stix.status).toBe(200);
+    expect(JSON.parse(stix.body as string).objects).toEqual([]);
+  });
+
   it('refuses an unknown format (400), supplier (404), Accept (406), no privilege (403)', async () => {
     const bad = await t.api().get(url('xml')).set('Authorization', ti.admin).expect(400);
     expect(bad.body.message).toContain('format must be one of ndjson, csv, stix21');
