@@ -119,7 +119,7 @@ describe('Feeds: STIX 2.1 over HTTPS, TAXII 2.1, MISP (docs/api.md §9)', () => 
         confidence: 85,
         expiresAt: '2099-01-01T00:00:00.000Z',
         context: {
-          stix_id: 'indicator--a1',
+          stixId: 'indicator--a1',
           name: 'C2',
           description: 'Botnet C2',
           indicator_types: ['malicious-activity'],
@@ -317,7 +317,7 @@ describe('Feeds: STIX 2.1 over HTTPS, TAXII 2.1, MISP (docs/api.md §9)', () => 
         'phish.example',
       ]);
       expect(items.find((i) => i.indicator === '203.0.113.70')!.context).toEqual({
-        misp_event: A,
+        mispEvent: A,
         info: 'event a',
         category: 'Network activity',
         comment: 'C2',

@@ -13,6 +13,9 @@ import { mispEventItems, mispManifestEvents } from './parsers/misp-feed';
 import { parseStixBundle, stixObjectItems } from './parsers/stix21-feed';
 import { parseTextFeed } from './parsers/text-feed';
 
+/** The context names the importers set themselves (docs/api.md §9), beside lowercase ones. */
+const FEED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(['stixId', 'mispEvent']);
+
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 const MAX_REJECTED_SAMPLE = 20;
 /** A MISP manifest or event file is read whole (events are small; manifests list them). */
@@ -130,6 +133,7 @@ export class FeedRunner {
         entries: entries(),
         mode: replace ? 'replace' : 'upsert',
         signal: env.signal,
+        ownContextFields: FEED_CONTEXT_FIELDS,
         ctx: env.ctx,
         audit: { action: 'feed.run', details },
       });

@@ -53,9 +53,9 @@ export class FeedsController {
    * of `=` comparisons on ipv4-addr/ipv6-addr/domain-name/url/email-addr `value` or file
    * MD5/SHA-1/SHA-256 hashes; anything else is rejected with a reason), `taxii21` (`url` is the
    * API root; objects of `taxii.collectionId` since the last run), `misp` (`url` is the feed
-   * directory; `to_ids` attributes of events changed since the last run). Context field names
-   * are lowercase like upload context: STIX gives `stix_id`, `name`, `description`,
-   * `indicator_types`, `labels`; MISP gives `misp_event`, `info`, `category`, `comment`.
+   * directory; `to_ids` attributes of events changed since the last run). Context: STIX gives
+   * `stixId`, `name`, `description`, `indicator_types`, `labels`; MISP gives `mispEvent`,
+   * `info`, `category`, `comment`.
    */
   @Put()
   @Auth('suppliers.write')

@@ -51,8 +51,8 @@ export function mispManifestEvents(manifest: unknown): MispManifestEvent[] {
 /**
  * The indicators of one MISP event file (`{"Event": {…}}`, docs/api.md §9): attributes of the
  * mapped types with `to_ids: true`, the event's own and its objects'. Deleted attributes are
- * removals. Context: `misp_event` (uuid), `info`, `category`, `comment` (lowercase names, as
- * upload context field names must be).
+ * removals. Context: `mispEvent` (uuid), `info`, `category`, `comment` (FEED_CONTEXT_FIELDS lets
+ * the writer accept the camelCase name, which clients' upload context may not use).
  */
 export function mispEventItems(doc: unknown): FeedItem[] {
   const event = isObject(doc) && isObject(doc.Event) ? doc.Event : null;
@@ -77,7 +77,7 @@ export function mispEventItems(doc: unknown): FeedItem[] {
     }
     if (a.to_ids !== true && a.to_ids !== '1') continue;
     const context: Record<string, FeedContextValue> = {};
-    if (typeof event.uuid === 'string') context.misp_event = event.uuid;
+    if (typeof event.uuid === 'string') context.mispEvent = event.uuid;
     if (typeof event.info === 'string') context.info = clip(event.info);
     if (typeof a.category === 'string') context.category = clip(a.category);
     if (typeof a.comment === 'string' && a.comment !== '') context.comment = clip(a.comment);

@@ -202,7 +202,7 @@ describe('stix21 bundles', () => {
   it('yields one entry per comparison, rejections with reasons, removals for revoked', async () => {
     const items = await collect(parseStixBundle(chunked(JSON.stringify(bundle), 11)));
     const context = {
-      stix_id: 'indicator--a1',
+      stixId: 'indicator--a1',
       name: 'C2 servers',
       description: 'Seen in campaign X',
       indicator_types: ['malicious-activity'],
@@ -282,7 +282,7 @@ describe('misp feeds', () => {
         ],
       },
     };
-    const ctx = { misp_event: '5e1b0c1a-0000-4000-8000-00000000000a', info: 'Phishing wave' };
+    const ctx = { mispEvent: '5e1b0c1a-0000-4000-8000-00000000000a', info: 'Phishing wave' };
     expect(mispEventItems(event)).toEqual([
       {
         kind: 'entry',

@@ -15,13 +15,12 @@ function strings(v: unknown): string[] | undefined {
 }
 
 /**
- * The context of an indicator's values. Field names are lowercase snake_case because upload
- * context field names must be (docs/api.md §3): `stix_id`, `name`, `description`,
+ * The context of an indicator's values (docs/api.md §9): `stixId`, `name`, `description`,
  * `indicator_types`, `labels`.
  */
 function contextOf(obj: Record<string, unknown>): Record<string, FeedContextValue> {
   const ctx: Record<string, FeedContextValue> = {};
-  if (typeof obj.id === 'string') ctx.stix_id = clip(obj.id);
+  if (typeof obj.id === 'string') ctx.stixId = clip(obj.id);
   if (typeof obj.name === 'string') ctx.name = clip(obj.name);
   if (typeof obj.description === 'string') ctx.description = clip(obj.description);
   const types = strings(obj.indicator_types);

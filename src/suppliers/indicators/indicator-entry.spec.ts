@@ -101,6 +101,19 @@ describe('validateEntry', () => {
     expect(reason(raw)).toContain(expected);
   });
 
+  it('accepts an importer’s own context names, and only those, beside the lowercase ones', () => {
+    const feed: EntryRules = { ...rules, ownContextFields: new Set(['stixId']) };
+    const entry = { indicator: 'evil.com', context: { stixId: 'indicator--a1', name: 'n' } };
+    expect(validateEntry(entry, feed)).toMatchObject({
+      ok: true,
+      entry: { context: '{"stixId":"indicator--a1","name":"n"}' },
+    });
+    expect(reason(entry)).toContain('context field name "stixId"');
+    expect(reason({ indicator: 'evil.com', context: { mispEvent: 'x' } }, feed)).toContain(
+      'context field name "mispEvent"',
+    );
+  });
+
   it('refuses context for FalsePositive, but accepts none or an empty one', () => {
     expect(reason({ indicator: 'good.com', context: { a: 'b' } }, fp)).toBe(
       'FalsePositive indicators may not carry context',

@@ -55,6 +55,8 @@ export interface EntryRules {
   forbidContext: boolean;
   /** Tag id by UPPERCASE name, undefined when no such tag exists. */
   tagId: (upperName: string) => string | undefined;
+  /** Context field names allowed besides CONTEXT_FIELD (set by an importer, not a client). */
+  ownContextFields?: ReadonlySet<string>;
 }
 
 function fail(reason: string): EntryResult {
@@ -84,14 +86,14 @@ function timestamp(raw: Record<string, unknown>, field: string): string | null |
   return new Date(ms).toISOString();
 }
 
-function contextError(context: unknown): string | null {
+function contextError(context: unknown, ownFields?: ReadonlySet<string>): string | null {
   if (!isPlainObject(context)) return 'context must be an object';
   const keys = Object.keys(context);
   if (keys.length > ENTRY_LIMITS.contextFields) {
     return `context has more than ${ENTRY_LIMITS.contextFields} fields`;
   }
   for (const key of keys) {
-    if (!CONTEXT_FIELD.test(key)) {
+    if (!CONTEXT_FIELD.test(key) && !ownFields?.has(key)) {
       return `context field name ${JSON.stringify(key.slice(0, 64))} must match ${CONTEXT_FIELD.source}`;
     }
     const v = context[key];
@@ -161,7 +163,7 @@ export function validateEntry(raw: unknown, rules: EntryRules): EntryResult {
 
   let context = '{}';
   if (raw.context !== undefined && raw.context !== null) {
-    const err = contextError(raw.context);
+    const err = contextError(raw.context, rules.ownContextFields);
     if (err) return fail(err);
     if (rules.forbidContext && Object.keys(raw.context).length > 0) {
       return fail('FalsePositive indicators may not carry context');

@@ -92,6 +92,7 @@ export class IndicatorWriter {
       {
         forbidContext: supplier.name === FALSE_POSITIVE_SUPPLIER && supplier.builtIn,
         tagId: (name) => tags.get(name),
+        ownContextFields: req.ownContextFields,
       },
     );
     try {

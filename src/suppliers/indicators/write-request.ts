@@ -13,6 +13,11 @@ export interface WriteRequest {
   removals?: Array<{ indicator: string; type?: IndicatorType }>;
   /** Aborting rolls the whole write back (feed timeout, SIGTERM); nothing is applied. */
   signal?: AbortSignal;
+  /**
+   * Context field names the writer's caller sets itself (a feed importer's `stixId`,
+   * `mispEvent`), accepted beside the lowercase names clients may send.
+   */
+  ownContextFields?: ReadonlySet<string>;
   ctx: AuditContext;
   /** Audit action and extra newValue fields: 'indicator.upload' for uploads, 'feed.run' for feeds. */
   audit: { action: string; details?: Record<string, unknown> };
