@@ -88,7 +88,7 @@ export class EnvironmentVariables {
 
   /**
    * `on`: every instance holds an in-memory index of indicator keys and sends Postgres only the
-   * keys it may hold (src/search/key-index); `off`: every key is looked up in Postgres.
+   * keys it may hold (src/key-index); `off`: every key is looked up in Postgres.
    */
   @IsIn(['on', 'off'])
   SEARCH_INDEX: 'on' | 'off' = 'off';

@@ -12,7 +12,7 @@ import {
   PrefixLengths,
   planValue,
 } from './search-plan';
-import { SearchKeyIndex } from './key-index/search-key-index';
+import { SearchKeyIndex } from '../key-index/search-key-index';
 import { MatchRow, SearchRepository } from './search.repository';
 
 const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
-import { KeyIndexModule } from '../search/key-index/key-index.module';
+import { KeyIndexModule } from '../key-index/key-index.module';
 import { TagsModule } from '../tags/tags.module';
 import { ExpirySweeper } from './indicators/expiry-sweeper';
 import { IndicatorUploadService } from './indicators/indicator-upload.service';

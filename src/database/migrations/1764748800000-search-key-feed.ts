@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The change feed that keeps every instance's in-memory search key index in step
- * (src/search/key-index).
+ * (src/key-index).
  *
  * - `search_key_changes`: one row per committed indicator write that added keys, written by
  *   IndicatorWriter in that write's transaction, just before it commits: the 64-bit hashes of

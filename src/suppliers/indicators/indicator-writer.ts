@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
-import { SearchKeyIndex } from '../../search/key-index/search-key-index';
+import { SearchKeyIndex } from '../../key-index/search-key-index';
 import { TagsRepository } from '../../tags/tags.repository';
 import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';

@@ -1,7 +1,7 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { IndicatorKey, keyString, lookupOf } from '../../indicators';
-import type { KeyAdditions } from '../../search/key-index/search-key-index';
+import type { KeyAdditions } from '../../key-index/search-key-index';
 import type { TagsRepository } from '../../tags/tags.repository';
 import { SupplierRow, SuppliersRepository } from '../suppliers.repository';
 import { EntryRules, rawIndicatorOf, validateEntry } from './indicator-entry';

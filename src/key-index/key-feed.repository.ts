@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Sql } from '../../database/sql';
+import { Sql } from '../database/sql';
 
 /** One committed write's additions, as the change feed holds them. */
 export interface KeyChange {

@@ -8,10 +8,10 @@ import {
 import { Client } from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import type { EntityManager } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
-import type { IndicatorType, PrefixLengths } from '../../indicators';
-import { MetricsService } from '../../health/metrics.service';
-import { Readiness } from '../../health/readiness';
+import { AppConfig } from '../config/app-config';
+import type { IndicatorType, PrefixLengths } from '../indicators';
+import { MetricsService } from '../health/metrics.service';
+import { Readiness } from '../health/readiness';
 import { FEED_CHANNEL, KeyChange, KeyFeedRepository } from './key-feed.repository';
 import { addEncoded, encodeHash, KeySet } from './key-set';
 

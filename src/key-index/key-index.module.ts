@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MetricsModule } from '../../health/metrics.module';
+import { MetricsModule } from '../health/metrics.module';
 import { KeyFeedRepository } from './key-feed.repository';
 import { SearchKeyIndex } from './search-key-index';
 
