@@ -4,6 +4,7 @@ import { BlocklistService } from './blocklist/blocklist.service';
 import { ExportController } from './export/export.controller';
 import { ExportService } from './export/export.service';
 import { TagsModule } from '../tags/tags.module';
+import { CopyOut } from './copy-out';
 import { SharingRepository } from './sharing.repository';
 import { TaxiiAcceptMiddleware } from './taxii/taxii-accept.middleware';
 import { TaxiiController } from './taxii/taxii.controller';
@@ -14,7 +15,14 @@ import { SharingSweeper } from './tombstones/sharing-sweeper';
 @Module({
   imports: [TagsModule],
   controllers: [ExportController, BlocklistController, TaxiiController],
-  providers: [SharingRepository, ExportService, BlocklistService, TaxiiService, SharingSweeper],
+  providers: [
+    SharingRepository,
+    CopyOut,
+    ExportService,
+    BlocklistService,
+    TaxiiService,
+    SharingSweeper,
+  ],
 })
 export class SharingModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

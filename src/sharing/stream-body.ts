@@ -7,18 +7,33 @@ import type { Response } from 'express';
  */
 export const CHUNK_CHARS = 32 * 1024;
 
+/** A response body: text pieces (keyset paths) or bytes (COPY), optionally abortable. */
+export type Body = AsyncIterable<string | Buffer> & { abort?: () => void };
+
 /**
  * Writes chunks to the response as they are produced, honouring backpressure: when the socket
  * buffer is full it waits for 'drain' before asking for the next chunk, so at most one chunk
  * (one keyset batch) is held per request whatever the client's speed. A client that goes away
  * stops the producer: the loop returns and the generator's `finally` runs, so no further batch
- * query is issued.
+ * query is issued; a body with `abort` (a COPY) is told at once, even while it waits for its
+ * next chunk.
  */
-export async function streamBody(res: Response, chunks: AsyncIterable<string>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (res.destroyed) return;
-    if (chunk.length > 0 && !res.write(chunk)) await writable(res);
-    if (res.destroyed) return;
+export async function streamBody(res: Response, chunks: Body): Promise<void> {
+  const gone = (): void => {
+    if (!res.writableFinished) chunks.abort?.();
+  };
+  res.once('close', gone);
+  try {
+    for await (const chunk of chunks) {
+      if (res.destroyed) return;
+      if (chunk.length > 0 && !res.write(chunk)) await writable(res);
+      if (res.destroyed) return;
+    }
+  } catch (err) {
+    if (res.destroyed) return; // the client went away and the producer was stopped
+    throw err;
+  } finally {
+    res.off('close', gone);
   }
   res.end();
 }

@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { CHUNK_CHARS, keysetBatches } from '../stream-body';
+import { CopyOut } from '../copy-out';
+import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
 import { SharingRepository, type HitSum } from '../sharing.repository';
 import { EXPORT_FORMATTERS, ndjsonLine, type ExportFormat } from './export-formats';
 
@@ -11,7 +12,7 @@ const CHUNK_ROWS = 100;
 export interface PreparedExport {
   mediaType: string;
   fileName: string;
-  body: AsyncIterable<string>;
+  body: Body;
 }
 
 /**
@@ -21,15 +22,31 @@ export interface PreparedExport {
  * would hold for the whole download), no connection or snapshot held while a slow client reads,
  * and memory bounded by two batches. The export is therefore not one snapshot: an indicator
  * written during a long download may or may not be in it (each row appears at most once).
+ *
+ * NDJSON on a Postgres server is the exception: Postgres writes the finished lines and COPY
+ * streams them (CopyOut), one statement on a connection of its own, so Node only forwards
+ * bytes. Formatting rows in Node cost three quarters of the export's time.
  */
 @Injectable()
 export class ExportService {
-  constructor(private readonly repo: SharingRepository) {}
+  /** NDJSON through COPY when the database is a Postgres server (off: the keyset path). */
+  copyNdjson = true;
+
+  constructor(
+    private readonly repo: SharingRepository,
+    private readonly copy: CopyOut,
+  ) {}
 
   async prepare(name: string, format: ExportFormat): Promise<PreparedExport> {
     const supplier = await this.repo.findSupplier(name);
     if (!supplier) throw new NotFoundException(`Supplier "${name}" does not exist`);
     const formatter = EXPORT_FORMATTERS[format]();
+    const fileName = `${supplier.name}-indicators.${formatter.extension}`;
+    if (formatter.rows === 'json-lines' && this.copyNdjson && this.copy.available) {
+      // No head or tail: NDJSON is lines only.
+      const body = this.copy.lines(this.repo.exportLinesSelect(supplier.id));
+      return { mediaType: formatter.mediaType, fileName, body };
+    }
     const repo = this.repo;
     const id = supplier.id;
     // Hit sums (docs/api.md §11) of a batch, by id: only ever-hit indicators have an entry.
@@ -82,7 +99,7 @@ export class ExportService {
     }
     return {
       mediaType: formatter.mediaType,
-      fileName: `${supplier.name}-indicators.${formatter.extension}`,
+      fileName,
       body: body(),
     };
   }

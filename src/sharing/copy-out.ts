@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { DataSource } from 'typeorm';
+import { PglitePool } from '../database/pglite-pool';
+
+/**
+ * A body whose bytes Postgres produces: `COPY (SELECT <one text column>) TO STDOUT` piped to
+ * the response as it arrives. `abort` cancels the statement (the client went away).
+ */
+export interface CopyBody extends AsyncIterable<Buffer> {
+  abort(): void;
+}
+
+/**
+ * COPY options under which the text of a one-column row comes out byte for byte, followed by
+ * "\n": CSV format quotes a value only when it holds the delimiter, the quote character, CR or
+ * LF (and never escapes otherwise), and both are set to control characters that JSON text and
+ * canonical indicator values never contain (JSON escapes every character below U+0020).
+ */
+const RAW_LINES = `(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
+
+/** SQL text literal (standard-conforming strings or E'' when it holds a backslash). */
+export const lit = (s: string): string => escapeLiteral(s);
+/** SQL array literal of text values, cast to `type` (`text`, `uuid`, `cidr`). */
+export const litArray = (values: readonly string[], type: string): string =>
+  values.length === 0 ? `'{}'::${type}[]` : `ARRAY[${values.map(lit).join(',')}]::${type}[]`;
+
+/**
+ * Streams query results as final bytes straight from Postgres (docs/api.md §10 exports and
+ * blocklist): Node parses no row and builds no string, it only moves buffers from one socket
+ * to the other, with backpressure — when the HTTP client reads slowly the response stops
+ * asking for data, the COPY stream stops reading its socket and Postgres blocks on send.
+ *
+ * Each body runs on its own connection (not one of the pool's: a download lasts as long as the
+ * client reads, and must not starve the API), opened with the pool's settings. A client that
+ * disconnects cancels the statement (pg_cancel_backend from the pool, which also interrupts a
+ * sort still running before the first row) and closes that connection.
+ *
+ * Only on a Postgres server: the embedded PGlite has no socket to COPY over; callers keep
+ * their keyset path for it (`available` is false).
+ */
+@Injectable()
+export class CopyOut {
+  private readonly pool: Pool | undefined;
+
+  constructor(private readonly db: DataSource) {
+    const master = (db.driver as unknown as { master?: unknown }).master;
+    this.pool = master instanceof PglitePool ? undefined : (master as Pool | undefined);
+  }
+
+  get available(): boolean {
+    return this.pool !== undefined;
+  }
+
+  /** `select` returns one text column per row; each row is written followed by "\n". */
+  lines(select: string): CopyBody {
+    const pool = this.pool;
+    if (!pool) throw new Error('COPY needs a Postgres server');
+    const config = (pool as unknown as { options: ClientConfig }).options;
+    const db = this.db;
+    let pid: number | undefined;
+    let finished = false;
+    let aborted = false;
+    let client: Client | undefined;
+    let stream: ReturnType<typeof copyTo> | undefined;
+
+    const cancel = (): void => {
+      if (finished || pid === undefined) return;
+      finished = true;
+      const p = pid;
+      void db
+        .query('SELECT pg_cancel_backend($1)', [p])
+        .catch(() => undefined)
+        .finally(() => {
+          stream?.destroy();
+          void client?.end().catch(() => undefined);
+        });
+    };
+
+    async function* run(): AsyncGenerator<Buffer> {
+      client = new Client(config);
+      client.on('error', () => undefined); // a cancelled or closed connection; handled below
+      await client.connect();
+      pid = (client as unknown as { processID: number }).processID;
+      try {
+        if (aborted) return;
+        stream = client.query(copyTo(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
+        for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+        finished = true;
+      } finally {
+        if (finished && !aborted) await client.end().catch(() => undefined);
+        else cancel();
+      }
+    }
+    const it = run();
+    return {
+      [Symbol.asyncIterator]: () => it,
+      abort: () => {
+        aborted = true;
+        cancel();
+      },
+    };
+  }
+}

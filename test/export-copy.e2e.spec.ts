@@ -1,0 +1,185 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Test } from 'supertest';
+import { DataSource } from 'typeorm';
+import { DetectionRecorder } from '../src/detections/detection-recorder';
+import { CopyOut } from '../src/sharing/copy-out';
+import { ExportService } from '../src/sharing/export/export.service';
+import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { threatIntel } from './support/threat-intel';
+
+/** The whole body as a string, whatever its media type. */
+const text = (req: Test) =>
+  req.buffer(true).parse((r, cb) => {
+    const parts: Buffer[] = [];
+    r.on('data', (c: Buffer) => parts.push(c));
+    r.on('end', () => cb(null, Buffer.concat(parts).toString('utf8')));
+  });
+
+/**
+ * The NDJSON export through COPY on a Postgres server (docs/api.md §10): Postgres writes the
+ * lines, Node forwards the bytes. Same bytes as the keyset path, backpressure down to the
+ * COPY, and a client that goes away cancels the statement.
+ */
+describe('export through COPY', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+  let exports: ExportService;
+  const url = (format: string, supplier = 'Acme') =>
+    `/api/v1/suppliers/${supplier}/indicators/export?format=${format}`;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ti = threatIntel(t);
+    exports = t.app.get(ExportService);
+    await ti.createSupplier('Acme', { confidence: 70 });
+    await ti.createTag('PHISHING', { weight: 4 });
+    await ti.createTag('C2', { weight: 4 });
+    await ti.createTag('ZED', { weight: 1 });
+    await ti
+      .upload('Acme', [
+        {
+          indicator: 'evil.com',
+          context: { note: 'a "quoted", comma\nline\ttab \\ back \u0001 ctl é 𝄞 \u2028', n: 1.5 },
+          tags: ['PHISHING', 'ZED', 'C2'],
+          firstSeen: '2025-03-04T05:06:07.891Z',
+          lastSeen: '2025-03-05T00:00:00Z',
+        },
+        { indicator: '10.0.0.0/8', confidence: 90, tags: ['ZED'] },
+        { indicator: "http://bad.org/it's?q=a\\b", expiresAt: '2099-01-02T03:04:05.678Z' },
+        { indicator: '2001:db8::1', confidence: 0, context: { list: ['x', 'y"'], ok: true } },
+        { indicator: 'd41d8cd98f00b204e9800998ecf8427e' },
+        { indicator: 'someone@bad.org' },
+        { indicator: 'old.com', expiresAt: '2020-01-01T00:00:00Z' },
+      ])
+      .expect(200);
+    const analyst = await ti.createAnalyst('hunter');
+    for (const value of ['www.evil.com', '10.1.2.3']) {
+      await t
+        .api()
+        .get('/api/v1/search')
+        .query({ value })
+        .set('Authorization', analyst)
+        .expect(200);
+    }
+    await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', ti.admin)
+      .send({ values: ['evil.com', 'evil.com'] })
+      .expect(200);
+    await t.app.get(DetectionRecorder).flush();
+    await ti.createSupplier('Empty');
+  });
+  afterAll(async () => {
+    exports.copyNdjson = true;
+    await t.close();
+  });
+
+  const body = async (path: string, copy: boolean): Promise<string> => {
+    exports.copyNdjson = copy;
+    const res = await text(t.api().get(path).set('Authorization', ti.admin));
+    expect(res.status).toBe(200);
+    return res.body as string;
+  };
+
+  it('writes the same bytes as the keyset path', async () => {
+    expect(t.app.get(CopyOut).available).toBe(t.config.env.DATABASE_URL !== undefined);
+    for (const supplier of ['Acme', 'Empty']) {
+      const viaCopy = await body(url('ndjson', supplier), true);
+      const viaKeyset = await body(url('ndjson', supplier), false);
+      expect(viaCopy).toBe(viaKeyset);
+    }
+    const lines = (await body(url('ndjson'), true)).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(6);
+    const evil = lines.map((l) => JSON.parse(l)).find((i) => i.indicator === 'evil.com');
+    expect(evil.tags.map((x: { name: string }) => x.name)).toEqual(['C2', 'PHISHING', 'ZED']);
+    expect(evil.hits).toBe(3);
+  });
+
+  describe('with 100,000 indicators over a real socket', () => {
+    const N = 100_000;
+    let port: number;
+    let auth: string;
+    const dbUrl = (): string | undefined => t.config.env.DATABASE_URL;
+    /** The COPY statements running on the test database (none on the embedded one). */
+    const copies = async (): Promise<Array<{ state: string; wait: string | null }>> => {
+      const url = dbUrl();
+      if (!url) return [];
+      const { rows } = await withDatabase(url, (c) =>
+        c.query(`SELECT state, wait_event AS wait FROM pg_stat_activity
+                  WHERE datname = current_database() AND query LIKE 'COPY (%'
+                    AND pid <> pg_backend_pid()`),
+      );
+      return rows as Array<{ state: string; wait: string | null }>;
+    };
+    const until = async (check: () => Promise<boolean>, ms = 5000): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (await check()) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return check();
+    };
+
+    beforeAll(async () => {
+      await ti.createSupplier('Big');
+      const seed = `INSERT INTO indicators (supplier_id, type, value, context)
+        SELECT s.id, 'domain', 'host' || g || '.example.org', '{"campaign":"bulk"}'
+          FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
+      const url = dbUrl();
+      if (url) await withDatabase(url, (c) => c.query(seed));
+      else await t.app.get(DataSource).query(seed);
+      await t.app.listen(0, '127.0.0.1');
+      port = (t.app.getHttpServer().address() as AddressInfo).port;
+      auth = basic(t.admin.username, t.admin.password);
+    });
+
+    const open = (): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) =>
+        httpGet(
+          { host: '127.0.0.1', port, path: url('ndjson', 'Big'), headers: { Authorization: auth } },
+          resolve,
+        ).on('error', reject),
+      );
+
+    it('a client that stops reading holds Postgres on its send; every line arrives after', async () => {
+      exports.copyNdjson = true;
+      const res = await open();
+      expect(res.statusCode).toBe(200);
+      res.pause();
+      if (dbUrl()) {
+        // Backpressure reaches Postgres: the COPY waits to write to our socket.
+        expect(
+          await until(async () => (await copies()).some((c) => c.wait === 'ClientWrite')),
+        ).toBe(true);
+      }
+      let lines = 0;
+      let tail = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const parts = (tail + chunk).split('\n');
+        tail = parts.pop()!;
+        lines += parts.length;
+      });
+      res.resume();
+      await new Promise((r) => res.on('end', r));
+      expect(lines).toBe(N);
+      expect(tail).toBe('');
+      expect(await until(async () => (await copies()).length === 0)).toBe(true);
+    });
+
+    it('a client that disconnects cancels the COPY', async () => {
+      exports.copyNdjson = true;
+      const res = await open();
+      await new Promise((r) => res.once('data', r));
+      if (dbUrl()) expect((await copies()).length).toBe(1);
+      res.destroy();
+      expect(await until(async () => (await copies()).length === 0)).toBe(true);
+      // The server is fine: the next export runs to its end.
+      const again = await text(t.api().get(url('ndjson', 'Big')).set('Authorization', ti.admin));
+      expect((again.body as string).split('\n')).toHaveLength(N + 1);
+    });
+  });
+});
