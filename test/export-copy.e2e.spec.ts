@@ -183,3 +183,42 @@ describe('export through COPY', () => {
     });
   });
 });
+
+/** The embedded database (PGlite) has no socket to COPY over: the keyset paths serve it. */
+describe('exports and blocklist on the embedded database', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+
+  beforeAll(async () => {
+    const url = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      t = await createTestApp();
+    } finally {
+      if (url !== undefined) process.env.DATABASE_URL = url;
+    }
+    ti = threatIntel(t);
+    await ti.createSupplier('Acme');
+    await ti.upload('FalsePositive', [{ indicator: 'example.com' }]).expect(200);
+    await ti
+      .upload('Acme', [{ indicator: 'evil.com' }, { indicator: 'a.example.com' }])
+      .expect(200);
+  });
+  afterAll(() => t.close());
+
+  it('streams NDJSON and the blocklist without COPY', async () => {
+    expect(t.config.usesEmbeddedDatabase).toBe(true);
+    expect(t.app.get(CopyOut).available).toBe(false);
+    const res = await text(
+      t.api().get('/api/v1/suppliers/Acme/indicators/export?format=ndjson'),
+    ).set('Authorization', ti.admin);
+    expect(res.status).toBe(200);
+    const items = (res.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(items.map((i) => i.indicator).sort()).toEqual(['a.example.com', 'evil.com']);
+    const list = await t.api().get('/api/v1/blocklist').set('Authorization', ti.admin).expect(200);
+    expect(list.text).toBe('evil.com\n');
+  });
+});

@@ -4,15 +4,16 @@ import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indi
 import { TagsRepository } from '../../tags/tags.repository';
 import type { BlocklistQuery } from '../dto/sharing.dto';
 import { BlocklistFilter, BlocklistRow, SharingRepository } from '../sharing.repository';
-import { CHUNK_CHARS, keysetBatches } from '../stream-body';
+import { CopyOut } from '../copy-out';
+import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
 import { FalsePositiveSet } from './false-positive-set';
+import { suppressedSql } from './false-positive-sql';
 
 // Rows are three short strings: bigger batches than the exports, fewer round trips.
 const BATCH = 20_000;
 
 export type BlocklistAnswer =
-  | { notModified: true; etag: string }
-  | { notModified: false; etag: string; body: AsyncIterable<string> };
+  { notModified: true; etag: string } | { notModified: false; etag: string; body: Body };
 
 interface Selection {
   types: IndicatorType[];
@@ -31,12 +32,20 @@ interface Selection {
  * and types by comparing with the previous line, with FalsePositive suppression checked in
  * memory (the active FalsePositive indicators are loaded once per request; that set is the
  * only part whose size grows with data, with the FalsePositive supplier's size).
+ *
+ * On a Postgres server the whole list is one statement instead, streamed by COPY (CopyOut):
+ * filters, suppression (suppressedSql: the same rules, over the same FP set, as SQL) and
+ * de-duplication (GROUP BY value) run in Postgres, and Node only forwards its bytes.
  */
 @Injectable()
 export class BlocklistService {
+  /** The list through COPY when the database is a Postgres server (off: the keyset path). */
+  useCopy = true;
+
   constructor(
     private readonly repo: SharingRepository,
     private readonly tags: TagsRepository,
+    private readonly copy: CopyOut,
   ) {}
 
   async answer(query: BlocklistQuery, ifNoneMatch: string | undefined): Promise<BlocklistAnswer> {
@@ -51,6 +60,11 @@ export class BlocklistService {
     }
     const filter = await this.filterOf(sel);
     const fp = await this.falsePositives();
+    if (this.useCopy && this.copy.available) {
+      if (filter.supplierIds.length === 0) return { notModified: false, etag, body: empty() };
+      const body = this.copy.lines(this.repo.blocklistSelect(filter, suppressedSql(fp)));
+      return { notModified: false, etag, body };
+    }
     const repo = this.repo;
     async function* body(): AsyncGenerator<string> {
       if (filter.supplierIds.length === 0) return;
@@ -123,6 +137,8 @@ export class BlocklistService {
     return set;
   }
 }
+
+async function* empty(): AsyncGenerator<string> {}
 
 /** The query in canonical form (sorted, case-folded): equal selections share an ETag. */
 function selectionOf(q: BlocklistQuery): Selection {

@@ -30,6 +30,14 @@ export class FalsePositiveSet {
     return this.keys.size;
   }
 
+  /** The FP values of one type. */
+  valuesOf(type: IndicatorType): string[] {
+    const prefix = `${type}\u0000`;
+    const out: string[] = [];
+    for (const k of this.keys) if (k.startsWith(prefix)) out.push(k.slice(prefix.length));
+    return out;
+  }
+
   add(type: IndicatorType, value: string): void {
     this.keys.add(`${type}\u0000${value}`);
     if (type === 'cidr') {

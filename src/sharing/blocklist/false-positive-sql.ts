@@ -1,0 +1,96 @@
+import { networkOf, type IndicatorType } from '../../indicators';
+import { litArray } from '../copy-out';
+import type { FalsePositiveSet } from './false-positive-set';
+
+/**
+ * FalsePositiveSet.suppresses as a SQL condition on an indicator row (alias `i`: type, value,
+ * network), for the blocklist COPY: the same rules, with the FP values inlined as constant
+ * arrays (hashed by Postgres, so each test is a lookup whatever the FP supplier's size), and
+ * containment looked up the same way — the row's network masked to each prefix length the FP
+ * networks use. Parent domains and URL prefixes are the row value's suffixes and prefixes of
+ * the lengths the FP values have, at a label or path boundary. Returns null when nothing can be
+ * suppressed (no FP value of a type that matters), so the query carries no condition at all.
+ */
+export function suppressedSql(fp: FalsePositiveSet): string | null {
+  const values = (t: IndicatorType): string[] => fp.valuesOf(t);
+  const equalTo = (expr: string, t: IndicatorType): string[] => {
+    const v = values(t);
+    return v.length === 0 ? [] : [`${expr} = ANY(${litArray(v, 'text')})`];
+  };
+  const any = (parts: string[]): string | null =>
+    parts.length === 0 ? null : parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+
+  // FP networks by family and prefix length.
+  const networks = new Map<string, { family: 4 | 6; prefix: number; values: string[] }>();
+  for (const v of values('cidr')) {
+    const { family, prefix } = networkOf(v);
+    const key = `${family}/${prefix}`;
+    const e = networks.get(key) ?? { family, prefix, values: [] };
+    e.values.push(v);
+    networks.set(key, e);
+  }
+  const network = (cidr: string, key: string, t: 'ip' | 'cidr'): string | null =>
+    any([
+      ...equalTo(key, t),
+      ...[...networks.values()].map(
+        (n) =>
+          `(family(${cidr}) = ${n.family} AND masklen(${cidr}) > ${n.prefix}` +
+          ` AND set_masklen(${cidr}, ${n.prefix}) = ANY(${litArray(n.values, 'cidr')}))`,
+      ),
+    ]);
+
+  // A domain or one of its parents of at least two labels.
+  const parents = values('domain').filter((d) => d.includes('.'));
+  const parentLengths = [...new Set(parents.map((d) => d.length))].sort((a, b) => a - b);
+  const parentArray = litArray(parents, 'text');
+  const domain = (expr: string): string | null =>
+    any([
+      ...equalTo(expr, 'domain'),
+      ...parentLengths.map(
+        (l) =>
+          `(length(${expr}) > ${l} AND substr(${expr}, length(${expr}) - ${l}, 1) = '.'` +
+          ` AND right(${expr}, ${l}) = ANY(${parentArray}))`,
+      ),
+    ]);
+
+  // A URL, one of its prefixes ending before a "/" or "?", or its host.
+  const urls = values('url');
+  const urlArray = litArray(urls, 'text');
+  const urlPrefix = [...new Set(urls.map((u) => u.length))]
+    .sort((a, b) => a - b)
+    .map(
+      (l) =>
+        `(length(i.value) > ${l} AND substr(i.value, ${l + 1}, 1) IN ('/', '?')` +
+        ` AND left(i.value, ${l}) = ANY(${urlArray}))`,
+    );
+  const v6Host = network(
+    'substr(u.h, 2, length(u.h) - 2)::cidr',
+    'substr(u.h, 2, length(u.h) - 2)',
+    'ip',
+  );
+  const v4Host = network('u.h::cidr', 'u.h', 'ip');
+  const domainHost = domain('u.h');
+  const host =
+    v6Host || v4Host || domainHost
+      ? `(SELECT CASE WHEN left(u.h, 1) = '[' THEN ${v6Host ?? 'false'}
+                      WHEN u.h ~ '^\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$' THEN ${v4Host ?? 'false'}
+                      ELSE ${domainHost ?? 'false'} END
+            FROM (SELECT substring(i.value FROM '^[^/?]*') AS h) u)`
+      : null;
+
+  const emailDomain = domain(`regexp_replace(i.value, '^.*@', '')`);
+  const branches: Array<[IndicatorType, string | null]> = [
+    ['ip', network('i.network', 'i.value', 'ip')],
+    ['cidr', network('i.network', 'i.value', 'cidr')],
+    ['domain', domain('i.value')],
+    ['url', any([...equalTo('i.value', 'url'), ...urlPrefix, ...(host ? [host] : [])])],
+    ['email', any([...equalTo('i.value', 'email'), ...(emailDomain ? [emailDomain] : [])])],
+    ['md5', any(equalTo('i.value', 'md5'))],
+    ['sha1', any(equalTo('i.value', 'sha1'))],
+    ['sha256', any(equalTo('i.value', 'sha256'))],
+  ];
+  const when = branches
+    .filter(([, sql]) => sql !== null)
+    .map(([t, sql]) => `WHEN '${t}' THEN ${sql}`);
+  return when.length === 0 ? null : `(CASE i.type ${when.join(' ')} ELSE false END)`;
+}
