@@ -1,5 +1,6 @@
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
+import { REMEMBER_REFRESH_MS } from '../src/detections/recent-values';
 import { RetroScanner } from '../src/detections/retro-scanner';
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from './support/test-app';
@@ -106,6 +107,98 @@ describe('retro-scan (docs/api.md §11)', () => {
     const values = (await retroDetections()).map((d) => d.value);
     expect(values).not.toContain('cdn.trusted.example');
     expect(values).not.toContain('172.16.5.5');
+  });
+
+  interface Remembered {
+    at: Date;
+    principal: string;
+    version: string;
+  }
+
+  async function remembered(value: string): Promise<Remembered[]> {
+    return t.app
+      .get(DataSource)
+      .query(
+        `SELECT searched_at AS at, principal, xmin::text AS version FROM retro_values WHERE value = $1`,
+        [value],
+      );
+  }
+
+  async function searchAs(auth: string, values: string[]): Promise<void> {
+    const res = await t.api().post('/api/v1/search').set('Authorization', auth).send({ values });
+    expect(res.status).toBe(200);
+  }
+
+  it('remembers a value searched again within the hour once: the row is not rewritten, and a later upload still finds it', async () => {
+    await search(['twice.again.example']);
+    await t.app.get(DetectionRecorder).flush();
+    const [first] = await remembered('twice.again.example');
+    expect(first).toMatchObject({ principal: 'hunter' });
+    await search(['twice.again.example', 'twice.again.example']);
+    await t.app.get(DetectionRecorder).flush();
+    expect(await remembered('twice.again.example')).toEqual([first]);
+    await uploadAndScan('LateFeed', [{ indicator: 'again.example' }]);
+    expect((await retroDetections()).filter((d) => d.value === 'twice.again.example')).toEqual([
+      expect.objectContaining({ principal: 'hunter', indicator: 'again.example', retro: true }),
+    ]);
+  });
+
+  it('leaves a row remembered within the hour alone when only the database knows it (another instance, a restart)', async () => {
+    await search(['known.elsewhere.example']);
+    await t.app.get(DetectionRecorder).flush();
+    const before = await remembered('known.elsewhere.example');
+    // This instance forgets what it remembered, as another instance or a restarted one would.
+    const recorder: unknown = t.app.get(DetectionRecorder);
+    (recorder as { recent: { clear(): void } }).recent.clear();
+    await search(['known.elsewhere.example']);
+    await t.app.get(DetectionRecorder).flush();
+    expect(await remembered('known.elsewhere.example')).toEqual(before);
+  });
+
+  it('moves the row to another principal that searches the value within the hour', async () => {
+    await search(['shared.value.example']);
+    await t.app.get(DetectionRecorder).flush();
+    await searchAs(ti.admin, ['shared.value.example']);
+    await t.app.get(DetectionRecorder).flush();
+    expect(await remembered('shared.value.example')).toEqual([
+      expect.objectContaining({ principal: 'admin' }),
+    ]);
+    await uploadAndScan('LateFeed', [{ indicator: 'value.example' }]);
+    expect((await retroDetections()).filter((d) => d.value === 'shared.value.example')).toEqual([
+      expect.objectContaining({ principal: 'admin', retro: true }),
+    ]);
+  });
+
+  it('moves searched_at again once the value was remembered more than an hour ago', async () => {
+    await search(['hourly.refresh.example']);
+    await t.app.get(DetectionRecorder).flush();
+    const [first] = await remembered('hourly.refresh.example');
+    const later = Date.now() + REMEMBER_REFRESH_MS + 60_000;
+    const now = jest.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      await search(['hourly.refresh.example']);
+      await t.app.get(DetectionRecorder).flush();
+    } finally {
+      now.mockRestore();
+    }
+    const [second] = await remembered('hourly.refresh.example');
+    expect(second.version).not.toBe(first.version);
+    expect(Math.abs(second.at.getTime() - later)).toBeLessThan(1_000);
+  });
+
+  it('finds a value whose searched_at lags its last search by up to the hour: the window is RETROSCAN_DAYS plus that hour', async () => {
+    await search(['late.edge.example']);
+    await t.app.get(DetectionRecorder).flush();
+    await t.app
+      .get(DataSource)
+      .query(
+        `UPDATE retro_values SET searched_at = now() - interval '7 days 30 minutes' WHERE value = 'late.edge.example'`,
+      );
+    await uploadAndScan('LateFeed', [{ indicator: 'edge.example' }]);
+    expect((await retroDetections()).map((d) => d.value)).toContain('late.edge.example');
+    // Kept by the sweep too; past the window it goes.
+    await t.app.get(DetectionRetention).sweepOnce();
+    expect(await remembered('late.edge.example')).toHaveLength(1);
   });
 
   it('does not look back further than RETROSCAN_DAYS, and forgets older values', async () => {

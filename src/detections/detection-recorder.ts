@@ -11,6 +11,7 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import type { IndicatorType } from '../indicators';
 import { DetectionsRepository, HitBatch, NewDetection } from './detections.repository';
+import { RecentValues, REMEMBER_REFRESH_MS } from './recent-values';
 
 /**
  * What the recorder needs of a search result: the §5 result shape (structural, so the search
@@ -74,6 +75,8 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   private hits = new Map<string, PendingHit>();
   private events: NewDetection[] = [];
   private retro = new Map<string, PendingRetro>();
+  /** Values this instance remembered lately: searched again, they are not remembered again. */
+  private readonly recent = new RecentValues();
   private retroSink?: RetroSink;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
@@ -131,15 +134,23 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * The hot path's only cost: map updates per detected match and per clean value. Every
-   * detected result counts, a value repeated within one request included.
+   * detected result counts, a value repeated within one request included. A clean value this
+   * instance remembered for the same principal less than REMEMBER_REFRESH_MS ago costs a
+   * hash and a table probe, and is not remembered again (docs/api.md §11).
    */
   record(principal: Principal | undefined, results: readonly SearchedResult[]): void {
     if (!principal || !this.on) return;
     const now = Date.now();
+    const since = now - REMEMBER_REFRESH_MS;
+    const recent = this.recent;
+    let who = -1;
     for (const r of results) {
       if (r.result === 'detected') {
         for (const m of r.matches) this.hit(principal, r, m, now);
       } else if (r.result === 'not_detected' && this.retroOn && r.normalized !== null) {
+        if (who < 0) who = recent.principal(principal.type, principal.name);
+        recent.hash(r.type as string, r.normalized);
+        if (recent.fresh(who, since)) continue;
         const key = `${r.type}\u0000${r.normalized}`;
         const pending = this.retro.get(key);
         if (pending) {
@@ -237,11 +248,14 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
       }
     }
     if (retro.size > 0 && this.retroSink) {
-      await this.retroSink
-        .remember([...retro.values()])
-        .catch((err: unknown) =>
-          this.logger.warn({ err }, 'remembering values for retro-scan failed'),
-        );
+      const values = [...retro.values()];
+      try {
+        await this.retroSink.remember(values);
+        for (const v of values)
+          this.recent.remembered(v.type, v.value, v.principalType, v.principal, v.atMs);
+      } catch (err) {
+        this.logger.warn({ err }, 'remembering values for retro-scan failed');
+      }
     }
   }
 

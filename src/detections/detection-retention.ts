@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DetectionsRepository, PRUNE_BATCH } from './detections.repository';
+import { retroWindowMs } from './recent-values';
 import { RetroRepository } from './retro.repository';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -61,8 +62,8 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
       deleted += n;
       if (n < PRUNE_BATCH) break;
     }
-    // Remembered values past RETROSCAN_DAYS (all of them when retro-scan is off).
-    const retroCutoff = new Date(now - this.config.env.RETROSCAN_DAYS * DAY_MS);
+    // Remembered values past the retro window (all of them when retro-scan is off).
+    const retroCutoff = new Date(now - retroWindowMs(this.config.env.RETROSCAN_DAYS));
     while (!this.stopped && (await this.retro.prune(retroCutoff)) === PRUNE_BATCH);
     return deleted;
   }

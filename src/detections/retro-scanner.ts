@@ -5,6 +5,7 @@ import { MetricsService } from '../health/metrics.service';
 import { INDICATOR_TYPE_DEFINITIONS, PrefixLengths } from '../indicators';
 import { CommittedWrite, IndicatorWriter } from '../suppliers/indicators/indicator-writer';
 import { DetectionRecorder, PendingRetro, RetroSink } from './detection-recorder';
+import { REMEMBER_REFRESH_MS, retroWindowMs } from './recent-values';
 import { RetroBatch, RetroRepository } from './retro.repository';
 
 /**
@@ -15,7 +16,9 @@ const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
 
 /**
  * Retro-scan (docs/api.md §11): values searched and not detected are remembered for
- * RETROSCAN_DAYS with the lookup keys the search plan derives for them; after each committed
+ * RETROSCAN_DAYS with the lookup keys the search plan derives for them (a value searched again
+ * moves its `searched_at` at most once per REMEMBER_REFRESH_MS, so the window looked back over
+ * is RETROSCAN_DAYS plus that: retroWindowMs); after each committed
  * write that created indicators, those are checked against them set-based, and matches are
  * recorded as `retro: true` detections at once (durably, not through the in-memory batch).
  */
@@ -83,12 +86,16 @@ export class RetroScanner implements OnModuleInit, RetroSink {
         b.keyMatchedBy.push(k.matchedBy);
       }
     }
-    await this.repo.remember(b);
+    await this.repo.remember(b, REMEMBER_REFRESH_MS);
   }
 
   private async scan(w: CommittedWrite): Promise<void> {
     try {
-      const found = await this.repo.scan(w.supplierId, w.since, this.config.env.RETROSCAN_DAYS);
+      const found = await this.repo.scan(
+        w.supplierId,
+        w.since,
+        retroWindowMs(this.config.env.RETROSCAN_DAYS),
+      );
       for (const d of found) this.retroDetections.inc({ supplier: d.supplier });
       this.recorder.counted(found.map((d) => ({ supplier: d.supplier, retro: true })));
     } catch (err) {

@@ -32,10 +32,12 @@ export class RetroRepository {
 
   /**
    * Remembers values searched and not detected: a value searched again only moves its
-   * `searched_at` (its keys are already there). Rows in value order, so concurrent flushes of
-   * two instances never deadlock.
+   * `searched_at` (its keys are already there), and only when that is more than `refreshMs`
+   * old or another principal searched it — otherwise the row is left as it is (no new row
+   * version, no index entries). Rows in value order, so concurrent flushes of two instances
+   * never deadlock.
    */
-  async remember(b: RetroBatch): Promise<void> {
+  async remember(b: RetroBatch, refreshMs: number): Promise<void> {
     await this.sql.exec(
       `WITH v AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::inet[], $4::text[], $5::text[], $6::float8[])
@@ -46,6 +48,9 @@ export class RetroRepository {
          ON CONFLICT (value, type) DO UPDATE
             SET searched_at = greatest(retro_values.searched_at, EXCLUDED.searched_at),
                 principal_type = EXCLUDED.principal_type, principal = EXCLUDED.principal
+          WHERE retro_values.searched_at < EXCLUDED.searched_at - make_interval(secs => $11::float8 / 1000)
+             OR retro_values.principal <> EXCLUDED.principal
+             OR retro_values.principal_type <> EXCLUDED.principal_type
          RETURNING id, type, value, (xmax = 0) AS inserted
        )
        INSERT INTO retro_keys (value_id, key_type, key_value, matched_by)
@@ -66,6 +71,7 @@ export class RetroRepository {
         b.keyType,
         b.keyValue,
         b.keyMatchedBy,
+        refreshMs,
       ],
     );
   }
@@ -77,7 +83,7 @@ export class RetroRepository {
    * index, addresses and networks inside a new CIDR by one btree range each. A value a
    * FalsePositive indicator matches is skipped, and so is a match already recorded.
    */
-  async scan(supplierId: string, since: Date, windowDays: number): Promise<RetroDetection[]> {
+  async scan(supplierId: string, since: Date, windowMs: number): Promise<RetroDetection[]> {
     return this.db.transaction(async (tx) => {
       const sql = this.sql.in(tx);
       await sql.exec(`SELECT pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
@@ -109,7 +115,7 @@ export class RetroRepository {
            FROM matched m
            JOIN retro_values rv ON rv.id = m.value_id
            JOIN fresh f ON f.id = m.id
-          WHERE rv.searched_at > now() - make_interval(days => $3)
+          WHERE rv.searched_at > now() - make_interval(secs => $3::float8 / 1000)
             AND NOT EXISTS (
                   SELECT 1 FROM retro_keys k
                     JOIN indicators fp ON fp.value = k.key_value AND fp.type = k.key_type
@@ -125,7 +131,7 @@ export class RetroRepository {
                      AND d.indicator = f.value AND d.indicator_type = f.type)
           ORDER BY rv.value, f.value
          RETURNING supplier`,
-        [supplierId, since, windowDays],
+        [supplierId, since, windowMs],
       );
     });
   }
