@@ -98,6 +98,27 @@ describe('export through COPY', () => {
     expect(evil.hits).toBe(3);
   });
 
+  it('CopyOut: rows of any length arrive as written; an error in the statement fails the body', async () => {
+    const copy = t.app.get(CopyOut);
+    if (!copy.available) return;
+    const read = async (select: string): Promise<string> => {
+      const parts: Buffer[] = [];
+      for await (const c of copy.lines(select)) parts.push(c);
+      return Buffer.concat(parts).toString('utf8');
+    };
+    const big = `SELECT repeat(chr(97 + g % 26), g * 997) FROM generate_series(1, 300) g`;
+    const expected = Array.from({ length: 300 }, (_, k) =>
+      String.fromCharCode(97 + ((k + 1) % 26)).repeat((k + 1) * 997),
+    );
+    expect(await read(big)).toBe(expected.join('\n') + '\n');
+    expect(await read(`SELECT 'tab\there, "quoted", back\\slash é' UNION ALL SELECT ''''`)).toBe(
+      `tab\there, "quoted", back\\slash é\n'\n`,
+    );
+    await expect(
+      read('SELECT (1 / (g - 50000))::text FROM generate_series(1, 100000) g'),
+    ).rejects.toThrow('division by zero');
+  });
+
   describe('with 100,000 indicators over a real socket', () => {
     const N = 100_000;
     let port: number;

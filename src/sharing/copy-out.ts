@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { PglitePool } from '../database/pglite-pool';
+import { CopyOutStream } from './copy-lines';
 
 /**
  * A body whose bytes Postgres produces: `COPY (SELECT <one text column>) TO STDOUT` piped to
@@ -63,7 +63,7 @@ export class CopyOut {
     let finished = false;
     let aborted = false;
     let client: Client | undefined;
-    let stream: ReturnType<typeof copyTo> | undefined;
+    let stream: CopyOutStream | undefined;
 
     const cancel = (): void => {
       if (finished || pid === undefined) return;
@@ -85,7 +85,7 @@ export class CopyOut {
       pid = (client as unknown as { processID: number }).processID;
       try {
         if (aborted) return;
-        stream = client.query(copyTo(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
+        stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
         for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
         finished = true;
       } finally {
