@@ -1,5 +1,6 @@
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Test } from 'supertest';
 import { DataSource } from 'typeorm';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
@@ -101,9 +102,12 @@ describe('export through COPY', () => {
   it('CopyOut: rows of any length arrive as written; an error in the statement fails the body', async () => {
     const copy = t.app.get(CopyOut);
     if (!copy.available) return;
+    const unused = (): never => {
+      throw new Error('the fallback ran while a COPY connection was free');
+    };
     const read = async (select: string): Promise<string> => {
       const parts: Buffer[] = [];
-      for await (const c of copy.lines(select)) parts.push(c);
+      for await (const c of copy.lines(select, unused)) parts.push(Buffer.from(c));
       return Buffer.concat(parts).toString('utf8');
     };
     const big = `SELECT repeat(chr(97 + g % 26), g * 997) FROM generate_series(1, 300) g`;
@@ -117,6 +121,44 @@ describe('export through COPY', () => {
     await expect(
       read('SELECT (1 / (g - 50000))::text FROM generate_series(1, 100000) g'),
     ).rejects.toThrow('division by zero');
+  });
+
+  it('CopyOut: with every COPY connection streaming, a body is served by its fallback', async () => {
+    const copy = t.app.get(CopyOut);
+    if (!copy.available) return;
+    const held = Array.from({ length: copy.connections }, () =>
+      copy.lines(`SELECT repeat('x', 1000) FROM generate_series(1, 1000000)`, () =>
+        Readable.from(['fallback\n']),
+      ),
+    );
+    const iterators = held.map((b) => b[Symbol.asyncIterator]());
+    const firsts = await Promise.all(iterators.map((it) => it.next()));
+    expect(firsts.every((r) => Buffer.isBuffer(r.value))).toBe(true);
+    const extra: string[] = [];
+    for await (const c of copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])))
+      extra.push(c.toString());
+    expect(extra).toEqual(['fallback\n']);
+    for (const [k, b] of held.entries()) {
+      b.abort();
+      await iterators[k].return?.(undefined);
+    }
+    const url = t.config.env.DATABASE_URL!;
+    const deadline = Date.now() + 5000;
+    let left = -1;
+    while (Date.now() < deadline && left !== 0) {
+      const { rows } = await withDatabase(url, (c) =>
+        c.query(`SELECT count(*)::int AS n FROM pg_stat_activity
+                  WHERE datname = current_database() AND query LIKE 'COPY (%'`),
+      );
+      left = rows[0].n;
+      if (left) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(left).toBe(0);
+    // The slots are free again.
+    const again: string[] = [];
+    for await (const c of copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])))
+      again.push(c.toString());
+    expect(again.join('')).toBe('copy\n');
   });
 
   describe('with 100,000 indicators over a real socket', () => {

@@ -8,7 +8,7 @@ import { CopyOutStream } from './copy-lines';
  * A body whose bytes Postgres produces: `COPY (SELECT <one text column>) TO STDOUT` piped to
  * the response as it arrives. `abort` cancels the statement (the client went away).
  */
-export interface CopyBody extends AsyncIterable<Buffer> {
+export interface CopyBody extends AsyncIterable<Buffer | string> {
   abort(): void;
 }
 
@@ -33,9 +33,12 @@ export const litArray = (values: readonly string[], type: string): string =>
  * asking for data, the COPY stream stops reading its socket and Postgres blocks on send.
  *
  * Each body runs on its own connection (not one of the pool's: a download lasts as long as the
- * client reads, and must not starve the API), opened with the pool's settings. A client that
- * disconnects cancels the statement (pg_cancel_backend from the pool, which also interrupts a
- * sort still running before the first row) and closes that connection.
+ * client reads, and must not starve the API), opened with the pool's settings. There are at
+ * most as many of them as the pool has connections (DATABASE_POOL_SIZE): a body that starts
+ * while all are streaming is served by its caller's keyset path instead, on the pool, so
+ * concurrent downloads cannot exhaust the database's connections. A client that disconnects
+ * cancels the statement (pg_cancel_backend from the pool, which also interrupts a sort still
+ * running before the first row) and closes that connection.
  *
  * Only on a Postgres server: the embedded PGlite has no socket to COPY over; callers keep
  * their keyset path for it (`available` is false).
@@ -43,22 +46,37 @@ export const litArray = (values: readonly string[], type: string): string =>
 @Injectable()
 export class CopyOut {
   private readonly pool: Pool | undefined;
+  /** COPY connections open now, and the most there may be. */
+  private open = 0;
+  readonly connections: number;
 
   constructor(private readonly db: DataSource) {
     const master = (db.driver as unknown as { master?: unknown }).master;
     this.pool = master instanceof PglitePool ? undefined : (master as Pool | undefined);
+    this.connections = Math.max(
+      1,
+      (this.pool as unknown as { options?: { max?: number } } | undefined)?.options?.max ?? 10,
+    );
   }
 
   get available(): boolean {
     return this.pool !== undefined;
   }
 
-  /** `select` returns one text column per row; each row is written followed by "\n". */
-  lines(select: string): CopyBody {
+  /**
+   * `select` returns one text column per row; each row is written followed by "\n". When every
+   * COPY connection is in use as the body starts, `fallback` (the same bytes, produced another
+   * way) is streamed instead.
+   */
+  lines(select: string, fallback: () => AsyncIterable<string>): CopyBody {
     const pool = this.pool;
     if (!pool) throw new Error('COPY needs a Postgres server');
     const config = (pool as unknown as { options: ClientConfig }).options;
     const db = this.db;
+    const slots = {
+      take: (): boolean => this.open < this.connections && ++this.open > 0,
+      give: (): void => void this.open--,
+    };
     let pid: number | undefined;
     let finished = false;
     let aborted = false;
@@ -78,19 +96,27 @@ export class CopyOut {
         });
     };
 
-    async function* run(): AsyncGenerator<Buffer> {
-      client = new Client(config);
-      client.on('error', () => undefined); // a cancelled or closed connection; handled below
-      await client.connect();
-      pid = (client as unknown as { processID: number }).processID;
+    async function* run(): AsyncGenerator<Buffer | string> {
+      if (!slots.take()) {
+        yield* fallback();
+        return;
+      }
       try {
-        if (aborted) return;
-        stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
-        for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
-        finished = true;
+        client = new Client(config);
+        client.on('error', () => undefined); // a cancelled or closed connection; handled below
+        await client.connect();
+        pid = (client as unknown as { processID: number }).processID;
+        try {
+          if (aborted) return;
+          stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
+          for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+          finished = true;
+        } finally {
+          if (finished && !aborted) await client.end().catch(() => undefined);
+          else cancel();
+        }
       } finally {
-        if (finished && !aborted) await client.end().catch(() => undefined);
-        else cancel();
+        slots.give();
       }
     }
     const it = run();

@@ -60,11 +60,6 @@ export class BlocklistService {
     }
     const filter = await this.filterOf(sel);
     const fp = await this.falsePositives();
-    if (this.useCopy && this.copy.available) {
-      if (filter.supplierIds.length === 0) return { notModified: false, etag, body: empty() };
-      const body = this.copy.lines(this.repo.blocklistSelect(filter, suppressedSql(fp)));
-      return { notModified: false, etag, body };
-    }
     const repo = this.repo;
     async function* body(): AsyncGenerator<string> {
       if (filter.supplierIds.length === 0) return;
@@ -86,6 +81,11 @@ export class BlocklistService {
         }
         yield out;
       }
+    }
+    if (this.useCopy && this.copy.available && filter.supplierIds.length > 0) {
+      // The keyset body when no COPY connection is free.
+      const lines = this.copy.lines(this.repo.blocklistSelect(filter, suppressedSql(fp)), body);
+      return { notModified: false, etag, body: lines };
     }
     return { notModified: false, etag, body: body() };
   }
@@ -137,8 +137,6 @@ export class BlocklistService {
     return set;
   }
 }
-
-async function* empty(): AsyncGenerator<string> {}
 
 /** The query in canonical form (sorted, case-folded): equal selections share an ETag. */
 function selectionOf(q: BlocklistQuery): Selection {

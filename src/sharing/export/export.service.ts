@@ -42,11 +42,6 @@ export class ExportService {
     if (!supplier) throw new NotFoundException(`Supplier "${name}" does not exist`);
     const formatter = EXPORT_FORMATTERS[format]();
     const fileName = `${supplier.name}-indicators.${formatter.extension}`;
-    if (formatter.rows === 'json-lines' && this.copyNdjson && this.copy.available) {
-      // No head or tail: NDJSON is lines only.
-      const body = this.copy.lines(this.repo.exportLinesSelect(supplier.id));
-      return { mediaType: formatter.mediaType, fileName, body };
-    }
     const repo = this.repo;
     const id = supplier.id;
     // Hit sums (docs/api.md §11) of a batch, by id: only ever-hit indicators have an entry.
@@ -97,10 +92,11 @@ export class ExportService {
       }
       yield formatter.tail();
     }
-    return {
-      mediaType: formatter.mediaType,
-      fileName,
-      body: body(),
-    };
+    if (formatter.rows === 'json-lines' && this.copyNdjson && this.copy.available) {
+      // NDJSON is lines only (no head or tail); the keyset body when no COPY connection is free.
+      const lines = this.copy.lines(this.repo.exportLinesSelect(supplier.id), body);
+      return { mediaType: formatter.mediaType, fileName, body: lines };
+    }
+    return { mediaType: formatter.mediaType, fileName, body: body() };
   }
 }
