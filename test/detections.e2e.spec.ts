@@ -157,6 +157,23 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
     expect(none.body).toEqual({ items: [], nextCursor: null });
   });
 
+  it('records a detection of a searched URL holding an unpaired surrogate, with U+FFFD in its place', async () => {
+    const res = await t
+      .api()
+      .post('/api/v1/search')
+      .set('Authorization', analyst)
+      .send({ values: ['http://odd.evil.com/\ud800x'] });
+    expect(res.status).toBe(200);
+    expect(res.body.results[0].result).toBe('detected');
+    await flush();
+    const found = await detections({ principal: 'hunter', supplier: 'AcmeFeed', limit: 5 });
+    expect(found.body.items[0]).toMatchObject({
+      value: 'odd.evil.com/\ufffdx',
+      indicator: 'evil.com',
+      matchedBy: 'host',
+    });
+  });
+
   it('answers 400 naming a bad filter or cursor, 401 without credentials, 403 without detections.read', async () => {
     const bad = await detections({ from: 'yesterday' });
     expect(bad.status).toBe(400);

@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import type { IndicatorType } from '../indicators';
-import { DetectionsRepository, HitBatch, NewDetection } from './detections.repository';
+import { DetectionsRepository, HitRow, NewDetection } from './detections.repository';
 import { RecentValues, REMEMBER_REFRESH_MS } from './recent-values';
 
 /**
@@ -39,16 +39,6 @@ export interface PendingRetro {
   atMs: number;
 }
 
-interface PendingHit {
-  supplier: string;
-  type: string;
-  value: string;
-  principal: Principal;
-  hits: number;
-  firstMs: number;
-  lastMs: number;
-}
-
 /**
  * Bounds on what waits in memory between flushes: past them, new events / retro values are
  * dropped and counted (indicium_detections_dropped_total) rather than growing without limit
@@ -72,7 +62,9 @@ export interface RetroSink {
 @Injectable()
 export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DetectionRecorder.name);
-  private hits = new Map<string, PendingHit>();
+  /** Pending counters per principal (`type \0 id`), per indicator (`supplier \0 type \0 value`). */
+  private hits = new Map<string, Map<string, HitRow>>();
+  private hitCount = 0;
   private events: NewDetection[] = [];
   private retro = new Map<string, PendingRetro>();
   /** Values this instance remembered lately: searched again, they are not remembered again. */
@@ -144,9 +136,15 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     const since = now - REMEMBER_REFRESH_MS;
     const recent = this.recent;
     let who = -1;
+    let mine: Map<string, HitRow> | undefined;
     for (const r of results) {
       if (r.result === 'detected') {
-        for (const m of r.matches) this.hit(principal, r, m, now);
+        if (mine === undefined) {
+          const key = `${principal.type}\u0000${principal.id}`;
+          mine = this.hits.get(key);
+          if (mine === undefined) this.hits.set(key, (mine = new Map<string, HitRow>()));
+        }
+        for (const m of r.matches) this.hit(principal, mine, r, m, now);
       } else if (r.result === 'not_detected' && this.retroOn && r.normalized !== null) {
         if (who < 0) who = recent.principal(principal.type, principal.name);
         recent.hash(r.type as string, r.normalized);
@@ -184,21 +182,25 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
 
   private hit(
     principal: Principal,
+    mine: Map<string, HitRow>,
     r: SearchedResult,
     m: SearchedResult['matches'][number],
     now: number,
   ): void {
-    const key = `${m.supplier}\u0000${m.indicatorType}\u0000${m.indicator}\u0000${principal.type}\u0000${principal.id}`;
-    const h = this.hits.get(key);
+    const key = `${m.supplier}\u0000${m.indicatorType}\u0000${m.indicator}`;
+    const h = mine.get(key);
     if (h) {
       h.hits++;
       h.lastMs = now;
-    } else if (this.hits.size < MAX_PENDING_HITS) {
-      this.hits.set(key, {
+    } else if (this.hitCount < MAX_PENDING_HITS) {
+      this.hitCount++;
+      mine.set(key, {
         supplier: m.supplier,
         type: m.indicatorType,
         value: m.indicator,
-        principal,
+        principalType: principal.type,
+        principalId: principal.id,
+        principalName: principal.name,
         hits: 1,
         firstMs: now,
         lastMs: now,
@@ -228,15 +230,19 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
 
   private async flushNow(): Promise<void> {
     const hits = this.hits;
+    const hitCount = this.hitCount;
     const events = this.events;
     const retro = this.retro;
     this.hits = new Map();
+    this.hitCount = 0;
     this.events = [];
     this.retro = new Map();
     this.oldestPendingMs = 0;
-    if (hits.size > 0 || events.length > 0) {
+    if (hitCount > 0 || events.length > 0) {
       try {
-        await this.repo.flush(toBatch(hits), events);
+        const rows: HitRow[] = [];
+        for (const mine of hits.values()) for (const h of mine.values()) rows.push(h);
+        await this.repo.flush(rows, events);
         for (const e of events)
           this.detectionsBySupplier.inc({ supplier: e.supplier, retro: String(e.retro) });
       } catch (err) {
@@ -244,7 +250,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
           { err },
           'writing hit counters and detections failed; kept for the next flush',
         );
-        this.restore(hits, events);
+        this.restore(hits, hitCount, events);
       }
     }
     if (retro.size > 0 && this.retroSink) {
@@ -260,42 +266,29 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** Puts a failed flush back in front of what arrived meanwhile (within the bounds). */
-  private restore(hits: Map<string, PendingHit>, events: NewDetection[]): void {
-    for (const [key, h] of this.hits) {
-      const old = hits.get(key);
-      if (old) {
-        old.hits += h.hits;
-        old.lastMs = h.lastMs;
-      } else hits.set(key, h);
+  private restore(
+    hits: Map<string, Map<string, HitRow>>,
+    hitCount: number,
+    events: NewDetection[],
+  ): void {
+    let count = hitCount;
+    for (const [who, arrived] of this.hits) {
+      let mine = hits.get(who);
+      if (mine === undefined) hits.set(who, (mine = new Map<string, HitRow>()));
+      for (const [key, h] of arrived) {
+        const old = mine.get(key);
+        if (old) {
+          old.hits += h.hits;
+          old.lastMs = h.lastMs;
+        } else {
+          mine.set(key, h);
+          count++;
+        }
+      }
     }
     this.hits = hits;
+    this.hitCount = count;
     this.events = events.concat(this.events).slice(0, MAX_PENDING_EVENTS);
-    this.oldestPendingMs = this.events[0]?.atMs ?? (hits.size > 0 ? Date.now() : 0);
+    this.oldestPendingMs = this.events[0]?.atMs ?? (count > 0 ? Date.now() : 0);
   }
-}
-
-function toBatch(hits: Map<string, PendingHit>): HitBatch {
-  const b: HitBatch = {
-    supplier: [],
-    type: [],
-    value: [],
-    principalType: [],
-    principalId: [],
-    principalName: [],
-    hits: [],
-    firstMs: [],
-    lastMs: [],
-  };
-  for (const h of hits.values()) {
-    b.supplier.push(h.supplier);
-    b.type.push(h.type);
-    b.value.push(h.value);
-    b.principalType.push(h.principal.type);
-    b.principalId.push(h.principal.id);
-    b.principalName.push(h.principal.name);
-    b.hits.push(h.hits);
-    b.firstMs.push(h.firstMs);
-    b.lastMs.push(h.lastMs);
-  }
-  return b;
 }

@@ -8,17 +8,17 @@ export const APPEND_LOCK = 0x1d37_0019;
 const SWEEP_LOCK = 0x1d37_0020;
 export const PRUNE_BATCH = 5_000;
 
-/** Counters of one flush, as parallel arrays (one row per indicator and principal). */
-export interface HitBatch {
-  supplier: string[];
-  type: string[];
-  value: string[];
-  principalType: string[];
-  principalId: string[];
-  principalName: string[];
-  hits: number[];
-  firstMs: number[];
-  lastMs: number[];
+/** The counter of one indicator for one principal, as a flush writes it. */
+export interface HitRow {
+  supplier: string;
+  type: string;
+  value: string;
+  principalType: string;
+  principalId: string;
+  principalName: string;
+  hits: number;
+  firstMs: number;
+  lastMs: number;
 }
 
 /** A detection event to append (`atMs` epoch milliseconds). */
@@ -92,37 +92,31 @@ export class DetectionsRepository {
   /**
    * One flush: counters merged into `indicator_hits` by one set-based UPSERT (in key order, so
    * two instances flushing overlapping rows never deadlock) and events appended, atomically.
-   * Counters of indicators deleted meanwhile are dropped by the join.
+   * Counters of indicators deleted meanwhile are dropped by the join. Rows go as one JSON
+   * parameter each: one native JSON.stringify instead of an array literal per column built
+   * and escaped element by element.
    */
-  async flush(hits: HitBatch, events: NewDetection[]): Promise<void> {
+  async flush(hits: readonly HitRow[], events: readonly NewDetection[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       const sql = this.sql.in(tx);
-      if (hits.supplier.length > 0) {
+      if (hits.length > 0) {
         await sql.exec(
           `INSERT INTO indicator_hits
                   (indicator_id, principal_type, principal_id, principal_name, hits, first_hit_at, last_hit_at)
-           SELECT i.id, u.pt, u.pid, u.pn, u.h, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0)
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::bigint[], $8::float8[], $9::float8[]) AS u(sup, t, v, pt, pid, pn, h, f, l)
-             JOIN suppliers s ON s.name = u.sup
-             JOIN indicators i ON i.value = u.v AND i.type = u.t AND i.supplier_id = s.id
-            ORDER BY i.id, u.pt, u.pid
+           SELECT i.id, u."principalType", u."principalId", u."principalName", u.hits,
+                  to_timestamp(u."firstMs" / 1000.0), to_timestamp(u."lastMs" / 1000.0)
+             FROM json_to_recordset($1::json) AS u(supplier text, type text, value text,
+                  "principalType" text, "principalId" text, "principalName" text, hits bigint,
+                  "firstMs" float8, "lastMs" float8)
+             JOIN suppliers s ON s.name = u.supplier
+             JOIN indicators i ON i.value = u.value AND i.type = u.type AND i.supplier_id = s.id
+            ORDER BY i.id, u."principalType", u."principalId"
            ON CONFLICT (indicator_id, principal_type, principal_id) DO UPDATE
               SET hits = indicator_hits.hits + EXCLUDED.hits,
                   principal_name = EXCLUDED.principal_name,
                   first_hit_at = least(indicator_hits.first_hit_at, EXCLUDED.first_hit_at),
                   last_hit_at = greatest(indicator_hits.last_hit_at, EXCLUDED.last_hit_at)`,
-          [
-            hits.supplier,
-            hits.type,
-            hits.value,
-            hits.principalType,
-            hits.principalId,
-            hits.principalName,
-            hits.hits,
-            hits.firstMs,
-            hits.lastMs,
-          ],
+          [jsonRows(hits)],
         );
       }
       if (events.length > 0) await this.append(tx, events);
@@ -130,31 +124,22 @@ export class DetectionsRepository {
   }
 
   /** Appends detection events (in the caller's transaction), under the append lock. */
-  async append(tx: EntityManager, events: NewDetection[]): Promise<void> {
+  async append(tx: EntityManager, events: readonly NewDetection[]): Promise<void> {
     const sql = this.sql.in(tx);
     await sql.exec(`SELECT pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
     await sql.exec(
       `INSERT INTO detections (at, value, type, result, principal_type, principal, supplier,
                                indicator, indicator_type, matched_by, context, retro)
-       SELECT to_timestamp(e.at / 1000.0), e.v, e.t, 'detected', e.pt, e.p, e.s, e.i, e.it, e.mb,
-              e.c::jsonb, e.r
-         FROM unnest($1::float8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[])
-              WITH ORDINALITY AS e(at, v, t, pt, p, s, i, it, mb, c, r, ord)
+       SELECT to_timestamp(e."atMs" / 1000.0), e.value, e.type, 'detected', e."principalType",
+              e.principal, e.supplier, e.indicator, e."indicatorType", e."matchedBy",
+              coalesce(e.context, '{}'), coalesce(e.retro, false)
+         FROM ROWS FROM (json_to_recordset($1::json) AS ("atMs" float8, value text, type text,
+                "principalType" text, principal text, supplier text, indicator text,
+                "indicatorType" text, "matchedBy" text, context jsonb, retro boolean))
+              WITH ORDINALITY AS e("atMs", value, type, "principalType", principal, supplier,
+                indicator, "indicatorType", "matchedBy", context, retro, ord)
         ORDER BY e.ord`,
-      [
-        events.map((e) => e.atMs),
-        events.map((e) => e.value),
-        events.map((e) => e.type),
-        events.map((e) => e.principalType),
-        events.map((e) => e.principal),
-        events.map((e) => e.supplier),
-        events.map((e) => e.indicator),
-        events.map((e) => e.indicatorType),
-        events.map((e) => e.matchedBy),
-        events.map((e) => JSON.stringify(e.context)),
-        events.map((e) => e.retro),
-      ],
+      [jsonRows(events)],
     );
   }
 
@@ -252,4 +237,21 @@ export class DetectionsRepository {
       );
     });
   }
+}
+
+/** Unpaired UTF-16 surrogates, which Postgres refuses in JSON (a URL searched may hold one). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Rows as a JSON array for json_to_recordset. JSON.stringify writes a lone surrogate as a
+ * \ud800–\udfff escape and nothing else that way, so only when the text holds one (rare) are
+ * the strings written again with U+FFFD in its place — what the text encoding of a parameter
+ * did before.
+ */
+export function jsonRows(rows: readonly object[]): string {
+  const json = JSON.stringify(rows);
+  if (!/\\ud[89a-f]/i.test(json)) return json;
+  return JSON.stringify(rows, (_key, v: unknown) =>
+    typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v,
+  );
 }
