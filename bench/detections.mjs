@@ -1,8 +1,8 @@
 // What hit counting and detection recording add to a search, on the built server code (dist/):
 // the CPU DetectionRecorder.record spends on the search path, per request, for a single GET
 // (one value) and a bulk POST (10,000 values at 10% and 1% hits); with counting off it spends
-// none. The flush (every 5 s, off the request) is measured apart: building its arrays on the main
-// thread, per event; the UPSERT itself runs in Postgres.
+// none. The flush (every 5 s, off the request) is measured apart: building and encoding its rows
+// on the main thread, per event; the UPSERT itself runs in Postgres.
 //
 // The share of a search it costs is reported against the request CPU measured by
 // bench:search on the reference machine (README, Benchmarks: single ~2,500 req/s with the main
@@ -25,9 +25,17 @@ const BULK_REQUEST_US = 147_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200_000);
 const BULK_ROUNDS = Number(process.env.BENCH_BULK_ROUNDS ?? 200);
 
+const sink = [];
+
 function recorder() {
-  // The database side is not what is measured: a flush just hands its batch over.
-  const repo = { flush: async () => undefined };
+  // The database side is not what is measured: a flush only encodes its rows as it would send
+  // them (JSON, when the build has jsonRows).
+  const { jsonRows } = require(`${DIST}/detections/detections.repository.js`);
+  const repo = {
+    flush: async (hits, events) => {
+      if (jsonRows) sink.push(jsonRows(hits).length + jsonRows(events).length);
+    },
+  };
   const config = { env: { DETECTIONS: 'on', RETROSCAN_DAYS: 7, DETECTION_FLUSH_MS: 5_000 } };
   const r = new DetectionRecorder(repo, config, { registry: new Registry() });
   r.setRetroSink({ remember: async () => undefined });
@@ -209,6 +217,8 @@ async function serverBench() {
     const batches = Array.from({ length: 20 }, () =>
       Array.from({ length: BATCH }, () => (rand() < 0.1 ? pick(hits) : pick(misses))()),
     );
+    const db = new pg.Client({ connectionString: loader.databaseUrl });
+    await db.connect();
     const bulk = async (server, list) => {
       let next = 0;
       const client = async () => {
@@ -224,8 +234,6 @@ async function serverBench() {
       };
       await Promise.all([client(), client()]);
     };
-    const db = new pg.Client({ connectionString: loader.databaseUrl });
-    await db.connect();
     const ticks = (pid) => {
       try {
         const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -249,18 +257,31 @@ async function serverBench() {
     };
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-    // Every value searched once on both (remembered by the on server), then let it flush.
+    // Every value searched once on both (remembered by the on server), then let it flush: until
+    // the remembered values stop growing.
     await bulk(servers.on, batches);
     await bulk(servers.off, batches);
     await sleep(FLUSH_MS + 1_500);
+    for (let last = -1; ; ) {
+      const { n } = (await db.query(`SELECT count(*)::int AS n FROM retro_values`)).rows[0];
+      if (n === last) break;
+      last = n;
+      await sleep(2_000);
+    }
 
+    // Rows the rounds added (counted, not from the statistics views, which may lag), and how
+    // many counter updates were HOT (statistics: may lag by a few seconds).
     const writes = async () =>
       (
         await db.query(
-          `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables
-            WHERE relname IN ('retro_values', 'retro_keys', 'detections', 'indicator_hits') ORDER BY relname`,
+          `SELECT (SELECT count(*) FROM detections)::int AS detections,
+                  (SELECT count(*) FROM retro_values)::int AS retro_values,
+                  (SELECT count(*) FROM retro_keys)::int AS retro_keys,
+                  (SELECT count(*) FROM indicator_hits)::int AS indicator_hits,
+                  (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'indicator_hits')::int AS upd,
+                  (SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'indicator_hits')::int AS hot`,
         )
-      ).rows;
+      ).rows[0];
     const writesBefore = await writes();
     // A profiler wrapped around the servers (BENCH_MAIN) may start on this signal.
     if (process.env.BENCH_SIGNAL_ROUNDS)
@@ -294,13 +315,11 @@ async function serverBench() {
     console.log('DETECTIONS  values/s   node µs/value   pg µs/value   total µs/value');
     console.log(row('off'));
     console.log(row('on'));
+    const d = (k) => writesAfter[k] - writesBefore[k];
     console.log(
-      `rows written during the rounds: ${writesAfter
-        .map((w, i) => {
-          const b = writesBefore[i];
-          return `${w.relname} +${w.ins - b.ins} inserted, ${w.upd - b.upd} updated (${w.hot - b.hot} HOT)`;
-        })
-        .join('; ')}`,
+      `rows added by the rounds: detections ${d('detections')}, indicator_hits ${d('indicator_hits')}, ` +
+        `retro_values ${d('retro_values')}, retro_keys ${d('retro_keys')}; ` +
+        `indicator_hits updates ${d('upd')} (${d('hot')} HOT)`,
     );
     const r = (f) => (f(sides.on) / f(sides.off)).toFixed(3);
     console.log(
