@@ -109,6 +109,37 @@ describe('retro-scan (docs/api.md §11)', () => {
     expect(values).not.toContain('172.16.5.5');
   });
 
+  it('records no retro detection of a value a FalsePositive indicator equals, and keeps no key row for the value itself', async () => {
+    await search([
+      'fp.exact.example',
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    ]);
+    await t.app.get(DetectionRecorder).flush();
+    const keys: unknown[] = await t.app.get(DataSource).query(
+      `SELECT k.key_value AS key, k.matched_by AS by FROM retro_keys k JOIN retro_values v ON v.id = k.value_id
+          WHERE v.value IN ('fp.exact.example', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+          ORDER BY 1`,
+    );
+    expect(keys).toEqual([{ key: 'exact.example', by: 'parent_domain' }]);
+    await uploadAndScan('FalsePositive', [{ indicator: 'fp.exact.example' }]);
+    await uploadAndScan('LateFeed', [
+      { indicator: 'fp.exact.example' },
+      { indicator: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    ]);
+    const found = (await retroDetections()).filter((d) =>
+      [
+        'fp.exact.example',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      ].includes(d.value),
+    );
+    expect(found).toEqual([
+      expect.objectContaining({
+        value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        matchedBy: 'exact',
+      }),
+    ]);
+  });
+
   interface Remembered {
     at: Date;
     principal: string;

@@ -76,10 +76,10 @@ export class RetroScanner implements OnModuleInit, RetroSink {
       b.principal.push(v.principal);
       b.atMs.push(v.atMs);
       const ord = b.type.length;
-      for (const k of [
-        { type: v.type, value: v.value, matchedBy: 'exact' },
-        ...definition.lookupKeys(v.value, NO_LENGTHS),
-      ]) {
+      // The value itself is no key row: retro-scan matches it on retro_values' own (value,
+      // type) key, so addresses and hashes, which have no other key, cost one row, not two.
+      for (const k of definition.lookupKeys(v.value, NO_LENGTHS)) {
+        if (k.type === v.type && k.value === v.value) continue;
         b.keyOrd.push(ord);
         b.keyType.push(k.type);
         b.keyValue.push(k.value);

@@ -79,8 +79,9 @@ export class RetroRepository {
   /**
    * Checks the indicators a committed write created (supplier, created at or after `since`)
    * against the remembered values, set-based, and records a `retro` detection for each match
-   * (docs/api.md §5 rules): equal keys (exact, parent domain, URL prefix, host) by the key
-   * index, addresses and networks inside a new CIDR by one btree range each. A value a
+   * (docs/api.md §5 rules): the value itself by retro_values' identity key, other keys (parent
+   * domain, URL prefix, host) by the key index, addresses and networks inside a new CIDR by one
+   * btree range each. A value a
    * FalsePositive indicator matches is skipped, and so is a match already recorded.
    */
   async scan(supplierId: string, since: Date, windowMs: number): Promise<RetroDetection[]> {
@@ -95,6 +96,9 @@ export class RetroRepository {
               AND NOT (s.built_in AND s.name = 'FalsePositive')
               AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())
          ), matched AS (
+           SELECT rv.id AS value_id, f.id, 'exact' AS matched_by
+             FROM fresh f JOIN retro_values rv ON rv.value = f.value AND rv.type = f.type
+           UNION ALL
            SELECT k.value_id, f.id, k.matched_by
              FROM fresh f JOIN retro_keys k ON k.key_value = f.value AND k.key_type = f.type
            UNION ALL
@@ -116,6 +120,11 @@ export class RetroRepository {
            JOIN retro_values rv ON rv.id = m.value_id
            JOIN fresh f ON f.id = m.id
           WHERE rv.searched_at > now() - make_interval(secs => $3::float8 / 1000)
+            AND NOT EXISTS (
+                  SELECT 1 FROM indicators fp
+                   WHERE fp.value = rv.value AND fp.type = rv.type
+                     AND fp.supplier_id IN (SELECT id FROM fps)
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
             AND NOT EXISTS (
                   SELECT 1 FROM retro_keys k
                     JOIN indicators fp ON fp.value = k.key_value AND fp.type = k.key_type

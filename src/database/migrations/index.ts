@@ -9,7 +9,7 @@ import { Feeds1764576000000 } from './1764576000000-feeds';
 import { Sharing1764662400000 } from './1764662400000-sharing';
 import { SearchKeyFeed1764748800000 } from './1764748800000-search-key-feed';
 import { Detections1764835200000 } from './1764835200000-detections';
-import { DetectionHitsHot1765008000000 } from './1765008000000-detection-hits-hot';
+import { DetectionsLighterWrites1765008000000 } from './1765008000000-detections-lighter-writes';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -24,5 +24,5 @@ export const migrations = [
   Sharing1764662400000,
   SearchKeyFeed1764748800000,
   Detections1764835200000,
-  DetectionHitsHot1765008000000,
+  DetectionsLighterWrites1765008000000,
 ];
