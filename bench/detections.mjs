@@ -305,6 +305,12 @@ async function serverBench() {
     // Statistics reach pg_stat_user_tables within ~0.5 s of the transaction.
     await sleep(1_000);
     const writesAfter = await writes();
+    const { values, bytes } = (
+      await db.query(
+        `SELECT (SELECT count(*) FROM retro_values)::int AS values,
+                (pg_total_relation_size('retro_values') + pg_total_relation_size('retro_keys'))::float8 AS bytes`,
+      )
+    ).rows[0];
     await db.end();
     const row = (k) => {
       const x = sides[k];
@@ -320,6 +326,11 @@ async function serverBench() {
       `rows added by the rounds: detections ${d('detections')}, indicator_hits ${d('indicator_hits')}, ` +
         `retro_values ${d('retro_values')}, retro_keys ${d('retro_keys')}; ` +
         `indicator_hits updates ${d('upd')} (${d('hot')} HOT)`,
+    );
+    console.log(
+      `retro-scan tables: ${values.toLocaleString('en-US')} values remembered (the mix searched: addresses, ` +
+        `hashes, domains, URLs, emails), ${(bytes / values).toFixed(0)} bytes each with their keys and indexes ` +
+        `(${((bytes / values) * 1e6 / 2 ** 20).toFixed(0)} MiB per million)`,
     );
     const r = (f) => (f(sides.on) / f(sides.off)).toFixed(3);
     console.log(
