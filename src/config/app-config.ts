@@ -87,11 +87,12 @@ export class EnvironmentVariables {
   SEARCH_LOOKUP_CONCURRENCY = 2;
 
   /**
-   * `on`: every instance holds an in-memory index of indicator keys and sends Postgres only the
-   * keys it may hold (src/key-index); `off`: every key is looked up in Postgres.
+   * `on` (default): every instance holds an in-memory index of indicator keys and sends Postgres
+   * only the keys it may hold (src/key-index); `off`: every key is looked up in Postgres (the
+   * escape hatch, and the baseline the benchmarks compare with).
    */
   @IsIn(['on', 'off'])
-  SEARCH_INDEX: 'on' | 'off' = 'off';
+  SEARCH_INDEX: 'on' | 'off' = 'on';
 
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. Empty: none. */
   @IsString()

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { createApp, CreateAppOptions } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { PglitePool } from '../../src/database/pglite-pool';
+import { Readiness } from '../../src/health/readiness';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
@@ -57,6 +58,14 @@ export async function createTestApp(
   });
   const app = await createApp(config, { logDestination: testLogDestination(), ...options });
   await app.init();
+  // Serve only once ready, as a load balancer would: the search key index loaded, so tests
+  // exercise the default search path, not the database fallback used while it loads.
+  const readiness = app.get(Readiness);
+  for (const deadline = Date.now() + 30_000; readiness.pending().length > 0;) {
+    if (Date.now() > deadline)
+      throw new Error(`app not ready in 30 s: ${readiness.pending().join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const http = app.getHttpServer();
   return {
     app,
