@@ -66,7 +66,9 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   private hits = new Map<string, Map<string, HitRow>>();
   private hitCount = 0;
   private events: NewDetection[] = [];
-  private retro = new Map<string, PendingRetro>();
+  /** Pending retro values per type, by value (no concatenated key per value). */
+  private retro = new Map<string, Map<string, PendingRetro>>();
+  private retroCount = 0;
   /** Values this instance remembered lately: searched again, they are not remembered again. */
   private readonly recent = new RecentValues();
   private retroSink?: RetroSink;
@@ -149,14 +151,17 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
         if (who < 0) who = recent.principal(principal.type, principal.name);
         recent.hash(r.type as string, r.normalized);
         if (recent.fresh(who, since)) continue;
-        const key = `${r.type}\u0000${r.normalized}`;
-        const pending = this.retro.get(key);
+        let byValue = this.retro.get(r.type as string);
+        if (byValue === undefined)
+          this.retro.set(r.type as string, (byValue = new Map<string, PendingRetro>()));
+        const pending = byValue.get(r.normalized);
         if (pending) {
           pending.atMs = now;
           pending.principal = principal.name;
           pending.principalType = principal.type;
-        } else if (this.retro.size < MAX_PENDING_RETRO) {
-          this.retro.set(key, {
+        } else if (this.retroCount < MAX_PENDING_RETRO) {
+          this.retroCount++;
+          byValue.set(r.normalized, {
             type: r.type as IndicatorType,
             value: r.normalized,
             principalType: principal.type,
@@ -237,6 +242,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     this.hitCount = 0;
     this.events = [];
     this.retro = new Map();
+    this.retroCount = 0;
     this.oldestPendingMs = 0;
     if (hitCount > 0 || events.length > 0) {
       try {
@@ -254,7 +260,8 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
       }
     }
     if (retro.size > 0 && this.retroSink) {
-      const values = [...retro.values()];
+      const values: PendingRetro[] = [];
+      for (const byValue of retro.values()) for (const v of byValue.values()) values.push(v);
       try {
         await this.retroSink.remember(values);
         for (const v of values)
