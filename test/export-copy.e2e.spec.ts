@@ -115,9 +115,12 @@ describe('export through COPY', () => {
       String.fromCharCode(97 + ((k + 1) % 26)).repeat((k + 1) * 997),
     );
     expect(await read(big)).toBe(expected.join('\n') + '\n');
-    expect(await read(`SELECT 'tab\there, "quoted", back\\slash é' UNION ALL SELECT ''''`)).toBe(
-      `tab\there, "quoted", back\\slash é\n'\n`,
-    );
+    expect(
+      await read(
+        `SELECT 'tab\there, "quoted", back\\slash é' UNION ALL SELECT ''''` +
+          ` UNION ALL SELECT E'new\\nline\\x01\\x02\\rcr' UNION ALL SELECT NULL UNION ALL SELECT ''`,
+      ),
+    ).toBe(`tab\there, "quoted", back\\slash é\n'\nnew\nline\x01\x02\rcr\n\n\n`);
     await expect(
       read('SELECT (1 / (g - 50000))::text FROM generate_series(1, 100000) g'),
     ).rejects.toThrow('division by zero');

@@ -12,6 +12,16 @@ const PARAMETER_STATUS = 0x53; // 'S'
 const NOTIFICATION = 0x41; // 'A'
 const ERROR = 0x45; // 'E'
 
+// The binary COPY format (COPY … (FORMAT binary), PostgreSQL docs "COPY", "Binary Format").
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const HEADER = 0; // signature, flags, header extension length: 19 bytes
+const SKIP = 1; // header extension
+const COUNT = 2; // int16 fields of the next tuple, -1 after the last
+const LENGTH = 3; // int32 length of the next field, -1 for NULL
+const DATA = 4; // the field's bytes
+const END = 5;
+const FIXED = [19, 0, 2, 4];
+
 const inCopy = (code: number): boolean =>
   code === COPY_DATA ||
   code === COPY_OUT_RESPONSE ||
@@ -20,12 +30,18 @@ const inCopy = (code: number): boolean =>
   code === NOTIFICATION;
 
 /**
- * `COPY … TO STDOUT` as a readable stream of the COPY data bytes, for node-postgres
- * (`client.query(new CopyOutStream(sql))`). The COPY data of each row is its own protocol
- * message; this reads them straight off the connection's socket, copies the payloads into
- * 64 KiB pieces and pushes those, so a 1M-row export is ~5,000 pushes and response writes
- * rather than one per row or per socket read — the row-by-row parsing of pg-copy-streams
- * cost more Node CPU than everything else the server does for an export.
+ * `COPY (SELECT <one text column>) TO STDOUT (FORMAT binary)` as a readable stream of lines:
+ * each row's text followed by "\n", byte for byte (a NULL is an empty line), for node-postgres
+ * (`client.query(new CopyOutStream(sql))`). Binary, not text or CSV: those formats escape or
+ * quote what they must and scan every byte to find out, where binary sends the text as it is
+ * with a 6-byte header per row (200k NDJSON lines, COPY to /dev/null on the server: 261 ms
+ * binary against 308 ms in CSV).
+ *
+ * Each row is its own protocol message. This reads them straight off the connection's socket,
+ * strips the message and tuple headers and copies the text into 64 KiB pieces, so a 1M-row
+ * export is ~5,000 pushes and response writes rather than one per row or per socket read (the
+ * row-by-row parsing of pg-copy-streams cost more Node CPU than everything else the server
+ * does for an export).
  *
  * It takes the socket over while the COPY runs, the way pg-copy-streams does, and gives it
  * back to the driver's parser at the first message that is not COPY traffic: CopyDone (then
@@ -47,6 +63,13 @@ export class CopyOutStream extends Readable implements Submittable {
   private pieceLength = 0;
   private wanted = false;
   private detached = false;
+  /** Binary format decoding: state, a fixed-size item split across messages, counters. */
+  private state = HEADER;
+  private readonly scratch = Buffer.alloc(19);
+  private scratchLength = 0;
+  private skip = 0;
+  private fieldsLeft = 0;
+  private dataLeft = 0;
 
   constructor(private readonly text: string) {
     super({ highWaterMark: PIECE });
@@ -100,7 +123,7 @@ export class CopyOutStream extends Readable implements Submittable {
     while (i < length) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, length - i);
-        if (this.code === COPY_DATA) this.append(buf, i, i + take);
+        if (this.code === COPY_DATA) this.decode(buf, i, i + take);
         i += take;
         this.remaining -= take;
         continue;
@@ -125,6 +148,82 @@ export class CopyOutStream extends Readable implements Submittable {
       }
     }
     if (this.pieceLength >= PIECE) this.flush();
+  }
+
+  /** Decodes a piece of COPY data in the binary format, appending each row's text and "\n". */
+  private decode(buf: Buffer, from: number, to: number): void {
+    let i = from;
+    while (i < to) {
+      const state = this.state;
+      if (state === DATA) {
+        const n = Math.min(this.dataLeft, to - i);
+        this.append(buf, i, i + n);
+        i += n;
+        this.dataLeft -= n;
+        if (this.dataLeft === 0) this.endField();
+      } else if (state === SKIP) {
+        const n = Math.min(this.skip, to - i);
+        i += n;
+        this.skip -= n;
+        if (this.skip === 0) this.state = COUNT;
+      } else if (state === END) {
+        return; // nothing follows the trailer
+      } else {
+        const size = FIXED[state];
+        let src = buf;
+        let at = i;
+        if (this.scratchLength === 0 && to - i >= size) {
+          i += size;
+        } else {
+          const n = Math.min(size - this.scratchLength, to - i);
+          buf.copy(this.scratch, this.scratchLength, i, i + n);
+          this.scratchLength += n;
+          i += n;
+          if (this.scratchLength < size) return;
+          this.scratchLength = 0;
+          src = this.scratch;
+          at = 0;
+        }
+        if (state === HEADER) {
+          if (!src.subarray(at, at + 11).equals(SIGNATURE)) {
+            this.destroy(new Error('COPY did not send the binary format'));
+            return;
+          }
+          this.skip = src.readUInt32BE(at + 15);
+          this.state = this.skip > 0 ? SKIP : COUNT;
+        } else if (state === COUNT) {
+          const fields = src.readInt16BE(at);
+          if (fields === -1) this.state = END;
+          else if (fields === 0) this.appendNewline();
+          else {
+            this.fieldsLeft = fields;
+            this.state = LENGTH;
+          }
+        } else {
+          const length = src.readInt32BE(at);
+          if (length <= 0)
+            this.endField(); // NULL or empty
+          else {
+            this.dataLeft = length;
+            this.state = DATA;
+          }
+        }
+      }
+    }
+  }
+
+  private endField(): void {
+    if (--this.fieldsLeft > 0) {
+      this.state = LENGTH;
+      return;
+    }
+    this.appendNewline();
+    this.state = COUNT;
+  }
+
+  private appendNewline(): void {
+    if (this.pieceLength === PIECE) this.flush();
+    this.piece[this.pieceLength++] = 0x0a;
   }
 
   private append(buf: Buffer, from: number, to: number): void {

@@ -12,14 +12,6 @@ export interface CopyBody extends AsyncIterable<Buffer | string> {
   abort(): void;
 }
 
-/**
- * COPY options under which the text of a one-column row comes out byte for byte, followed by
- * "\n": CSV format quotes a value only when it holds the delimiter, the quote character, CR or
- * LF (and never escapes otherwise), and both are set to control characters that JSON text and
- * canonical indicator values never contain (JSON escapes every character below U+0020).
- */
-const RAW_LINES = `(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
-
 /** SQL text literal (standard-conforming strings or E'' when it holds a backslash). */
 export const lit = (s: string): string => escapeLiteral(s);
 /** SQL array literal of text values, cast to `type` (`text`, `uuid`, `cidr`). */
@@ -108,7 +100,7 @@ export class CopyOut {
         pid = (client as unknown as { processID: number }).processID;
         try {
           if (aborted) return;
-          stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT ${RAW_LINES}`));
+          stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT (FORMAT binary)`));
           for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
           finished = true;
         } finally {
