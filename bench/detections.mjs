@@ -138,7 +138,9 @@ async function micro() {
         `             ${fmt(b).padStart(10)} (${fmt((100 * b) / BULK_REQUEST_US)}%) / ${fmt(again)} (${fmt((100 * again) / BULK_REQUEST_US)}%)`,
     );
   }
-  console.log(`flush, main thread: ${fmt(await flushCost())} µs per pending event (off the request)`);
+  console.log(
+    `flush, main thread: ${fmt(await flushCost())} µs per pending event (off the request)`,
+  );
 }
 
 // --- `node bench/detections.mjs server`: counting on against off on real servers ------------
@@ -147,7 +149,9 @@ async function micro() {
 // on), then two servers on it, DETECTIONS=on and =off. Every clean value of the rounds was
 // searched once before (as a SIEM repeats the same values, and as bench:search does), then
 // BENCH_ROUNDS interleaved rounds (order alternating) of 10 bulk requests of 10,000 values at
-// 10% hits, 2 clients, on each. After each side's bulk the bench waits past one flush interval,
+// 10% hits, 2 clients, on each (BENCH_FRESH=1: values never searched before instead; with
+// BENCH_ROUNDS above 2 the third round repeats the first's values). After each side's bulk the
+// bench waits past one flush interval,
 // so the CPU of each side includes its flush: the server's own (/proc/<pid>/stat) and that of
 // its Postgres backends (told apart by application_name). CPU per value, not only values/s:
 // on a shared machine the rates are noisy, CPU time much less so.
@@ -192,11 +196,15 @@ async function serverBench() {
       { ...env, DETECTIONS: 'on', ...JSON.parse(process.env.BENCH_ON_ENV ?? '{}') },
       { databaseUrl: withApp('bench-on') },
     );
-    servers.off = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: withApp('bench-off') });
+    servers.off = await startServer(
+      { ...env, DETECTIONS: 'off' },
+      { databaseUrl: withApp('bench-off') },
+    );
 
     const rand = rng(43);
     const pick = (arr) => arr[Math.floor(rand() * arr.length)];
-    const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
+    const hex = (n) =>
+      Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
     const hits = [
       () => pick(byType.ip),
       () => `www.${pick(byType.domain)}`,
@@ -206,7 +214,8 @@ async function serverBench() {
       () => `victim@${pick(byType.domain)}`,
     ];
     const misses = [
-      () => `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
+      () =>
+        `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
       () => `2001:db8:ffff:${hex(4)}::${hex(3)}`,
       () => `clean-${hex(8)}.example.org`,
       () => `clean-${hex(6)}.example.net/a/${hex(6)}.html`,
@@ -214,9 +223,13 @@ async function serverBench() {
       () => hex(64),
       () => `someone@clean-${hex(6)}.example.com`,
     ];
-    const batches = Array.from({ length: 20 }, () =>
-      Array.from({ length: BATCH }, () => (rand() < 0.1 ? pick(hits) : pick(misses))()),
-    );
+    const makeBatches = () =>
+      Array.from({ length: 20 }, () =>
+        Array.from({ length: BATCH }, () => (rand() < 0.1 ? pick(hits) : pick(misses))()),
+      );
+    const warm = makeBatches();
+    // BENCH_FRESH=1: the rounds search clean values never searched before (each remembered anew).
+    const batches = process.env.BENCH_FRESH === '1' ? makeBatches() : warm;
     const db = new pg.Client({ connectionString: loader.databaseUrl });
     await db.connect();
     const bulk = async (server, list) => {
@@ -243,9 +256,9 @@ async function serverBench() {
       }
     };
     const backends = async (name) =>
-      (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [name])).rows.map(
-        (r) => r.pid,
-      );
+      (
+        await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [name])
+      ).rows.map((r) => r.pid);
     const cpu = async (k) => {
       const pids = await backends(`bench-${k}`);
       return { node: ticks(servers[k].pid), pg: new Map(pids.map((p) => [p, ticks(p)])) };
@@ -259,14 +272,14 @@ async function serverBench() {
 
     // Every value searched once on both (remembered by the on server), then let it flush: until
     // the remembered values stop growing.
-    await bulk(servers.on, batches);
-    await bulk(servers.off, batches);
+    await bulk(servers.on, warm);
+    await bulk(servers.off, warm);
     await sleep(FLUSH_MS + 1_500);
-    for (let last = -1; ; ) {
+    for (let last = -1; ;) {
       const { n } = (await db.query(`SELECT count(*)::int AS n FROM retro_values`)).rows[0];
       if (n === last) break;
       last = n;
-      await sleep(2_000);
+      await sleep(FLUSH_MS + 1_500); // a whole interval: the next flush may not have begun
     }
 
     // Rows the rounds added (counted, not from the statistics views, which may lag), and how
@@ -286,7 +299,10 @@ async function serverBench() {
     // A profiler wrapped around the servers (BENCH_MAIN) may start on this signal.
     if (process.env.BENCH_SIGNAL_ROUNDS)
       for (const k of ['on', 'off']) process.kill(servers[k].pid, process.env.BENCH_SIGNAL_ROUNDS);
-    const sides = { on: { s: 0, values: 0, node: 0, pg: 0 }, off: { s: 0, values: 0, node: 0, pg: 0 } };
+    const sides = {
+      on: { s: 0, values: 0, node: 0, pg: 0 },
+      off: { s: 0, values: 0, node: 0, pg: 0 },
+    };
     for (let round = 0; round < ROUNDS_S; round++) {
       const order = round % 2 ? ['off', 'on'] : ['on', 'off'];
       const slice = batches.slice((round * 10) % 20, ((round * 10) % 20) + 10);
@@ -315,9 +331,18 @@ async function serverBench() {
     const row = (k) => {
       const x = sides[k];
       const us = (t) => ((t * 10_000) / x.values).toFixed(2); // ticks → µs per value
-      return `${k.padEnd(4)} ${Math.round(x.values / x.s).toLocaleString('en-US').padStart(10)}   ${us(x.node).padStart(8)}   ${us(x.pg).padStart(8)}   ${us(x.node + x.pg).padStart(8)}`;
+      return `${k.padEnd(4)} ${Math.round(x.values / x.s)
+        .toLocaleString('en-US')
+        .padStart(
+          10,
+        )}   ${us(x.node).padStart(8)}   ${us(x.pg).padStart(8)}   ${us(x.node + x.pg).padStart(8)}`;
     };
-    console.log(`SEARCH_INDEX=${SEARCH_INDEX}, ${COUNT.toLocaleString('en-US')} indicators, ${ROUNDS_S} rounds of 100,000 values (10% hits), each value searched before`);
+    console.log(
+      `SEARCH_INDEX=${SEARCH_INDEX}, ${COUNT.toLocaleString('en-US')} indicators, ${ROUNDS_S} rounds of 100,000 values (10% hits), ` +
+        (process.env.BENCH_FRESH === '1'
+          ? 'clean values new to the servers'
+          : 'each value searched before'),
+    );
     console.log('DETECTIONS  values/s   node µs/value   pg µs/value   total µs/value');
     console.log(row('off'));
     console.log(row('on'));
@@ -330,7 +355,7 @@ async function serverBench() {
     console.log(
       `retro-scan tables: ${values.toLocaleString('en-US')} values remembered (the mix searched: addresses, ` +
         `hashes, domains, URLs, emails), ${(bytes / values).toFixed(0)} bytes each with their keys and indexes ` +
-        `(${((bytes / values) * 1e6 / 2 ** 20).toFixed(0)} MiB per million)`,
+        `(${(((bytes / values) * 1e6) / 2 ** 20).toFixed(0)} MiB per million)`,
     );
     const r = (f) => (f(sides.on) / f(sides.off)).toFixed(3);
     console.log(
