@@ -14,10 +14,11 @@ import {
  * deletes, supplier disables and expired entries, written through two SEARCH_INDEX=on
  * instances (A, B) over one database; after each step, queries biased to near-misses get the
  * same answers from the instance that wrote at once, from the other within 1 s, and from C
- * (SEARCH_INDEX=off, every key asked of Postgres). SEARCH_INDEX_DIFF_RUNS sets the run count (CI: 30, ~10 s; 300 for the local 10× run).
+ * (SEARCH_INDEX=off, every key asked of Postgres). SEARCH_INDEX_DIFF_RUNS sets the run count
+ * (default and CI: 100, ~25 s; 1000 for the local 10× run).
  */
 
-const RUNS = Number(process.env.SEARCH_INDEX_DIFF_RUNS ?? 30);
+const RUNS = Number(process.env.SEARCH_INDEX_DIFF_RUNS ?? 100);
 const FOLLOW_MS = 1_000;
 const SUPPLIERS = ['DiffOne', 'DiffTwo', 'FalsePositive'] as const;
 
