@@ -73,24 +73,25 @@ describe('export through COPY', () => {
     await ti.createSupplier('Empty');
   });
   afterAll(async () => {
-    exports.copyNdjson = true;
+    exports.viaCopy = true;
     await t.close();
   });
 
   const body = async (path: string, copy: boolean): Promise<string> => {
-    exports.copyNdjson = copy;
+    exports.viaCopy = copy;
     const res = await text(t.api().get(path).set('Authorization', ti.admin));
     expect(res.status).toBe(200);
     return res.body as string;
   };
 
-  it('writes the same bytes as the keyset path', async () => {
+  it('writes the same bytes as the keyset path (NDJSON and CSV)', async () => {
     expect(t.app.get(CopyOut).available).toBe(t.config.env.DATABASE_URL !== undefined);
-    for (const supplier of ['Acme', 'Empty']) {
-      const viaCopy = await body(url('ndjson', supplier), true);
-      const viaKeyset = await body(url('ndjson', supplier), false);
-      expect(viaCopy).toBe(viaKeyset);
-    }
+    for (const format of ['ndjson', 'csv'])
+      for (const supplier of ['Acme', 'Empty']) {
+        const viaCopy = await body(url(format, supplier), true);
+        const viaKeyset = await body(url(format, supplier), false);
+        expect(viaCopy).toBe(viaKeyset);
+      }
     const lines = (await body(url('ndjson'), true)).split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(6);
@@ -211,7 +212,7 @@ describe('export through COPY', () => {
       );
 
     it('a client that stops reading holds Postgres on its send; every line arrives after', async () => {
-      exports.copyNdjson = true;
+      exports.viaCopy = true;
       const res = await open();
       expect(res.statusCode).toBe(200);
       res.pause();
@@ -237,7 +238,7 @@ describe('export through COPY', () => {
     });
 
     it('a client that disconnects cancels the COPY', async () => {
-      exports.copyNdjson = true;
+      exports.viaCopy = true;
       const res = await open();
       await new Promise((r) => res.once('data', r));
       if (dbUrl()) expect((await copies()).length).toBe(1);

@@ -267,6 +267,98 @@ export class SharingRepository {
   }
 
   /**
+   * The whole CSV export of a supplier as one SELECT of finished records (without the "\n" of
+   * the CRLF, which COPY adds), in id order, for COPY (CopyOut).
+   */
+  exportCsvSelect(supplierId: string): string {
+    const sid = `${lit(supplierId)}::uuid`;
+    const end = (dir: string): string =>
+      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
+    return SharingRepository.csvRecords(
+      'indicators i',
+      `WHERE i.supplier_id = ${sid} AND ${ACTIVE}`,
+      end('ASC'),
+      end('DESC'),
+    );
+  }
+
+  /**
+   * The CSV records (as exportCsvSelect writes them, "\r" last) of the unexpired indicators of
+   * a supplier after `afterId`, in id order: the keyset path of the CSV export (the embedded
+   * PGlite, or no COPY connection free). Postgres writes the records on both paths, so the
+   * bytes are the same by construction and Node holds two short strings per row.
+   */
+  exportCsvBatch(
+    supplierId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; line: string }>> {
+    const ends = (dir: string): string => `(SELECT id FROM b ORDER BY id ${dir} LIMIT 1)`;
+    return this.query(
+      `WITH b AS MATERIALIZED (SELECT i.* FROM indicators i
+                                WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
+                                ORDER BY i.id LIMIT $3)
+       ${SharingRepository.csvRecords('b i', '', ends('ASC'), ends('DESC'), true)}`,
+      [supplierId, afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /**
+   * CSV records (RFC 4180, docs/api.md §10: the columns of CSV_COLUMNS, a field quoted with
+   * its quotes doubled when it holds a comma, quote, CR or LF; context as its JSON text; tags
+   * as space-separated names, heaviest first; timestamps as Date.toISOString writes them) of
+   * the rows of `from` (aliased `i`) that `where` keeps, ending in "\r". Tags and hit sums come from grouped reads limited
+   * to the id range [first, last], merged with the rows by id.
+   */
+  private static csvRecords(
+    from: string,
+    where: string,
+    first: string,
+    last: string,
+    withId = false,
+  ): string {
+    const q = (x: string): string =>
+      `CASE WHEN ${x} ~ E'[",\\r\\n]' THEN '"' || replace(${x}, '"', '""') || '"' ELSE ${x} END`;
+    const ts = (col: string): string =>
+      `COALESCE(to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')`;
+    const line = concatTree([
+      'i.id::text',
+      `','`,
+      q('i.value'),
+      `','`,
+      'i.type',
+      `','`,
+      q('i.context::text'),
+      `','`,
+      `COALESCE(${q('tg.names')}, '')`,
+      `','`,
+      `COALESCE(i.confidence::text, '')`,
+      `','`,
+      ts('i.first_seen'),
+      `','`,
+      ts('i.last_seen'),
+      `','`,
+      ts('i.expires_at'),
+      `','`,
+      ts('i.created_at'),
+      `','`,
+      ts('i.updated_at'),
+      `CASE WHEN h.id IS NULL THEN E',0,\\r'
+            ELSE ',' || h.hits || ',' || ${ts(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || E'\\r' END`,
+    ]);
+    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
+              FROM ${from}
+              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
+              LEFT JOIN (SELECT it.indicator_id AS id,
+                                string_agg(t.name, ' ' ORDER BY t.weight DESC, t.name) AS names
+                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
+                          GROUP BY it.indicator_id) tg ON tg.id = i.id
+             ${where}
+             ORDER BY i.id`;
+  }
+
+  /**
    * The tags of the tagged indicators of a batch, heaviest first: one query per batch, and
    * the tag list is built only for ids the assignment index finds (most rows have none).
    */

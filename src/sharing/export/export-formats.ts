@@ -22,15 +22,15 @@ export interface ExportFormatter {
   head(): string;
   /**
    * Formats a batch of rows with the hit sums of its ever-hit ids, or 'json-lines': NDJSON
-   * lines (ndjsonLine) from lean rows.
+   * lines (ndjsonLine) from lean rows, or 'csv-records': records Postgres writes
+   * (SharingRepository.exportCsvSelect / exportCsvBatch).
    */
   rows:
     | 'json-lines'
+    | 'csv-records'
     | ((rows: ExportRow[], supplier: ExportSupplier, hits: ReadonlyMap<string, HitSum>) => string);
   tail(): string;
 }
-
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /**
  * Epoch milliseconds as a quoted ISO string. Rows written together share their timestamps
@@ -81,30 +81,6 @@ export const CSV_COLUMNS = [
   'lastHitAt',
 ] as const;
 
-/** RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, quote, CR or LF. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-function csvLine(r: ExportRow, hit: HitSum | undefined): string {
-  const fields = [
-    r.id,
-    r.value,
-    r.type,
-    JSON.stringify(r.context),
-    r.tags.map((t) => t.name).join(' '),
-    r.confidence === null ? '' : String(r.confidence),
-    iso(r.firstSeen) ?? '',
-    iso(r.lastSeen) ?? '',
-    iso(r.expiresAt) ?? '',
-    iso(r.createdAt) ?? '',
-    iso(r.updatedAt) ?? '',
-  ];
-  // hits and lastHitAt never need quoting.
-  const hits = hit ? `${hit.hits},${new Date(hit.lastHitAt).toISOString()}` : '0,';
-  return `${fields.map(csvField).join(',')},${hits}\r\n`;
-}
-
 export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
   ndjson: () => ({
     mediaType: 'application/x-ndjson',
@@ -117,11 +93,7 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
     mediaType: 'text/csv; charset=utf-8; header=present',
     extension: 'csv',
     head: () => CSV_COLUMNS.join(',') + '\r\n',
-    rows: (rows, _supplier, hits) => {
-      let out = '';
-      for (const r of rows) out += csvLine(r, hits.get(r.id));
-      return out;
-    },
+    rows: 'csv-records',
     tail: () => '',
   }),
   stix21: () => {

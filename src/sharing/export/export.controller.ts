@@ -51,7 +51,7 @@ export class ExportController {
       'text/csv': {
         schema: { type: 'string' },
         example:
-          'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt,hits,lastHitAt\r\n0195…,evil.com,domain,"{""threat"":""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,3,2026-01-02T00:00:00.000Z\r\n',
+          'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt,hits,lastHitAt\r\n0195…,evil.com,domain,"{""threat"": ""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,3,2026-01-02T00:00:00.000Z\r\n',
       },
       'application/stix+json;version=2.1': {
         schema: { type: 'object' },
