@@ -1,11 +1,13 @@
 import Ajv from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { DataSource } from 'typeorm';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
+import type { ExportFormat } from '../src/sharing/export/export-formats';
+import { EXPORT_BATCH, ExportService } from '../src/sharing/export/export.service';
 import { SharingRepository } from '../src/sharing/sharing.repository';
 import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
@@ -216,71 +218,159 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     expect(denied.body.message).toContain('indicators.read');
   });
 
+  /**
+   * Backpressure and disconnects, observed where they act, per path: a keyset path (the
+   * embedded database; STIX always; NDJSON and CSV with COPY off) counts calls of the
+   * repository method that path really uses, and the response's own buffer; a COPY path
+   * (NDJSON and CSV on a Postgres server) watches its backend in pg_stat_activity.
+   */
   describe('with 100,000 indicators over a real socket', () => {
     const N = 100_000;
+    const BATCHES = Math.floor(N / EXPORT_BATCH) + 1; // the last, short (empty) batch included
     let port: number;
     let auth: string;
+    let exports: ExportService;
+    /** The server side of the latest export response. */
+    let served: ServerResponse | undefined;
+    const dbUrl = (): string | undefined => t.config.env.DATABASE_URL;
+    const KEYSET: Record<ExportFormat, keyof SharingRepository> = {
+      ndjson: 'exportLineBatch',
+      csv: 'exportCsvBatch',
+      stix21: 'exportBatch',
+    };
+
     beforeAll(async () => {
       await ti.createSupplier('Big');
       // Seeded in one statement (the upload path has its own tests and benchmark).
-      const dbUrl = t.config.env.DATABASE_URL;
       const seed = `INSERT INTO indicators (supplier_id, type, value, context)
         SELECT s.id, 'domain', 'host' || g || '.example.org', '{"campaign":"bulk"}'
           FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
-      if (dbUrl) await withDatabase(dbUrl, (c) => c.query(seed));
+      const url = dbUrl();
+      if (url) await withDatabase(url, (c) => c.query(seed));
       else await t.app.get(DataSource).query(seed);
+      exports = t.app.get(ExportService);
       await t.app.listen(0, '127.0.0.1');
-      port = (t.app.getHttpServer().address() as AddressInfo).port;
+      const http = t.app.getHttpServer();
+      http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (req.url?.includes('/Big/indicators/export')) served = res;
+      });
+      port = (http.address() as AddressInfo).port;
       auth = basic(t.admin.username, t.admin.password);
     });
-    afterEach(() => jest.restoreAllMocks());
+    afterEach(() => {
+      jest.restoreAllMocks();
+      exports.viaCopy = true;
+    });
 
-    const open = (): Promise<IncomingMessage> =>
+    const open = (format: ExportFormat): Promise<IncomingMessage> =>
       new Promise((resolve, reject) =>
         httpGet(
-          { host: '127.0.0.1', port, path: url('ndjson', 'Big'), headers: { Authorization: auth } },
+          { host: '127.0.0.1', port, path: url(format, 'Big'), headers: { Authorization: auth } },
           resolve,
         ).on('error', reject),
       );
     const settle = () => new Promise((r) => setTimeout(r, 500));
-
-    it('honours backpressure: a client that stops reading stops the batch queries', async () => {
-      const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
-      const rssBefore = process.memoryUsage().rss;
-      const res = await open();
-      expect(res.statusCode).toBe(200);
-      res.pause();
-      await settle();
-      const whilePaused = batches.mock.calls.length;
-      await settle();
-      expect(batches.mock.calls.length).toBe(whilePaused); // no more reads while the client waits
-      expect(whilePaused).toBeLessThan(N / 5000 / 2); // the body was not produced ahead of it
-      let lines = 0;
-      let tail = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const parts = (tail + chunk).split('\n');
-        tail = parts.pop()!;
-        lines += parts.length;
+    /** Reads the rest of a response; resolves to its length in bytes. */
+    const drain = (res: IncomingMessage): Promise<number> =>
+      new Promise((resolve, reject) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve(bytes));
+        res.on('error', reject);
+        res.resume();
       });
-      res.resume();
-      await new Promise((r) => res.on('end', r));
-      expect(lines).toBe(N);
-      expect(tail).toBe('');
-      // ~25 MB of NDJSON went through; the server held a batch or two at a time.
-      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(96 * 1024 * 1024);
+    /** Bytes of the whole export, read at full speed (the reference for a paused one). */
+    const sizes = new Map<ExportFormat, number>();
+    const fullSize = async (format: ExportFormat): Promise<number> => {
+      if (!sizes.has(format)) sizes.set(format, await drain(await open(format)));
+      return sizes.get(format)!;
+    };
+    /** The COPY statements running on the test database (none on the embedded one). */
+    const copies = async (): Promise<Array<{ wait: string | null }>> => {
+      const url = dbUrl();
+      if (!url) return [];
+      const { rows } = await withDatabase(url, (c) =>
+        c.query(`SELECT wait_event AS wait FROM pg_stat_activity
+                  WHERE datname = current_database() AND query LIKE 'COPY (%'
+                    AND pid <> pg_backend_pid()`),
+      );
+      return rows as Array<{ wait: string | null }>;
+    };
+    const until = async (check: () => Promise<boolean>, ms = 5000): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (await check()) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return check();
+    };
+
+    describe.each(['ndjson', 'csv', 'stix21'] as const)('%s on a keyset path', (format) => {
+      beforeEach(() => {
+        exports.viaCopy = false;
+      });
+
+      it('honours backpressure: a client that stops reading stops the batch queries', async () => {
+        const total = await fullSize(format);
+        const batches = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+        const res = await open(format);
+        expect(res.statusCode).toBe(200);
+        res.pause();
+        await settle();
+        const whilePaused = batches.mock.calls.length;
+        expect(whilePaused).toBeGreaterThan(0); // the spy watches the path that runs
+        await settle();
+        expect(batches.mock.calls.length).toBe(whilePaused); // no more reads while it waits
+        expect(whilePaused).toBeLessThan(BATCHES); // the body was not produced ahead of it
+        // Node holds no more than a piece or two of it: the rest waits in the database.
+        expect(served!.writableLength).toBeLessThan(256 * 1024);
+        expect(await drain(res)).toBe(total);
+        expect(batches.mock.calls.length).toBe(BATCHES);
+      });
+
+      it('stops querying when the client disconnects', async () => {
+        const batches = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+        const res = await open(format);
+        await new Promise((r) => res.once('data', r));
+        res.destroy();
+        await settle();
+        const after = batches.mock.calls.length;
+        expect(after).toBeGreaterThan(0);
+        await settle();
+        expect(batches.mock.calls.length).toBe(after);
+        expect(after).toBeLessThan(BATCHES);
+        expect(served!.destroyed).toBe(true);
+      });
     });
 
-    it('stops querying when the client disconnects', async () => {
-      const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
-      const res = await open();
-      await new Promise((r) => res.once('data', r));
-      res.destroy();
-      await settle();
-      const after = batches.mock.calls.length;
-      await settle();
-      expect(batches.mock.calls.length).toBe(after);
-      expect(after).toBeLessThan(N / 5000);
+    describe.each(['ndjson', 'csv'] as const)('%s through COPY (a Postgres server)', (format) => {
+      it('a client that stops reading holds Postgres on its send, not Node', async () => {
+        if (!dbUrl()) return; // the embedded database has no COPY: the keyset path serves it
+        const total = await fullSize(format);
+        const keyset = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+        const res = await open(format);
+        expect(res.statusCode).toBe(200);
+        res.pause();
+        // Backpressure reaches Postgres: the COPY waits to write to the server's socket…
+        expect(
+          await until(async () => (await copies()).some((c) => c.wait === 'ClientWrite')),
+        ).toBe(true);
+        await settle();
+        expect((await copies()).map((c) => c.wait)).toEqual(['ClientWrite']); // …and stays so
+        expect(served!.writableLength).toBeLessThan(256 * 1024);
+        expect(await drain(res)).toBe(total);
+        expect(keyset).not.toHaveBeenCalled();
+        expect(await until(async () => (await copies()).length === 0)).toBe(true);
+      });
+
+      it('a client that disconnects ends the COPY', async () => {
+        if (!dbUrl()) return;
+        const res = await open(format);
+        await new Promise((r) => res.once('data', r));
+        expect(await copies()).toHaveLength(1);
+        res.destroy();
+        expect(await until(async () => (await copies()).length === 0)).toBe(true);
+      });
     });
   });
 });
