@@ -140,6 +140,15 @@ describe('retro-scan (docs/api.md §11)', () => {
     ]);
   });
 
+  it('remembers a URL holding an unpaired surrogate, with U+FFFD in its place', async () => {
+    await search(['http://lone.surrogate.example/\udc00x']);
+    await t.app.get(DetectionRecorder).flush();
+    await uploadAndScan('LateFeed', [{ indicator: 'surrogate.example' }]);
+    expect((await retroDetections()).filter((d) => d.indicator === 'surrogate.example')).toEqual([
+      expect.objectContaining({ value: 'lone.surrogate.example/\ufffdx', retro: true }),
+    ]);
+  });
+
   interface Remembered {
     at: Date;
     principal: string;

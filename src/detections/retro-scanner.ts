@@ -6,7 +6,7 @@ import { INDICATOR_TYPE_DEFINITIONS, PrefixLengths } from '../indicators';
 import { CommittedWrite, IndicatorWriter } from '../suppliers/indicators/indicator-writer';
 import { DetectionRecorder, PendingRetro, RetroSink } from './detection-recorder';
 import { REMEMBER_REFRESH_MS, retroWindowMs } from './recent-values';
-import { RetroBatch, RetroRepository } from './retro.repository';
+import { RetroKeyRow, RetroRepository, RetroValueRow } from './retro.repository';
 
 /**
  * No CIDR keys: containment by a later CIDR is checked on the remembered address itself (one
@@ -55,38 +55,27 @@ export class RetroScanner implements OnModuleInit, RetroSink {
   }
 
   async remember(values: PendingRetro[]): Promise<void> {
-    const b: RetroBatch = {
-      type: [],
-      value: [],
-      addr: [],
-      principalType: [],
-      principal: [],
-      atMs: [],
-      keyOrd: [],
-      keyType: [],
-      keyValue: [],
-      keyMatchedBy: [],
-    };
+    const rows: RetroValueRow[] = [];
+    const keys: RetroKeyRow[] = [];
     for (const v of values) {
       const definition = INDICATOR_TYPE_DEFINITIONS[v.type];
-      b.type.push(v.type);
-      b.value.push(v.value);
-      b.addr.push(definition.containedAddress(v.value));
-      b.principalType.push(v.principalType);
-      b.principal.push(v.principal);
-      b.atMs.push(v.atMs);
-      const ord = b.type.length;
+      rows.push({
+        t: v.type,
+        v: v.value,
+        a: definition.containedAddress(v.value),
+        pt: v.principalType,
+        p: v.principal,
+        at: v.atMs,
+      });
+      const o = rows.length;
       // The value itself is no key row: retro-scan matches it on retro_values' own (value,
       // type) key, so addresses and hashes, which have no other key, cost one row, not two.
       for (const k of definition.lookupKeys(v.value, NO_LENGTHS)) {
         if (k.type === v.type && k.value === v.value) continue;
-        b.keyOrd.push(ord);
-        b.keyType.push(k.type);
-        b.keyValue.push(k.value);
-        b.keyMatchedBy.push(k.matchedBy);
+        keys.push({ o, kt: k.type, kv: k.value, mb: k.matchedBy });
       }
     }
-    await this.repo.remember(b, REMEMBER_REFRESH_MS);
+    await this.repo.remember(rows, keys, REMEMBER_REFRESH_MS);
   }
 
   private async scan(w: CommittedWrite): Promise<void> {

@@ -1,21 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Sql } from '../database/sql';
-import { APPEND_LOCK, PRUNE_BATCH } from './detections.repository';
+import { APPEND_LOCK, jsonRows, PRUNE_BATCH } from './detections.repository';
 
-/** Remembered values, as parallel arrays, and the lookup keys of each (by position). */
-export interface RetroBatch {
-  type: string[];
-  value: string[];
-  addr: Array<string | null>;
-  principalType: string[];
-  principal: string[];
-  atMs: number[];
-  /** Per key: the position of its value in the arrays above (1-based), and the key. */
-  keyOrd: number[];
-  keyType: string[];
-  keyValue: string[];
-  keyMatchedBy: string[];
+/** A value to remember: type, value, address (or null), principal type and name, epoch ms. */
+export interface RetroValueRow {
+  t: string;
+  v: string;
+  a: string | null;
+  pt: string;
+  p: string;
+  at: number;
+}
+
+/** A lookup key of the value at 1-based position `o` of the batch: type, value, matched_by. */
+export interface RetroKeyRow {
+  o: number;
+  kt: string;
+  kv: string;
+  mb: string;
 }
 
 export interface RetroDetection {
@@ -35,12 +38,17 @@ export class RetroRepository {
    * `searched_at` (its keys are already there), and only when that is more than `refreshMs`
    * old or another principal searched it — otherwise the row is left as it is (no new row
    * version, no index entries). Rows in value order, so concurrent flushes of two instances
-   * never deadlock.
+   * never deadlock. Values and keys go as one JSON parameter each (see jsonRows).
    */
-  async remember(b: RetroBatch, refreshMs: number): Promise<void> {
+  async remember(
+    values: readonly RetroValueRow[],
+    keys: readonly RetroKeyRow[],
+    refreshMs: number,
+  ): Promise<void> {
     await this.sql.exec(
       `WITH v AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::inet[], $4::text[], $5::text[], $6::float8[])
+         SELECT * FROM ROWS FROM (json_to_recordset($1::json)
+                AS (t text, v text, a inet, pt text, p text, at float8))
                 WITH ORDINALITY AS v(t, val, addr, pt, p, at, ord)
        ), up AS (
          INSERT INTO retro_values (type, value, addr, principal_type, principal, searched_at)
@@ -48,31 +56,19 @@ export class RetroRepository {
          ON CONFLICT (value, type) DO UPDATE
             SET searched_at = greatest(retro_values.searched_at, EXCLUDED.searched_at),
                 principal_type = EXCLUDED.principal_type, principal = EXCLUDED.principal
-          WHERE retro_values.searched_at < EXCLUDED.searched_at - make_interval(secs => $11::float8 / 1000)
+          WHERE retro_values.searched_at < EXCLUDED.searched_at - make_interval(secs => $3::float8 / 1000)
              OR retro_values.principal <> EXCLUDED.principal
              OR retro_values.principal_type <> EXCLUDED.principal_type
          RETURNING id, type, value, (xmax = 0) AS inserted
        )
        INSERT INTO retro_keys (value_id, key_type, key_value, matched_by)
        SELECT up.id, k.kt, k.kv, k.mb
-         FROM unnest($7::int[], $8::text[], $9::text[], $10::text[]) AS k(ord, kt, kv, mb)
-         JOIN v ON v.ord = k.ord
+         FROM json_to_recordset($2::json) AS k(o bigint, kt text, kv text, mb text)
+         JOIN v ON v.ord = k.o
          JOIN up ON up.value = v.val AND up.type = v.t
         WHERE up.inserted
        ON CONFLICT DO NOTHING`,
-      [
-        b.type,
-        b.value,
-        b.addr,
-        b.principalType,
-        b.principal,
-        b.atMs,
-        b.keyOrd,
-        b.keyType,
-        b.keyValue,
-        b.keyMatchedBy,
-        refreshMs,
-      ],
+      [jsonRows(values), jsonRows(keys), refreshMs],
     );
   }
 
