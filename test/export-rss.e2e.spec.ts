@@ -24,8 +24,9 @@ function rssOf(pid: number): number {
  * can afford: the real server as a child process exports a supplier of SMALL and then one of
  * BIG indicators while its RSS is sampled every 10 ms. An export through COPY grows the server
  * by ~32 MiB over idle whatever its size (the first request's code and buffers); an export
- * whose rows or garbage pile up grows with BIG (the keyset CSV export formatted in Node grew
- * by ~110 MiB at 200k rows and ~180 MiB at 1M, until V8's heap limit).
+ * whose rows or garbage pile up grows with BIG (the CSV and STIX exports formatted in Node
+ * from keyset batches grew by ~110 MiB at 200k rows and ~180 MiB at 1M, until V8's heap
+ * limit).
  */
 describeOnServer('exports streamed with RSS bounded (docs/api.md §10)', () => {
   let db: TestDatabase;
@@ -115,20 +116,9 @@ describeOnServer('exports streamed with RSS bounded (docs/api.md §10)', () => {
     expect((big.growth - small.growth) / MiB).toBeLessThan(8);
   };
 
-  it.each(['ndjson', 'csv'])(
+  it.each(['ndjson', 'csv', 'stix21'])(
     '%s: RSS growth small and independent of the row count',
     (format) => check(format),
-    60_000,
-  );
-
-  // STIX is formatted in Node from keyset batches (its ids are UUIDv5, SHA-1, which Postgres
-  // lacks): its garbage grows the heap until V8 collects the old generation, ~110 MiB at 200k
-  // rows in bench figures, ~27 MiB more than SMALL here (bounded by V8's heap limit, ~180 MiB
-  // at 1M, not by the export). Marked failing until that
-  // is fixed: this test then passes and the marker must go.
-  it.failing(
-    'stix21: RSS growth small and independent of the row count (known gap, see above)',
-    () => check('stix21'),
     60_000,
   );
 });

@@ -21,22 +21,6 @@ export interface SharingSupplier {
   falsePositive: boolean;
 }
 
-/** One indicator row as the exports show it (docs/api.md §3 item fields). */
-export interface ExportRow {
-  id: string;
-  type: IndicatorType;
-  value: string;
-  context: Record<string, unknown>;
-  tags: Array<{ name: string; weight: number }>;
-  confidence: number | null;
-  firstSeen: Date | null;
-  lastSeen: Date | null;
-  expiresAt: Date | null;
-  effectiveExpiresAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 /** One row of the NDJSON export: context as JSON text, timestamps in epoch milliseconds. */
 export interface ExportLine {
   id: string;
@@ -159,20 +143,6 @@ export class SharingRepository {
   listSuppliers(): Promise<SharingSupplier[]> {
     return this.query<SharingSupplier>(
       `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers ORDER BY lower(name)`,
-    );
-  }
-
-  /** Unexpired indicators of a supplier after `afterId`, in id order (the export keyset). */
-  exportBatch(supplierId: string, afterId: string | null, limit: number): Promise<ExportRow[]> {
-    return this.query<ExportRow>(
-      `SELECT i.id, i.type, i.value, i.context, i.confidence, i.first_seen AS "firstSeen",
-              i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
-              i.effective_expires_at AS "effectiveExpiresAt", i.created_at AS "createdAt",
-              i.updated_at AS "updatedAt", ${TAGS} AS tags
-         FROM indicators i
-        WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
-        ORDER BY i.id LIMIT $3`,
-      [supplierId, afterId ?? NIL_UUID, limit],
     );
   }
 
@@ -351,6 +321,96 @@ export class SharingRepository {
               LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
               LEFT JOIN (SELECT it.indicator_id AS id,
                                 string_agg(t.name, ' ' ORDER BY t.weight DESC, t.name) AS names
+                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
+                          GROUP BY it.indicator_id) tg ON tg.id = i.id
+             ${where}
+             ORDER BY i.id`;
+  }
+
+  /**
+   * The whole STIX export of a supplier as one SELECT of records for COPY (CopyOut), in id
+   * order: see stixRecords.
+   */
+  exportStixSelect(supplierId: string, supplierConfidence: number): string {
+    const sid = `${lit(supplierId)}::uuid`;
+    const end = (dir: string): string =>
+      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
+    return SharingRepository.stixRecords(
+      'indicators i',
+      `WHERE i.supplier_id = ${sid} AND ${ACTIVE}`,
+      end('ASC'),
+      end('DESC'),
+      Number(supplierConfidence),
+    );
+  }
+
+  /** The STIX records (stixRecords) of a keyset batch: the export's path without COPY. */
+  exportStixBatch(
+    supplierId: string,
+    supplierConfidence: number,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; line: string }>> {
+    const ends = (dir: string): string => `(SELECT id FROM b ORDER BY id ${dir} LIMIT 1)`;
+    return this.query(
+      `WITH b AS MATERIALIZED (SELECT i.* FROM indicators i
+                                WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
+                                ORDER BY i.id LIMIT $3)
+       ${SharingRepository.stixRecords('b i', '', ends('ASC'), ends('DESC'), Number(supplierConfidence), true)}`,
+      [supplierId, afterId ?? NIL_UUID, limit],
+    );
+  }
+
+  /**
+   * One record per indicator of the STIX export, the parts of its `indicator` object
+   * (toStixIndicator, with the x_indicium_ hit properties) that Postgres can write, separated
+   * by tabs (JSON text holds none): type, value as JSON, `"created":…,"modified":…`, and
+   * everything after `pattern` up to the closing brace. Node adds the id (UUIDv5: SHA-1, which
+   * Postgres lacks) and the pattern (stixObjectOf). Timestamps are truncated to milliseconds,
+   * as JavaScript Dates are; context is the stored JSON's text.
+   */
+  private static stixRecords(
+    from: string,
+    where: string,
+    first: string,
+    last: string,
+    supplierConfidence: number,
+    withId = false,
+  ): string {
+    const ts = (col: string): string =>
+      `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    const ms = (col: string): string => `date_trunc('milliseconds', ${col})`;
+    const e = 'i.effective_expires_at';
+    const line = concatTree([
+      'i.type',
+      `E'\\t'`,
+      'to_json(i.value)::text',
+      `E'\\t"created":"'`,
+      ts('i.created_at'),
+      `'","modified":"'`,
+      ts('GREATEST(i.updated_at, i.created_at)'),
+      `E'"\\t,"pattern_type":"stix","pattern_version":"2.1","valid_from":"'`,
+      ts(
+        `CASE WHEN ${e} IS NOT NULL AND ${ms(e)} <= ${ms('i.created_at')}
+              THEN ${ms(e)} - interval '1 millisecond' ELSE i.created_at END`,
+      ),
+      `'","confidence":'`,
+      `COALESCE(i.confidence, ${supplierConfidence})::text`,
+      `CASE WHEN ${e} IS NULL THEN '' ELSE ',"valid_until":"' || ${ts(e)} || '"' END`,
+      `CASE WHEN tg.labels IS NULL THEN '' ELSE ',"labels":' || tg.labels END`,
+      `CASE WHEN i.context = '{}'::jsonb THEN ''
+            ELSE ',"x_indicium_context":' || i.context::text END`,
+      `CASE WHEN h.id IS NULL THEN ',"x_indicium_hits":0}'
+            ELSE ',"x_indicium_hits":' || h.hits || ',"x_indicium_last_hit_at":"'
+                 || ${ts(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || '"}' END`,
+    ]);
+    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
+              FROM ${from}
+              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
+              LEFT JOIN (SELECT it.indicator_id AS id,
+                                '[' || string_agg(to_json(t.name)::text, ','
+                                                  ORDER BY t.weight DESC, t.name) || ']' AS labels
                            FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
                           WHERE it.indicator_id BETWEEN ${first} AND ${last}
                           GROUP BY it.indicator_id) tg ON tg.id = i.id

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ExportLine, ExportRow, HitSum } from '../sharing.repository';
-import { toStixIndicator, type StixIndicator } from '../stix/stix-mapping';
+import { StringDecoder } from 'node:string_decoder';
+import type { IndicatorType } from '../../indicators';
+import type { ExportLine, HitSum } from '../sharing.repository';
+import { stixIdOf, stixPatternOf } from '../stix/stix-mapping';
+import { CHUNK_CHARS } from '../stream-body';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv', 'stix21'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -21,14 +24,11 @@ export interface ExportFormatter {
   extension: string;
   head(): string;
   /**
-   * Formats a batch of rows with the hit sums of its ever-hit ids, or 'json-lines': NDJSON
-   * lines (ndjsonLine) from lean rows, or 'csv-records': records Postgres writes
-   * (SharingRepository.exportCsvSelect / exportCsvBatch).
+   * 'json-lines': NDJSON lines (ndjsonLine) from lean rows, or COPY; 'csv-records': records
+   * Postgres writes (SharingRepository.exportCsvSelect / exportCsvBatch); 'stix-records':
+   * records Postgres writes (exportStixSelect / exportStixBatch) that stixObjects completes.
    */
-  rows:
-    | 'json-lines'
-    | 'csv-records'
-    | ((rows: ExportRow[], supplier: ExportSupplier, hits: ReadonlyMap<string, HitSum>) => string);
+  rows: 'json-lines' | 'csv-records' | 'stix-records';
   tail(): string;
 }
 
@@ -96,38 +96,66 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
     rows: 'csv-records',
     tail: () => '',
   }),
-  stix21: () => {
-    // A STIX bundle, written object by object; a comma goes before every object but the first.
-    let first = true;
-    return {
-      mediaType: 'application/stix+json;version=2.1',
-      extension: 'stix.json',
-      head: () => `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[`,
-      rows: (rows, supplier, hits) => {
-        let out = '';
-        for (const r of rows) {
-          const hit = hits.get(r.id);
-          const o: StixIndicator & { x_indicium_hits?: number; x_indicium_last_hit_at?: string } =
-            toStixIndicator({
-              supplierId: supplier.id,
-              type: r.type,
-              value: r.value,
-              context: r.context,
-              tags: r.tags.map((t) => t.name),
-              confidence: r.confidence ?? supplier.confidence,
-              createdAt: r.createdAt,
-              updatedAt: r.updatedAt,
-              expiresAt: r.effectiveExpiresAt,
-            });
-          // Custom properties (STIX 2.1 §11.1: x_ prefix); a property is left out, never null.
-          o.x_indicium_hits = hit ? Number(hit.hits) : 0;
-          if (hit) o.x_indicium_last_hit_at = new Date(hit.lastHitAt).toISOString();
-          out += (first ? '' : ',') + JSON.stringify(o);
-          first = false;
-        }
-        return out;
-      },
-      tail: () => ']}',
-    };
-  },
+  stix21: () => ({
+    // A STIX bundle, written object by object (stixObjects).
+    mediaType: 'application/stix+json;version=2.1',
+    extension: 'stix.json',
+    head: () => `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[`,
+    rows: 'stix-records',
+    tail: () => ']}',
+  }),
 };
+
+/**
+ * One STIX `indicator` object (toStixIndicator's, with the x_indicium_ hit properties, key
+ * for key) from a record of SharingRepository.stixRecords: Node adds the id and the pattern.
+ */
+export function stixObjectOf(supplierId: string, record: string): string {
+  const t1 = record.indexOf('\t');
+  const t2 = record.indexOf('\t', t1 + 1);
+  const t3 = record.indexOf('\t', t2 + 1);
+  const type = record.slice(0, t1) as IndicatorType;
+  const value = JSON.parse(record.slice(t1 + 1, t2)) as string;
+  return (
+    `{"type":"indicator","spec_version":"2.1","id":"${stixIdOf(supplierId, type, value)}",` +
+    `${record.slice(t2 + 1, t3)},"name":${JSON.stringify(value)},` +
+    `"pattern":${JSON.stringify(stixPatternOf(type, value))}${record.slice(t3 + 1)}`
+  );
+}
+
+/**
+ * The objects of a STIX bundle, comma-separated, from a stream of stixRecords records, one a
+ * line (COPY's byte chunks or the keyset path's text): each chunk's complete records are
+ * turned into objects at once, so nothing of a row outlives the chunk it came in.
+ */
+export async function* stixObjects(
+  supplierId: string,
+  records: AsyncIterable<string | Buffer>,
+): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let first = true;
+  for await (const chunk of records) {
+    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      rest = text;
+      continue;
+    }
+    rest = text.slice(end + 1);
+    let out = '';
+    for (let at = 0; at <= end;) {
+      const nl = text.indexOf('\n', at);
+      out += (first ? '' : ',') + stixObjectOf(supplierId, text.slice(at, nl));
+      first = false;
+      at = nl + 1;
+      if (out.length >= CHUNK_CHARS) {
+        yield out;
+        out = '';
+      }
+    }
+    if (out) yield out;
+  }
+  rest += decoder.end();
+  if (rest) throw new Error('STIX export: a record without its end of line');
+}

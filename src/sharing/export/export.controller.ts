@@ -28,8 +28,9 @@ export class ExportController {
    * (`id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,
    * updatedAt,hits,lastHitAt`), `context` as JSON, `tags` as space-separated names. `stix21`: a
    * STIX 2.1 bundle of `indicator` objects (the objects the TAXII server publishes) with the
-   * custom properties `x_indicium_hits` and, once hit, `x_indicium_last_hit_at`. Not a snapshot: indicators written while a long export runs may
-   * or may not be in it.
+   * custom properties `x_indicium_hits` and, once hit, `x_indicium_last_hit_at`. On a Postgres
+   * server one snapshot; on the embedded database not: indicators written while a long export
+   * runs may or may not be in it.
    */
   @Get()
   @Auth('indicators.read')

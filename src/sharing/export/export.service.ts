@@ -2,12 +2,10 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { CopyOut } from '../copy-out';
 import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
 import { SharingRepository, type HitSum } from '../sharing.repository';
-import { EXPORT_FORMATTERS, ndjsonLine, type ExportFormat } from './export-formats';
+import { EXPORT_FORMATTERS, ndjsonLine, stixObjects, type ExportFormat } from './export-formats';
 
 /** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
 export const EXPORT_BATCH = 5_000;
-/** Rows per written piece of the row-formatted exports (csv, stix21): see CHUNK_CHARS. */
-const CHUNK_ROWS = 100;
 
 export interface PreparedExport {
   mediaType: string;
@@ -23,16 +21,18 @@ export interface PreparedExport {
  * and memory bounded by two batches. The export is therefore not one snapshot: an indicator
  * written during a long download may or may not be in it (each row appears at most once).
  *
- * NDJSON and CSV on a Postgres server are the exception: Postgres writes the finished lines
- * and COPY streams them (CopyOut), one statement on a connection of its own, so Node only
- * forwards bytes. Formatting rows in Node cost three quarters of the export's time, and the
- * garbage of parsed rows let the heap (and RSS) grow by ~120 MiB over a large export until V8
- * collected its old generation. The CSV keyset path reads the same records, written by
- * Postgres, in batches. STIX is formatted in Node from keyset batches.
+ * On a Postgres server every format is the exception: Postgres writes the records and COPY
+ * streams them (CopyOut), one statement on a connection of its own, so Node only forwards
+ * bytes (NDJSON, CSV) or completes each STIX object from its record (the id, a UUIDv5, needs
+ * SHA-1, which Postgres lacks) in the chunk it arrived in. Formatting rows in Node cost three
+ * quarters of the export's time, and parsed rows held across the awaits of a batch were
+ * promoted to V8's old generation, where their garbage grew the heap (and RSS) by ~110 MiB at
+ * 200k rows and ~180 MiB at 1M before it was collected. The CSV and STIX keyset paths (the
+ * embedded database, or no COPY connection free) read the same records in batches.
  */
 @Injectable()
 export class ExportService {
-  /** NDJSON and CSV through COPY when the database is a Postgres server (off: keyset paths). */
+  /** Exports through COPY when the database is a Postgres server (off: the keyset paths). */
   viaCopy = true;
 
   constructor(
@@ -53,24 +53,26 @@ export class ExportService {
       const sums = await repo.hitsBetween(rows[0].id, rows[rows.length - 1].id);
       return new Map(sums.map((h) => [h.id, h]));
     };
+    // Records written by Postgres (CSV, STIX), one a line, in keyset batches.
+    async function* records(
+      fetch: (after: string | null) => Promise<Array<{ id: string; line: string }>>,
+    ): AsyncGenerator<string> {
+      for await (const rows of keysetBatches(fetch, (r) => r.id, EXPORT_BATCH)) {
+        let out = '';
+        for (const r of rows) {
+          out += r.line + '\n';
+          if (out.length >= CHUNK_CHARS) {
+            yield out;
+            out = '';
+          }
+        }
+        yield out;
+      }
+    }
     // The rows of the body, without head and tail (both empty for NDJSON; CSV has a header).
     async function* rowsBody(): AsyncGenerator<string> {
       if (formatter.rows === 'csv-records') {
-        for await (const rows of keysetBatches(
-          (after: string | null) => repo.exportCsvBatch(id, after, EXPORT_BATCH),
-          (r) => r.id,
-          EXPORT_BATCH,
-        )) {
-          let out = '';
-          for (const r of rows) {
-            out += r.line + '\n';
-            if (out.length >= CHUNK_CHARS) {
-              yield out;
-              out = '';
-            }
-          }
-          yield out;
-        }
+        yield* records((after) => repo.exportCsvBatch(id, after, EXPORT_BATCH));
       } else if (formatter.rows === 'json-lines') {
         for await (const rows of keysetBatches(
           (after: string | null) => repo.exportLineBatch(id, after, EXPORT_BATCH),
@@ -97,17 +99,9 @@ export class ExportService {
           yield out;
         }
       } else {
-        const format = formatter.rows;
-        for await (const rows of keysetBatches(
-          (after: string | null) => repo.exportBatch(id, after, EXPORT_BATCH),
-          (r) => r.id,
-          EXPORT_BATCH,
-        )) {
-          const hits = await hitsOf(rows);
-          for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-            yield format(rows.slice(i, i + CHUNK_ROWS), supplier!, hits);
-          }
-        }
+        yield* records((after) =>
+          repo.exportStixBatch(id, supplier!.confidence, after, EXPORT_BATCH),
+        );
       }
     }
     const select =
@@ -115,16 +109,15 @@ export class ExportService {
         ? this.repo.exportLinesSelect(id)
         : formatter.rows === 'csv-records'
           ? this.repo.exportCsvSelect(id)
-          : null;
+          : this.repo.exportStixSelect(id, supplier.confidence);
     // The keyset rows when no COPY connection is free.
     const rows: Body =
-      select !== null && this.viaCopy && this.copy.available
-        ? this.copy.lines(select, rowsBody)
-        : rowsBody();
+      this.viaCopy && this.copy.available ? this.copy.lines(select, rowsBody) : rowsBody();
     async function* body(): AsyncGenerator<string | Buffer> {
       const head = formatter.head();
       if (head) yield head;
-      yield* rows;
+      if (formatter.rows === 'stix-records') yield* stixObjects(id, rows);
+      else yield* rows;
       const tail = formatter.tail();
       if (tail) yield tail;
     }
