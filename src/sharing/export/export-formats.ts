@@ -8,13 +8,6 @@ import { CHUNK_CHARS } from '../stream-body';
 export const EXPORT_FORMATS = ['ndjson', 'csv', 'stix21'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** What an export needs to know of its supplier. */
-export interface ExportSupplier {
-  id: string;
-  name: string;
-  confidence: number;
-}
-
 /**
  * One output format: media type, file extension, and how a body is framed around the rows.
  * An entry per format, exhaustive over ExportFormat (a new format is a new entry).
@@ -130,7 +123,7 @@ export function stixObjectOf(supplierId: string, record: string): string {
  */
 export async function* stixObjects(
   supplierId: string,
-  records: AsyncIterable<string | Buffer>,
+  records: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
 ): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
