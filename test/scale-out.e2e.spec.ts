@@ -17,7 +17,7 @@ import { FramedReceiver } from './support/syslog-receiver';
 /**
  * Two server processes on one Postgres database (issue 7 item 3): they start together on an
  * empty database (racing migrations), share revocations within 5 s, see each other's writes
- * at once, and forward each audit record to a SIEM exactly once.
+ * within 1 s, and forward each audit record to a SIEM exactly once.
  */
 
 /** docs/api.md §2: revocation reaches every other instance within 5 s. */
