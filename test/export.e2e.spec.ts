@@ -233,11 +233,6 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     /** The server side of the latest export response. */
     let served: ServerResponse | undefined;
     const dbUrl = (): string | undefined => t.config.env.DATABASE_URL;
-    const KEYSET: Record<ExportFormat, keyof SharingRepository> = {
-      ndjson: 'exportLineBatch',
-      csv: 'exportCsvBatch',
-      stix21: 'exportStixBatch',
-    };
 
     beforeAll(async () => {
       await ti.createSupplier('Big');
@@ -312,7 +307,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
 
       it('honours backpressure: a client that stops reading stops the batch queries', async () => {
         const total = await fullSize(format);
-        const batches = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+        const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
         const res = await open(format);
         expect(res.statusCode).toBe(200);
         res.pause();
@@ -329,7 +324,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       });
 
       it('stops querying when the client disconnects', async () => {
-        const batches = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+        const batches = jest.spyOn(SharingRepository.prototype, 'exportBatch');
         const res = await open(format);
         await new Promise((r) => res.once('data', r));
         res.destroy();
@@ -349,7 +344,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
         it('a client that stops reading holds Postgres on its send, not Node', async () => {
           if (!dbUrl()) return; // the embedded database has no COPY: the keyset path serves it
           const total = await fullSize(format);
-          const keyset = jest.spyOn(SharingRepository.prototype, KEYSET[format]);
+          const keyset = jest.spyOn(SharingRepository.prototype, 'exportBatch');
           const res = await open(format);
           expect(res.statusCode).toBe(200);
           res.pause();

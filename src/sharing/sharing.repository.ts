@@ -21,26 +21,11 @@ export interface SharingSupplier {
   falsePositive: boolean;
 }
 
-/** One row of the NDJSON export: context as JSON text, timestamps in epoch milliseconds. */
-export interface ExportLine {
-  id: string;
-  value: string;
-  type: IndicatorType;
-  context: string;
-  confidence: number | null;
-  firstSeen: number | null;
-  lastSeen: number | null;
-  expiresAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** An exported indicator's hits summed over principals; the latest in epoch milliseconds. */
-export interface HitSum {
-  id: string;
-  hits: string;
-  lastHitAt: number;
-}
+/**
+ * How an export's rows are written (docs/api.md §10): NDJSON lines, CSV records, or STIX
+ * records that stixObjects completes. Postgres writes all three, on both paths.
+ */
+export type ExportRecords = 'json-lines' | 'csv-records' | 'stix-records';
 
 export interface BlocklistRow {
   value: string;
@@ -95,8 +80,6 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** Microsecond UTC text: exact keyset positions (JS Dates keep only milliseconds). */
 const US_TEXT = (col: string): string =>
   `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-/** Epoch milliseconds (fraction included) as float8: a number to the driver, null stays null. */
-const EPOCH_MS = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::float8`;
 const ACTIVE = `(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`;
 /**
  * A timestamp as a JSON value the way JavaScript writes it (`Date.toISOString`, milliseconds
@@ -147,49 +130,90 @@ export class SharingRepository {
   }
 
   /**
-   * The NDJSON export batch, in the cheapest column forms: context as JSON text, timestamps as
-   * epoch milliseconds (float8). Node writes each line by concatenation; building the JSON in
-   * Postgres (json_build_object, to_char) cost several times the scan.
+   * The whole export of a supplier as one SELECT of records (one text column, `line`), in id
+   * order, for COPY (CopyOut). COPY takes no parameters: the supplier id is inlined.
    */
-  exportLineBatch(
+  exportSelect(records: ExportRecords, supplierId: string, supplierConfidence: number): string {
+    const sid = `${lit(supplierId)}::uuid`;
+    const end = (dir: string): string =>
+      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
+    return SharingRepository.RECORDS[records](
+      'indicators i',
+      `WHERE i.supplier_id = ${sid} AND ${ACTIVE}`,
+      end('ASC'),
+      end('DESC'),
+      Number(supplierConfidence),
+      false,
+    );
+  }
+
+  /**
+   * The same records of one keyset batch, after `afterId`: the export's path without COPY
+   * (the embedded PGlite, or no COPY connection free). Postgres writes the records on both
+   * paths, so the bytes are the same by construction and Node holds two short strings a row.
+   */
+  exportBatch(
+    records: ExportRecords,
     supplierId: string,
+    supplierConfidence: number,
     afterId: string | null,
     limit: number,
-  ): Promise<ExportLine[]> {
-    return this.query<ExportLine>(
-      `SELECT i.id, i.value, i.type, i.context::text AS context, i.confidence,
-              ${EPOCH_MS('i.first_seen')} AS "firstSeen", ${EPOCH_MS('i.last_seen')} AS "lastSeen",
-              ${EPOCH_MS('i.expires_at')} AS "expiresAt", ${EPOCH_MS('i.created_at')} AS "createdAt",
-              ${EPOCH_MS('i.updated_at')} AS "updatedAt"
-         FROM indicators i
-        WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
-        ORDER BY i.id LIMIT $3`,
+  ): Promise<Array<{ id: string; line: string }>> {
+    const end = (dir: string): string => `(SELECT id FROM b ORDER BY id ${dir} LIMIT 1)`;
+    return this.query(
+      `WITH b AS MATERIALIZED (SELECT i.* FROM indicators i
+                                WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
+                                ORDER BY i.id LIMIT $3)
+       ${SharingRepository.RECORDS[records]('b i', '', end('ASC'), end('DESC'), Number(supplierConfidence), true)}`,
       [supplierId, afterId ?? NIL_UUID, limit],
     );
   }
 
   /**
-   * The whole NDJSON export of a supplier as one SELECT of finished lines (without the "\n"),
-   * in id order, for COPY (CopyOut): the same bytes ndjsonLine writes from exportLineBatch,
-   * built by Postgres. What that costs, and how it is kept down (200k rows, COPY to /dev/null
+   * The records of each export format: of the rows of `from` (aliased `i`) that `where` keeps,
+   * with tags and hit sums from grouped reads limited to the id range [first, last], merged
+   * with the rows by id; `withId` adds the id column (the keyset position).
+   */
+  private static readonly RECORDS: Record<
+    ExportRecords,
+    (
+      from: string,
+      where: string,
+      first: string,
+      last: string,
+      supplierConfidence: number,
+      withId: boolean,
+    ) => string
+  > = {
+    'json-lines': (from, where, first, last, _c, withId) =>
+      SharingRepository.ndjsonRecords(from, where, first, last, withId),
+    'csv-records': (from, where, first, last, _c, withId) =>
+      SharingRepository.csvRecords(from, where, first, last, withId),
+    'stix-records': (from, where, first, last, confidence, withId) =>
+      SharingRepository.stixRecords(from, where, first, last, confidence, withId),
+  };
+
+  /**
+   * NDJSON lines (without the "\n"): the indicator-list item (docs/api.md §3, §11 hits), tags
+   * as {name, weight}. What that costs, and how it is kept down (200k rows, COPY to /dev/null
    * on the server, min of 5-7: plain `COPY` of the columns 145-162 ms; these lines 261 ms in
    * the binary format CopyOut uses, 303 ms in CSV):
    * - created/updated timestamps are formatted in a LATERAL subquery the planner memoizes on
    *   (created_at, updated_at): rows written together share them, and to_char was the largest
-   *   single cost (the keyset path caches the same way in Node);
+   *   single cost;
    * - the pieces are concatenated as a balanced tree, not a left-deep chain that copies the
    *   growing line at every step, and the usual value of each optional part (no tags, no hits,
    *   no firstSeen/lastSeen/expiry) is one constant piece;
    * - tags and hit sums come from grouped subqueries over their tables' primary keys limited to
-   *   the supplier's id range (the hit counters' read of detections/hit-sql), merged with the
-   *   id-ordered scan rather than looked up per row.
-   * The supplier id is inlined: COPY takes no parameters.
+   *   the id range, merged with the id-ordered scan rather than looked up per row.
    */
-  exportLinesSelect(supplierId: string): string {
-    const sid = `${lit(supplierId)}::uuid`;
-    const end = (dir: string): string =>
-      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
-    const hits = hitSumsBetween(end('ASC'), end('DESC'));
+  private static ndjsonRecords(
+    from: string,
+    where: string,
+    first: string,
+    last: string,
+    withId: boolean,
+  ): string {
     // The common case of each optional part (no tags, no hits, no firstSeen/lastSeen/expiry)
     // is one constant piece: fewer pieces to concatenate per row.
     const seen = concatTree([
@@ -219,58 +243,21 @@ export class SharingRepository {
             ELSE ',"hits":' || h.hits || ',"lastHitAt":'
                  || ${JSON_ISO(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || '}' END`,
     ]);
-    return `SELECT ${line}
-              FROM indicators i
+    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
+              FROM ${from}
              CROSS JOIN LATERAL (SELECT ',"createdAt":' || ${JSON_ISO('i.created_at')}
                                      || ',"updatedAt":' || ${JSON_ISO('i.updated_at')} AS s
                                  OFFSET 0) ts
-              LEFT JOIN (${hits}) h ON h.id = i.id
+              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
               LEFT JOIN (SELECT it.indicator_id AS id,
                                 '[' || string_agg('{"name":' || to_json(t.name)::text
                                                   || ',"weight":' || t.weight || '}',
                                                   ',' ORDER BY t.weight DESC, t.name) || ']' AS tags
                            FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-                          WHERE it.indicator_id BETWEEN ${end('ASC')} AND ${end('DESC')}
+                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
                           GROUP BY it.indicator_id) tg ON tg.id = i.id
-             WHERE i.supplier_id = ${sid} AND ${ACTIVE}
+             ${where}
              ORDER BY i.id`;
-  }
-
-  /**
-   * The whole CSV export of a supplier as one SELECT of finished records (without the "\n" of
-   * the CRLF, which COPY adds), in id order, for COPY (CopyOut).
-   */
-  exportCsvSelect(supplierId: string): string {
-    const sid = `${lit(supplierId)}::uuid`;
-    const end = (dir: string): string =>
-      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
-    return SharingRepository.csvRecords(
-      'indicators i',
-      `WHERE i.supplier_id = ${sid} AND ${ACTIVE}`,
-      end('ASC'),
-      end('DESC'),
-    );
-  }
-
-  /**
-   * The CSV records (as exportCsvSelect writes them, "\r" last) of the unexpired indicators of
-   * a supplier after `afterId`, in id order: the keyset path of the CSV export (the embedded
-   * PGlite, or no COPY connection free). Postgres writes the records on both paths, so the
-   * bytes are the same by construction and Node holds two short strings per row.
-   */
-  exportCsvBatch(
-    supplierId: string,
-    afterId: string | null,
-    limit: number,
-  ): Promise<Array<{ id: string; line: string }>> {
-    const ends = (dir: string): string => `(SELECT id FROM b ORDER BY id ${dir} LIMIT 1)`;
-    return this.query(
-      `WITH b AS MATERIALIZED (SELECT i.* FROM indicators i
-                                WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
-                                ORDER BY i.id LIMIT $3)
-       ${SharingRepository.csvRecords('b i', '', ends('ASC'), ends('DESC'), true)}`,
-      [supplierId, afterId ?? NIL_UUID, limit],
-    );
   }
 
   /**
@@ -285,7 +272,7 @@ export class SharingRepository {
     where: string,
     first: string,
     last: string,
-    withId = false,
+    withId: boolean,
   ): string {
     const q = (x: string): string =>
       `CASE WHEN ${x} ~ E'[",\\r\\n]' THEN '"' || replace(${x}, '"', '""') || '"' ELSE ${x} END`;
@@ -329,40 +316,6 @@ export class SharingRepository {
   }
 
   /**
-   * The whole STIX export of a supplier as one SELECT of records for COPY (CopyOut), in id
-   * order: see stixRecords.
-   */
-  exportStixSelect(supplierId: string, supplierConfidence: number): string {
-    const sid = `${lit(supplierId)}::uuid`;
-    const end = (dir: string): string =>
-      `(SELECT x.id FROM indicators x WHERE x.supplier_id = ${sid} ORDER BY x.id ${dir} LIMIT 1)`;
-    return SharingRepository.stixRecords(
-      'indicators i',
-      `WHERE i.supplier_id = ${sid} AND ${ACTIVE}`,
-      end('ASC'),
-      end('DESC'),
-      Number(supplierConfidence),
-    );
-  }
-
-  /** The STIX records (stixRecords) of a keyset batch: the export's path without COPY. */
-  exportStixBatch(
-    supplierId: string,
-    supplierConfidence: number,
-    afterId: string | null,
-    limit: number,
-  ): Promise<Array<{ id: string; line: string }>> {
-    const ends = (dir: string): string => `(SELECT id FROM b ORDER BY id ${dir} LIMIT 1)`;
-    return this.query(
-      `WITH b AS MATERIALIZED (SELECT i.* FROM indicators i
-                                WHERE i.supplier_id = $1 AND i.id > $2 AND ${ACTIVE}
-                                ORDER BY i.id LIMIT $3)
-       ${SharingRepository.stixRecords('b i', '', ends('ASC'), ends('DESC'), Number(supplierConfidence), true)}`,
-      [supplierId, afterId ?? NIL_UUID, limit],
-    );
-  }
-
-  /**
    * One record per indicator of the STIX export, the parts of its `indicator` object
    * (toStixIndicator, with the x_indicium_ hit properties) that Postgres can write, separated
    * by tabs (JSON text holds none): type, value as JSON, `"created":…,"modified":…`, and
@@ -376,7 +329,7 @@ export class SharingRepository {
     first: string,
     last: string,
     supplierConfidence: number,
-    withId = false,
+    withId: boolean,
   ): string {
     const ts = (col: string): string =>
       `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -416,29 +369,6 @@ export class SharingRepository {
                           GROUP BY it.indicator_id) tg ON tg.id = i.id
              ${where}
              ORDER BY i.id`;
-  }
-
-  /**
-   * The tags of the tagged indicators of a batch, heaviest first: one query per batch, and
-   * the tag list is built only for ids the assignment index finds (most rows have none).
-   */
-  tagsOf(
-    ids: string[],
-  ): Promise<Array<{ id: string; tags: Array<{ name: string; weight: number }> }>> {
-    return this.query(
-      `SELECT x.id, ${tagsJsonOf('x.id')} AS tags
-         FROM (SELECT DISTINCT it.indicator_id AS id FROM indicator_tags it
-                WHERE it.indicator_id = ANY($1::uuid[])) x`,
-      [ids],
-    );
-  }
-
-  /**
-   * The hit counters of the ever-hit indicators with ids from `firstId` to `lastId` (a keyset
-   * batch): one grouped range query per batch.
-   */
-  hitsBetween(firstId: string, lastId: string): Promise<HitSum[]> {
-    return this.query<HitSum>(hitSumsBetween('$1', '$2'), [firstId, lastId]);
   }
 
   /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */

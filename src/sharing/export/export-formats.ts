@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { IndicatorType } from '../../indicators';
-import type { ExportLine, HitSum } from '../sharing.repository';
+import type { ExportRecords } from '../sharing.repository';
 import { stixIdOf, stixPatternOf } from '../stix/stix-mapping';
 import { CHUNK_CHARS } from '../stream-body';
 
@@ -16,46 +16,9 @@ export interface ExportFormatter {
   mediaType: string;
   extension: string;
   head(): string;
-  /**
-   * 'json-lines': NDJSON lines (ndjsonLine) from lean rows, or COPY; 'csv-records': records
-   * Postgres writes (SharingRepository.exportCsvSelect / exportCsvBatch); 'stix-records':
-   * records Postgres writes (exportStixSelect / exportStixBatch) that stixObjects completes.
-   */
-  rows: 'json-lines' | 'csv-records' | 'stix-records';
+  /** The records Postgres writes for it (SharingRepository.exportSelect / exportBatch). */
+  rows: ExportRecords;
   tail(): string;
-}
-
-/**
- * Epoch milliseconds as a quoted ISO string. Rows written together share their timestamps
- * (a write stamps its transaction's start), so the last few are remembered: formatting a Date
- * was the export's largest cost in Node.
- */
-const recentIso = new Map<number, string>();
-function isoOrNull(ms: number | null): string {
-  if (ms === null) return 'null';
-  let s = recentIso.get(ms);
-  if (s === undefined) {
-    if (recentIso.size >= 64) recentIso.clear();
-    s = `"${new Date(ms).toISOString()}"`;
-    recentIso.set(ms, s);
-  }
-  return s;
-}
-
-/**
- * One NDJSON line: the indicator-list item (docs/api.md §3, §11 hits), tags as {name, weight},
- * written by concatenation (`tags` is already JSON; context comes as JSON text from the
- * database; `hit` is absent for an indicator never hit).
- */
-export function ndjsonLine(r: ExportLine, tags: string, hit: HitSum | undefined): string {
-  return (
-    `{"id":"${r.id}","indicator":${JSON.stringify(r.value)},"type":"${r.type}",` +
-    `"context":${r.context},"tags":${tags},"confidence":${r.confidence ?? 'null'},` +
-    `"firstSeen":${isoOrNull(r.firstSeen)},"lastSeen":${isoOrNull(r.lastSeen)},` +
-    `"expiresAt":${isoOrNull(r.expiresAt)},"createdAt":${isoOrNull(r.createdAt)},` +
-    `"updatedAt":${isoOrNull(r.updatedAt)},"hits":${hit ? hit.hits : 0},` +
-    `"lastHitAt":${hit ? isoOrNull(hit.lastHitAt) : 'null'}}\n`
-  );
 }
 
 export const CSV_COLUMNS = [

@@ -1,8 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CopyOut } from '../copy-out';
 import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
-import { SharingRepository, type HitSum } from '../sharing.repository';
-import { EXPORT_FORMATTERS, ndjsonLine, stixObjects, type ExportFormat } from './export-formats';
+import { SharingRepository } from '../sharing.repository';
+import { EXPORT_FORMATTERS, stixObjects, type ExportFormat } from './export-formats';
 
 /** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
 export const EXPORT_BATCH = 5_000;
@@ -27,8 +27,8 @@ export interface PreparedExport {
  * SHA-1, which Postgres lacks) in the chunk it arrived in. Formatting rows in Node cost three
  * quarters of the export's time, and parsed rows held across the awaits of a batch were
  * promoted to V8's old generation, where their garbage grew the heap (and RSS) by ~110 MiB at
- * 200k rows and ~180 MiB at 1M before it was collected. The CSV and STIX keyset paths (the
- * embedded database, or no COPY connection free) read the same records in batches.
+ * 200k rows and ~180 MiB at 1M before it was collected. The keyset paths (the embedded
+ * database, or no COPY connection free) read the same records in batches.
  */
 @Injectable()
 export class ExportService {
@@ -47,17 +47,12 @@ export class ExportService {
     const fileName = `${supplier.name}-indicators.${formatter.extension}`;
     const repo = this.repo;
     const id = supplier.id;
-    // Hit sums (docs/api.md §11) of a batch, by id: only ever-hit indicators have an entry.
-    const hitsOf = async (rows: ReadonlyArray<{ id: string }>): Promise<Map<string, HitSum>> => {
-      if (rows.length === 0) return new Map(); // an empty supplier's only batch
-      const sums = await repo.hitsBetween(rows[0].id, rows[rows.length - 1].id);
-      return new Map(sums.map((h) => [h.id, h]));
-    };
-    // Records written by Postgres (CSV, STIX), one a line, in keyset batches.
-    async function* records(
-      fetch: (after: string | null) => Promise<Array<{ id: string; line: string }>>,
-    ): AsyncGenerator<string> {
-      for await (const rows of keysetBatches(fetch, (r) => r.id, EXPORT_BATCH)) {
+    // The rows of the body, without head and tail (both empty for NDJSON; CSV has a header):
+    // records Postgres writes, one a line, in keyset batches.
+    async function* rowsBody(): AsyncGenerator<string> {
+      const batch = (after: string | null) =>
+        repo.exportBatch(formatter.rows, id, supplier!.confidence, after, EXPORT_BATCH);
+      for await (const rows of keysetBatches(batch, (r) => r.id, EXPORT_BATCH)) {
         let out = '';
         for (const r of rows) {
           out += r.line + '\n';
@@ -69,47 +64,7 @@ export class ExportService {
         yield out;
       }
     }
-    // The rows of the body, without head and tail (both empty for NDJSON; CSV has a header).
-    async function* rowsBody(): AsyncGenerator<string> {
-      if (formatter.rows === 'csv-records') {
-        yield* records((after) => repo.exportCsvBatch(id, after, EXPORT_BATCH));
-      } else if (formatter.rows === 'json-lines') {
-        for await (const rows of keysetBatches(
-          (after: string | null) => repo.exportLineBatch(id, after, EXPORT_BATCH),
-          (r) => r.id,
-          EXPORT_BATCH,
-        )) {
-          const ids = rows.map((r) => r.id);
-          const [tagRows, hits] = await Promise.all([repo.tagsOf(ids), hitsOf(rows)]);
-          const tags = new Map<string, Array<{ name: string; weight: number }>>();
-          for (const t of tagRows) tags.set(t.id, t.tags);
-          let out = '';
-          for (const r of rows) {
-            const own = tags.get(r.id);
-            out += ndjsonLine(
-              r,
-              own && own.length > 0 ? JSON.stringify(own) : '[]',
-              hits.get(r.id),
-            );
-            if (out.length >= CHUNK_CHARS) {
-              yield out;
-              out = '';
-            }
-          }
-          yield out;
-        }
-      } else {
-        yield* records((after) =>
-          repo.exportStixBatch(id, supplier!.confidence, after, EXPORT_BATCH),
-        );
-      }
-    }
-    const select =
-      formatter.rows === 'json-lines'
-        ? this.repo.exportLinesSelect(id)
-        : formatter.rows === 'csv-records'
-          ? this.repo.exportCsvSelect(id)
-          : this.repo.exportStixSelect(id, supplier.confidence);
+    const select = this.repo.exportSelect(formatter.rows, id, supplier.confidence);
     // The keyset rows when no COPY connection is free.
     const rows: Body =
       this.viaCopy && this.copy.available ? this.copy.lines(select, rowsBody) : rowsBody();
