@@ -129,10 +129,16 @@ export class SearchService {
     const stop = this.latency.startTimer({ mode });
     try {
       const results = await this.run(values, matchesLimit);
+      // Tallied here, one counter update per label: a bulk answer has 100,000 results.
+      const byType = new Map<string, number>();
+      const byResult = new Map<string, number>();
       for (const r of results) {
-        this.valuesSearched.inc({ type: r.type ?? 'invalid' });
-        this.verdicts.inc({ result: r.result });
+        const type = r.type ?? 'invalid';
+        byType.set(type, (byType.get(type) ?? 0) + 1);
+        byResult.set(r.result, (byResult.get(r.result) ?? 0) + 1);
       }
+      for (const [type, n] of byType) this.valuesSearched.inc({ type }, n);
+      for (const [result, n] of byResult) this.verdicts.inc({ result }, n);
       // Counters, detection events and retro values: in memory only, written in batches.
       this.detections.record(principal, results);
       return results;
