@@ -81,4 +81,16 @@ describe('KeySet', () => {
     for (let i = 0; i < 1_000_000; i++) set.addHash(i + 1, i * 7919);
     expect(set.bytes).toBe(bytes);
   });
+
+  it('hashes keys as every instance and the stored change feed expect (fixed vectors)', () => {
+    const vectors: Array<[string, string, number, number]> = [
+      ['cidr', '10.0.0.0/8', 1281793677, 3588795675],
+      ['domain', 'evil.example', 2037515095, 3095179335],
+      ['ip', '2001:db8::1', 1869505837, 1484115271],
+    ];
+    for (const [type, value, hi, lo] of vectors) {
+      hashKey(type, value);
+      expect([type, value, H[0], H[1]]).toEqual([type, value, hi, lo]);
+    }
+  });
 });
