@@ -194,6 +194,26 @@ export class SharingRepository {
   };
 
   /**
+   * `line` (one record, `i` the indicator) of each row of `from` that `where` keeps, in id
+   * order, with `h` the row's hit sums and `tg` its tags aggregated as `tags` says, both read
+   * grouped over the id range [first, last] and merged with the rows by id.
+   */
+  private static recordsOf(
+    line: string,
+    q: { from: string; where: string; first: string; last: string; withId: boolean; tags: string },
+  ): string {
+    return `SELECT ${q.withId ? 'i.id, ' : ''}${line} AS line
+              FROM ${q.from}
+              LEFT JOIN (${hitSumsBetween(q.first, q.last)}) h ON h.id = i.id
+              LEFT JOIN (SELECT it.indicator_id AS id, ${q.tags}
+                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+                          WHERE it.indicator_id BETWEEN ${q.first} AND ${q.last}
+                          GROUP BY it.indicator_id) tg ON tg.id = i.id
+             ${q.where}
+             ORDER BY i.id`;
+  }
+
+  /**
    * NDJSON lines (without the "\n"): the indicator-list item (docs/api.md §3, §11 hits), tags
    * as {name, weight}. What that costs, and how it is kept down (200k rows, COPY to /dev/null
    * on the server, min of 5-7: plain `COPY` of the columns 145-162 ms; these lines 261 ms in
@@ -243,21 +263,18 @@ export class SharingRepository {
             ELSE ',"hits":' || h.hits || ',"lastHitAt":'
                  || ${JSON_ISO(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || '}' END`,
     ]);
-    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
-              FROM ${from}
+    return SharingRepository.recordsOf(line, {
+      from: `${from}
              CROSS JOIN LATERAL (SELECT ',"createdAt":' || ${JSON_ISO('i.created_at')}
                                      || ',"updatedAt":' || ${JSON_ISO('i.updated_at')} AS s
-                                 OFFSET 0) ts
-              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
-              LEFT JOIN (SELECT it.indicator_id AS id,
-                                '[' || string_agg('{"name":' || to_json(t.name)::text
-                                                  || ',"weight":' || t.weight || '}',
-                                                  ',' ORDER BY t.weight DESC, t.name) || ']' AS tags
-                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
-                          GROUP BY it.indicator_id) tg ON tg.id = i.id
-             ${where}
-             ORDER BY i.id`;
+                                 OFFSET 0) ts`,
+      where,
+      first,
+      last,
+      withId,
+      tags: `'[' || string_agg('{"name":' || to_json(t.name)::text || ',"weight":' || t.weight || '}',
+                               ',' ORDER BY t.weight DESC, t.name) || ']' AS tags`,
+    });
   }
 
   /**
@@ -303,16 +320,14 @@ export class SharingRepository {
       `CASE WHEN h.id IS NULL THEN E',0,\\r'
             ELSE ',' || h.hits || ',' || ${ts(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || E'\\r' END`,
     ]);
-    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
-              FROM ${from}
-              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
-              LEFT JOIN (SELECT it.indicator_id AS id,
-                                string_agg(t.name, ' ' ORDER BY t.weight DESC, t.name) AS names
-                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
-                          GROUP BY it.indicator_id) tg ON tg.id = i.id
-             ${where}
-             ORDER BY i.id`;
+    return SharingRepository.recordsOf(line, {
+      from,
+      where,
+      first,
+      last,
+      withId,
+      tags: `string_agg(t.name, ' ' ORDER BY t.weight DESC, t.name) AS names`,
+    });
   }
 
   /**
@@ -358,17 +373,14 @@ export class SharingRepository {
             ELSE ',"x_indicium_hits":' || h.hits || ',"x_indicium_last_hit_at":"'
                  || ${ts(`to_timestamp(trunc(h."lastHitAt") / 1000)`)} || '"}' END`,
     ]);
-    return `SELECT ${withId ? 'i.id, ' : ''}${line} AS line
-              FROM ${from}
-              LEFT JOIN (${hitSumsBetween(first, last)}) h ON h.id = i.id
-              LEFT JOIN (SELECT it.indicator_id AS id,
-                                '[' || string_agg(to_json(t.name)::text, ','
-                                                  ORDER BY t.weight DESC, t.name) || ']' AS labels
-                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
-                          WHERE it.indicator_id BETWEEN ${first} AND ${last}
-                          GROUP BY it.indicator_id) tg ON tg.id = i.id
-             ${where}
-             ORDER BY i.id`;
+    return SharingRepository.recordsOf(line, {
+      from,
+      where,
+      first,
+      last,
+      withId,
+      tags: `'[' || string_agg(to_json(t.name)::text, ',' ORDER BY t.weight DESC, t.name) || ']' AS labels`,
+    });
   }
 
   /** Active FalsePositive indicators after `afterId` in id order (empty when FP is disabled). */
