@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import type { Principal } from '../auth/principal';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import type { IndicatorType } from '../indicators';
@@ -72,8 +73,11 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   /** Values this instance remembered lately: searched again, they are not remembered again. */
   private readonly recent = new RecentValues();
   private retroSink?: RetroSink;
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
+  /** Flushes every DETECTION_FLUSH_MS, one at a time (a flush asked for meanwhile joins it). */
+  private readonly flusher = new PeriodicSweep(
+    () => this.flushNow(),
+    (err: unknown) => this.logger.warn({ err }, 'flushing detections failed'),
+  );
   private readonly retroOn: boolean;
   /** DETECTIONS=off: record() returns at once and nothing is ever flushed. */
   private readonly on: boolean;
@@ -113,12 +117,11 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     if (!this.on) return;
-    this.timer = setInterval(() => void this.flush(), this.config.env.DETECTION_FLUSH_MS);
-    this.timer.unref();
+    this.flusher.start(this.config.env.DETECTION_FLUSH_MS);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    await this.flusher.stop();
     await this.flush();
   }
 
@@ -181,8 +184,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
 
   /** Writes what is pending now (tests call it; the timer and shutdown too). */
   flush(): Promise<void> {
-    this.flushing ??= this.flushNow().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    return this.flusher.runOnce();
   }
 
   private hit(

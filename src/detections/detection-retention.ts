@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { AppConfig } from '../config/app-config';
 import { DetectionsRepository, PRUNE_BATCH } from './detections.repository';
 import { retroWindowMs } from './recent-values';
@@ -22,8 +23,10 @@ const DAY_MS = 86_400_000;
 @Injectable()
 export class DetectionRetention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DetectionRetention.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly sweeper = new PeriodicSweep(
+    () => this.sweep(Date.now()),
+    (err: unknown) => this.logger.error({ err }, 'detection retention sweep failed'),
+  );
   private stopped = false;
 
   constructor(
@@ -33,24 +36,20 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweepOnce().catch((err: unknown) =>
-        this.logger.error({ err }, 'detection retention sweep failed'),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.sweeper.start(SWEEP_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.sweeper.stop();
   }
 
-  /** One sweep (tests call it); resolves to the number of events deleted. */
-  sweepOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.sweep(now).finally(() => (this.running = undefined));
-    return this.running;
+  /**
+   * One sweep (tests call it, `now` to sweep as if at another moment); resolves to the number
+   * of events deleted.
+   */
+  sweepOnce(now?: number): Promise<number> {
+    return now === undefined ? this.sweeper.runOnce() : this.sweep(now);
   }
 
   private async sweep(now: number): Promise<number> {
