@@ -8,6 +8,7 @@ import {
 import { Client } from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import type { EntityManager } from 'typeorm';
+import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import type { IndicatorType, PrefixLengths } from '../indicators';
 import { MetricsService } from '../health/metrics.service';
@@ -96,8 +97,12 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
-  private polling: Promise<void> | null = null;
-  private pollAgain = false;
+  /** Feed reads, one at a time; a wake during a read asks for one more right after. */
+  private readonly follower = new WakeLoop(
+    // Not while a rebuild runs: it applies the feed itself before it swaps.
+    () => (this.rebuilding || !this.current ? Promise.resolve() : this.poll()),
+    (err: unknown) => this.logger.warn({ err }, 'reading the search key feed failed'),
+  );
   private rebuilding: Promise<void> | null = null;
   private listener: Client | null = null;
   private readonly releaseReadiness: () => void;
@@ -222,25 +227,13 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     this.listener = null;
     await listener?.end().catch(() => undefined);
     await this.rebuilding?.catch(() => undefined);
-    await this.polling?.catch(() => undefined);
+    await this.follower.stop();
   }
 
   /** Reads the feed now (or right after the read in progress). */
   private wake(): void {
     if (this.stopped || this.rebuilding || !this.current) return;
-    if (this.polling) {
-      this.pollAgain = true;
-      return;
-    }
-    this.polling = this.poll()
-      .catch((err: unknown) => this.logger.warn({ err }, 'reading the search key feed failed'))
-      .finally(() => {
-        this.polling = null;
-        if (this.pollAgain) {
-          this.pollAgain = false;
-          this.wake();
-        }
-      });
+    this.follower.wake();
   }
 
   private async poll(): Promise<void> {
