@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
@@ -17,7 +18,10 @@ const FLUSH_BATCH = 500;
 @Injectable()
 export class AuthRefusalsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthRefusalsService.name);
-  private timer?: NodeJS.Timeout;
+  private readonly flusher = new PeriodicSweep(
+    () => this.flush(),
+    (err: unknown) => this.logger.warn({ err }, 'could not audit refused requests'),
+  );
 
   constructor(
     private readonly db: DataSource,
@@ -26,15 +30,11 @@ export class AuthRefusalsService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => {
-      this.flush().catch((err: unknown) =>
-        this.logger.warn({ err }, 'could not audit refused requests'),
-      );
-    }, FLUSH_INTERVAL_MS).unref();
+    this.flusher.start(FLUSH_INTERVAL_MS);
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleDestroy(): Promise<void> {
+    return this.flusher.stop();
   }
 
   /** Counts one refused request from `ip`. Never throws: the request is refused either way. */

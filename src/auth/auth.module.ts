@@ -1,5 +1,6 @@
 import { Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { AuditModule } from '../audit/audit.module';
 import { AccessGuard } from './access.guard';
 import { AuthRefusalsRepository } from './auth-refusals.repository';
@@ -40,26 +41,31 @@ import { PrincipalDirectory } from './principal-directory';
 })
 export class AuthModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthModule.name);
-  private sweeper?: NodeJS.Timeout;
+  /** Once a minute: prune expired lockout rows and delete expired access tokens. */
+  private readonly sweeper = new PeriodicSweep(
+    async () => {
+      const [lockouts, tokens] = await Promise.allSettled([
+        this.lockout.sweep(),
+        this.auth.purgeExpiredTokens(),
+      ]);
+      if (lockouts.status === 'rejected')
+        this.logger.warn({ err: lockouts.reason as unknown }, 'could not prune lockout rows');
+      if (tokens.status === 'rejected')
+        this.logger.warn({ err: tokens.reason as unknown }, 'could not purge expired tokens');
+    },
+    (err: unknown) => this.logger.warn({ err }, 'auth sweep failed'),
+  );
 
   constructor(
     private readonly lockout: LockoutService,
     private readonly auth: AuthService,
   ) {}
 
-  /** Once a minute: prune expired lockout rows and delete expired access tokens. */
   onModuleInit(): void {
-    this.sweeper = setInterval(() => {
-      this.lockout
-        .sweep()
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not prune lockout rows'));
-      this.auth
-        .purgeExpiredTokens()
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not purge expired tokens'));
-    }, 60_000).unref();
+    this.sweeper.start(60_000);
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+  onModuleDestroy(): Promise<void> {
+    return this.sweeper.stop();
   }
 }
