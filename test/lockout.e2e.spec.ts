@@ -153,7 +153,7 @@ describe('lockout state and refusal audit (one instance)', () => {
   beforeAll(async () => {
     t = await createTestApp({ LOCKOUT_PRINCIPAL_FAILURES: '3', LOCKOUT_IP_FAILURES: '1000' });
     // These tests flush the refusal tallies themselves, at the moments they choose.
-    refusals().onModuleDestroy();
+    await refusals().onModuleDestroy();
     for (const username of ['refused.user', 'recovering.user']) {
       await t
         .api()
