@@ -236,9 +236,14 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
 
     beforeAll(async () => {
       await ti.createSupplier('Big');
-      // Seeded in one statement (the upload path has its own tests and benchmark).
+      // Seeded in one statement (the upload path has its own tests and benchmark). Each row
+      // carries ~600 bytes of context, so every format's export (60+ MB) is far larger than
+      // what loopback socket buffers can hold for a paused client (tcp_rmem grows to 32 MB
+      // here): with the export small enough to fit, the whole body could be produced while
+      // the client pauses, and backpressure would be unobservable.
       const seed = `INSERT INTO indicators (supplier_id, type, value, context)
-        SELECT s.id, 'domain', 'host' || g || '.example.org', '{"campaign":"bulk"}'
+        SELECT s.id, 'domain', 'host' || g || '.example.org',
+               jsonb_build_object('campaign', 'bulk', 'note', repeat('x', 600))
           FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
       const url = dbUrl();
       if (url) await withDatabase(url, (c) => c.query(seed));
