@@ -113,7 +113,10 @@ describeOnServer('exports streamed with RSS bounded (docs/api.md §10)', () => {
     const big = await exportGrowth('Big', format, idle);
     expect(big.bytes).toBeGreaterThan((small.bytes * BIG) / SMALL / 1.2); // it read BIG rows
     expect(big.growth / MiB).toBeLessThan(48);
-    expect((big.growth - small.growth) / MiB).toBeLessThan(8);
+    // 5x the rows may add at most 16 MiB: V8 and the allocator grow the heap by a few MiB at a
+    // time, which has shown up to 12 MiB here between two runs of the same path; the path that
+    // held rows grew ~80 MiB more between these sizes.
+    expect((big.growth - small.growth) / MiB).toBeLessThan(16);
   };
 
   it.each(['ndjson', 'csv', 'stix21'])(
