@@ -12,8 +12,14 @@ import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import { AuditRepository } from '../audit/audit.repository';
 import { DetectionsService } from '../detections/detections.service';
-import { SiemIntegrationRow, SiemIntegrationsRepository } from './siem-integrations.repository';
-import { SiemSender } from './siem-sender';
+import {
+  SIEM_STREAMS,
+  SiemIntegrationRow,
+  SiemIntegrationsRepository,
+  SiemStream,
+} from './siem-integrations.repository';
+import { ReceiverGone } from './receiver-gone';
+import { SendResult, SiemSender } from './siem-sender';
 import { PRODUCT_VERSION } from './siem-integrations.service';
 
 const POLL_MS = 1_000;
@@ -24,28 +30,60 @@ const BATCH_SIZE = 500;
 const MAX_BATCHES_PER_RUN = 20;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
+/** While backing off, the receiver is probed at most this often (and at every run). */
+const PROBE_INTERVAL_MS = 500;
+/** TCP/TLS records written this long ago are confirmed (clean close) by the next run. */
+const CONFIRM_AFTER_MS = 500;
 const RELISTEN_MS = 5_000;
 const CHANNEL = 'audit_log_appended';
 
 interface Backoff {
   failures: number;
   until: number;
+  nextProbe: number;
+  /**
+   * The receiver was found gone (the failure said so, or a probe failed since): the next
+   * probe it answers means it is back. A receiver that answers probes but fails deliveries
+   * (HTTP 500, stalled) waits out the backoff instead.
+   */
+  down: boolean;
+}
+
+/** One integration's sender, and what it wrote on TCP/TLS that is not confirmed yet. */
+interface SenderState {
+  key: string;
+  sender: SiemSender;
+  /** Per stream, the last sequence/id written but not confirmed. */
+  written: Partial<Record<SiemStream, number>>;
+  /** When the oldest of those was written. */
+  since?: number;
+}
+
+/** One stream as delivery sees it: where it stands, the next batch, how progress is saved. */
+interface StreamWay {
+  delivered(i: SiemIntegrationRow): number;
+  next(
+    after: number,
+  ): Promise<{ last: number; size: number; send(s: SiemSender): Promise<SendResult> } | undefined>;
+  save(id: string, owner: string, last: number): Promise<boolean>;
 }
 
 /**
  * Forwards the audit log (and, for integrations with that stream, detection events: docs/api.md
- * §11) to SIEM integrations (docs/api.md §7): in sequence order, at least once
- * for tcp/tls/webhook. Woken by NOTIFY on every append (server Postgres) and by a short poll
+ * §11) to SIEM integrations (docs/api.md §7): in sequence order, at least once for
+ * tcp/tls/relp/webhook. Woken by NOTIFY on every append (server Postgres) and by a short poll
  * (always; the only trigger on the embedded database). Each integration is delivered by the
- * one instance holding its lease; progress is saved only after a successful send, so a
- * receiver that is down just makes records wait in the database. No transaction is held
- * during network I/O.
+ * one instance holding its lease. Progress is saved only once the receiver confirmed (RELP
+ * acknowledgement, HTTP 2xx, TCP/TLS: a clean close after the records, see SiemSender), so
+ * records a receiver did not confirm are sent again, from the database. No transaction is
+ * held during network I/O. After a failure deliveries back off (capped), while a cheap
+ * probe each run notices within a run that a receiver which was gone is back.
  */
 @Injectable()
 export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SiemDeliveryWorker.name);
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-  private readonly senders = new Map<string, { key: string; sender: SiemSender }>();
+  private readonly senders = new Map<string, SenderState>();
   private readonly backoff = new Map<string, Backoff>();
   private poller?: NodeJS.Timeout;
   private relisten?: NodeJS.Timeout;
@@ -54,6 +92,28 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     () => this.runOnce(),
     (err: unknown) => this.logger.warn({ err }, 'SIEM delivery run failed'),
   );
+  private readonly streams: Record<SiemStream, StreamWay> = {
+    audit: {
+      delivered: (i) => i.lastDeliveredSequence,
+      next: async (after) => {
+        const batch = await this.audit.batchAfter(after, BATCH_SIZE);
+        if (batch.length === 0) return undefined;
+        const last = batch[batch.length - 1].sequence;
+        return { last, size: batch.length, send: (s) => s.send(batch) };
+      },
+      save: (id, owner, last) => this.integrations.saveProgress(id, owner, last),
+    },
+    detections: {
+      delivered: (i) => i.lastDeliveredDetection,
+      next: async (after) => {
+        const batch = await this.detections.after(after, BATCH_SIZE);
+        if (batch.length === 0) return undefined;
+        const last = batch[batch.length - 1].id;
+        return { last, size: batch.length, send: (s) => s.sendDetections(batch) };
+      },
+      save: (id, owner, last) => this.integrations.saveDetectionProgress(id, owner, last),
+    },
+  };
 
   constructor(
     private readonly integrations: SiemIntegrationsRepository,
@@ -69,7 +129,10 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     this.wake();
   }
 
-  /** Stops before the DataSource closes (that happens at application shutdown). */
+  /**
+   * Stops before the DataSource closes (that happens at application shutdown). Records
+   * written on TCP/TLS but not confirmed yet are sent again by whoever delivers next.
+   */
   async onModuleDestroy(): Promise<void> {
     const delivered = this.loop.stop();
     clearInterval(this.poller);
@@ -79,8 +142,14 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     this.senders.clear();
     const listener = this.listener;
     this.listener = undefined;
-    await listener?.end().catch(() => undefined);
-    await this.integrations.release(this.owner).catch(() => undefined);
+    await listener?.end().catch((err: Error) => {
+      this.logger.debug(`SIEM LISTEN session did not end cleanly at shutdown: ${err.message}`);
+    });
+    await this.integrations.release(this.owner).catch((err: Error) => {
+      this.logger.warn(
+        `SIEM leases not released at shutdown (${err.message}); they expire within ${LEASE_MS} ms`,
+      );
+    });
   }
 
   /** Runs delivery now, or once more right after the run in progress. */
@@ -97,90 +166,114 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
         this.senders.delete(id);
       }
     }
-    const now = Date.now();
-    await Promise.all(
-      mine.filter((i) => (this.backoff.get(i.id)?.until ?? 0) <= now).map((i) => this.deliver(i)),
-    );
+    await Promise.all(mine.map((i) => this.attempt(i)));
   }
 
-  /** Each stream the integration carries, in its own order; a failure stops both until backoff. */
+  /** Delivers unless backing off; while backing off, a receiver found back ends the wait. */
+  private async attempt(integration: SiemIntegrationRow): Promise<void> {
+    const b = this.backoff.get(integration.id);
+    if (b && Date.now() < b.until && !(await this.cameBack(integration, b))) return;
+    await this.deliver(integration);
+  }
+
+  /** Probes (at most every PROBE_INTERVAL_MS): true when it answers after it was found gone. */
+  private async cameBack(integration: SiemIntegrationRow, b: Backoff): Promise<boolean> {
+    if (Date.now() < b.nextProbe) return false;
+    b.nextProbe = Date.now() + PROBE_INTERVAL_MS;
+    try {
+      await this.senderFor(integration).sender.probe();
+    } catch {
+      // Expected while the receiver is gone or stalled; the delivery failure was logged.
+      b.down = true;
+      return false;
+    }
+    return b.down;
+  }
+
+  /**
+   * Each stream the integration carries, in its own order, then the TCP/TLS confirmation
+   * when due. Any failure drops what was written unconfirmed: it is sent again from the
+   * database, after the backoff.
+   */
   private async deliver(integration: SiemIntegrationRow): Promise<void> {
-    const sender = this.senderFor(integration);
-    if (integration.streams.includes('audit') && !(await this.deliverAudit(integration, sender)))
-      return;
-    if (integration.streams.includes('detections'))
-      await this.deliverDetections(integration, sender);
+    const state = this.senderFor(integration);
+    try {
+      for (const stream of SIEM_STREAMS) {
+        if (!integration.streams.includes(stream)) continue;
+        if (!(await this.deliverStream(integration, state, stream))) return;
+      }
+      await this.confirmIfDue(integration, state);
+      this.backoff.delete(integration.id);
+    } catch (err) {
+      state.sender.close();
+      state.written = {};
+      state.since = undefined;
+      await this.failed(integration, err as Error);
+    }
   }
 
-  /** false when a send failed (the integration is backing off). */
-  private async deliverDetections(
+  /** false when the lease has passed to another instance. */
+  private async deliverStream(
     integration: SiemIntegrationRow,
-    sender: SiemSender,
+    state: SenderState,
+    stream: SiemStream,
   ): Promise<boolean> {
-    let after = integration.lastDeliveredDetection;
+    const way = this.streams[stream];
+    let after = Math.max(state.written[stream] ?? 0, way.delivered(integration));
     for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.loop.stopped; n++) {
-      const batch = await this.detections.after(after, BATCH_SIZE);
-      if (batch.length === 0) return true;
-      try {
-        await sender.sendDetections(batch);
-      } catch (err) {
-        sender.close();
-        await this.failed(integration, err as Error);
+      const batch = await way.next(after);
+      if (!batch) return true;
+      const result = await batch.send(state.sender);
+      after = batch.last;
+      if (result === 'written') {
+        state.written[stream] = after;
+        state.since ??= Date.now();
+      } else if (!(await way.save(integration.id, this.owner, after))) {
         return false;
       }
-      this.backoff.delete(integration.id);
-      after = batch[batch.length - 1].id;
-      if (!(await this.integrations.saveDetectionProgress(integration.id, this.owner, after)))
-        return true;
-      if (batch.length < BATCH_SIZE) return true;
+      if (batch.size < BATCH_SIZE) return true;
     }
     this.loop.wake(); // more than a run's batches waiting: once more right after this run
     return true;
   }
 
-  /** false when a send failed (the integration is backing off). */
-  private async deliverAudit(
-    integration: SiemIntegrationRow,
-    sender: SiemSender,
-  ): Promise<boolean> {
-    let after = integration.lastDeliveredSequence;
-    for (let n = 0; n < MAX_BATCHES_PER_RUN && !this.loop.stopped; n++) {
-      const batch = await this.audit.batchAfter(after, BATCH_SIZE);
-      if (batch.length === 0) return true;
-      try {
-        await sender.send(batch);
-      } catch (err) {
-        sender.close();
-        await this.failed(integration, err as Error);
-        return false;
-      }
-      this.backoff.delete(integration.id);
-      after = batch[batch.length - 1].sequence;
-      if (!(await this.integrations.saveProgress(integration.id, this.owner, after))) return true;
-      if (batch.length < BATCH_SIZE) return true;
+  /** TCP/TLS: closes the connection cleanly and saves what was written on it as delivered. */
+  private async confirmIfDue(integration: SiemIntegrationRow, state: SenderState): Promise<void> {
+    if (state.since === undefined || Date.now() - state.since < CONFIRM_AFTER_MS) return;
+    await state.sender.confirm();
+    const written = state.written;
+    state.written = {};
+    state.since = undefined;
+    for (const stream of SIEM_STREAMS) {
+      const last = written[stream];
+      if (last !== undefined) await this.streams[stream].save(integration.id, this.owner, last);
     }
-    this.loop.wake(); // more than a run's batches waiting: once more right after this run
-    return true;
   }
 
   private async failed(integration: SiemIntegrationRow, err: Error): Promise<void> {
     const failures = (this.backoff.get(integration.id)?.failures ?? 0) + 1;
     const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-    this.backoff.set(integration.id, { failures, until: Date.now() + delay });
+    const now = Date.now();
+    const down = err instanceof ReceiverGone;
+    this.backoff.set(integration.id, { failures, until: now + delay, nextProbe: now, down });
     if (failures === 1)
       this.logger.warn(`SIEM integration "${integration.name}" delivery failed: ${err.message}`);
     await this.integrations.saveError(integration.id, this.owner, err.message);
   }
 
-  /** One sender per integration, replaced when its delivery configuration changes. */
-  private senderFor(i: SiemIntegrationRow): SiemSender {
-    const key = JSON.stringify(i.target);
+  /** One sender per integration, replaced when its target or streams change. */
+  private senderFor(i: SiemIntegrationRow): SenderState {
+    const key = JSON.stringify([i.target, i.streams]);
     const cached = this.senders.get(i.id);
-    if (cached?.key === key) return cached.sender;
+    if (cached?.key === key) return cached;
     cached?.sender.close();
-    const sender = new SiemSender(i.target, PRODUCT_VERSION, hostname());
-    this.senders.set(i.id, { key, sender });
-    return sender;
+    const state: SenderState = {
+      key,
+      sender: new SiemSender(i.target, PRODUCT_VERSION, hostname()),
+      written: {},
+    };
+    this.senders.set(i.id, state);
+    return state;
   }
 
   /** A dedicated session LISTENing for appends; re-established after errors. */
@@ -191,7 +284,9 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     });
     const retry = (err: unknown): void => {
       if (this.listener === client) this.listener = undefined;
-      client.end().catch(() => undefined);
+      client.end().catch((endErr: Error) => {
+        this.logger.debug(`broken SIEM LISTEN session did not end cleanly: ${endErr.message}`);
+      });
       if (this.loop.stopped) return;
       this.logger.warn({ err }, 'SIEM LISTEN connection lost; polling until it is back');
       this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS).unref();

@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/audit-chain';
+import { isIndicatorType, type IndicatorType } from '../indicators';
 
 /** Syslog facility 13, "log audit" (RFC 5424 §6.2.1). */
 export const SYSLOG_FACILITY = 13;
@@ -97,23 +98,25 @@ export interface DetectionEvent {
 const DETECTION_CEF_SEVERITY = 8;
 const DETECTION_SYSLOG_SEVERITY = 4;
 
-/** The CEF key the searched value goes in: source address, URL, host, user, or file hash. */
+/**
+ * The CEF key the searched value goes in, for every indicator type: a type added without
+ * its entry does not compile.
+ */
+const DETECTION_VALUE_KEY: Record<IndicatorType, string> = {
+  ip: 'src',
+  cidr: 'src',
+  domain: 'dhost',
+  url: 'request',
+  email: 'duser',
+  md5: 'fileHash',
+  sha1: 'fileHash',
+  sha256: 'fileHash',
+};
+
+/** Detection types come from our own normaliser; anything else is refused, not guessed. */
 function detectionValueKey(type: string): string {
-  switch (type) {
-    case 'ip':
-    case 'cidr':
-      return 'src';
-    case 'url':
-      return 'request';
-    case 'email':
-      return 'duser';
-    case 'md5':
-    case 'sha1':
-    case 'sha256':
-      return 'fileHash';
-    default:
-      return 'dhost';
-  }
+  if (!isIndicatorType(type)) throw new Error(`detection of unknown indicator type "${type}"`);
+  return DETECTION_VALUE_KEY[type];
 }
 
 export function detectionToCef(d: DetectionEvent, version: string): string {

@@ -207,7 +207,7 @@ export class SiemIntegrationsService {
     };
     const sender = new SiemSender(integration.target, PRODUCT_VERSION, hostname());
     try {
-      const status = await sender.send([record]);
+      const status = await sender.sendConfirmed([record]);
       return { delivered: status === 'delivered', status };
     } catch (err) {
       throw new BadGatewayException(

@@ -5,6 +5,7 @@ import type { AuditRecord } from '../audit/audit-chain';
 const targets: SiemTarget[] = [
   { type: 'webhook', url: 'https://siem.example.org/x', secret: 's' },
   { type: 'syslog', transport: 'udp', host: '127.0.0.1', port: 514, format: 'json' },
+  { type: 'syslog', transport: 'relp', host: '127.0.0.1', port: 2514, format: 'cef' },
   {
     type: 'syslog',
     transport: 'tls',

@@ -1,7 +1,7 @@
 import type { SiemFormat } from './siem-formats';
 
 export const SIEM_TYPES = ['syslog', 'webhook'] as const;
-export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export const TRANSPORTS = ['udp', 'tcp', 'tls', 'relp'] as const;
 export type SiemType = (typeof SIEM_TYPES)[number];
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -14,7 +14,7 @@ interface SyslogEndpoint {
 
 /** Where and how an integration sends (its delivery-relevant configuration). */
 export type SiemTarget =
-  | (SyslogEndpoint & { transport: 'udp' | 'tcp' })
+  | (SyslogEndpoint & { transport: 'udp' | 'tcp' | 'relp' })
   | (SyslogEndpoint & { transport: 'tls'; tlsInsecure: boolean; caCert: string | null })
   | { type: 'webhook'; url: string; secret: string };
 export type SyslogTarget = Extract<SiemTarget, { type: 'syslog' }>;

@@ -1,4 +1,6 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { AddressInfo, createServer as createNetServer, Server, Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { createServer as createTlsServer } from 'node:tls';
 
 /** One syslog message as received, with the connection (numbered from 0) it came on. */
@@ -84,4 +86,97 @@ export function sequenceOf(message: string): number {
   if (json < 0) return NaN;
   const { sequence } = JSON.parse(message.slice(json + 3)) as { sequence?: unknown };
   return typeof sequence === 'number' ? sequence : NaN;
+}
+
+/**
+ * The receiver run as a child process, so that it can really stop reading (SIGSTOP: the
+ * kernel keeps accepting connections and bytes, the program reads none) and really die
+ * (SIGKILL: whatever it had not read is gone). It reports each complete octet-counted
+ * message on stdout as a JSON line (stdout to a pipe is synchronous on Linux, so what it
+ * reported survives its death). Same framing as FramedReceiver, in plain JavaScript.
+ */
+const CHILD_RECEIVER = `
+const net = require('node:net');
+let connections = 0;
+const server = net.createServer((socket) => {
+  const connection = connections++;
+  let buf = Buffer.alloc(0);
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      const space = buf.indexOf(0x20);
+      if (space < 0) break;
+      const len = Number(buf.subarray(0, space).toString('ascii'));
+      if (buf.length < space + 1 + len) break;
+      const message = buf.subarray(space + 1, space + 1 + len).toString('utf8');
+      buf = buf.subarray(space + 1 + len);
+      process.stdout.write(JSON.stringify({ connection, message }) + '\\n');
+    }
+  });
+});
+server.listen(Number(process.argv[1]), '127.0.0.1', () =>
+  process.stdout.write(JSON.stringify({ listening: server.address().port }) + '\\n'));
+`;
+
+/** A received frame with the time the parent saw it. */
+export interface TimedFrame extends ReceivedFrame {
+  at: number;
+}
+
+export class ReceiverProcess {
+  /** Every message reported, across restarts, in arrival order. */
+  readonly frames: TimedFrame[] = [];
+  port = 0;
+  /** When the current process reported that it listens. */
+  listeningAt = 0;
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  /** Starts the child (on the previous port after a kill) and resolves once it listens. */
+  async start(): Promise<this> {
+    const child = spawn(process.execPath, ['-e', CHILD_RECEIVER, String(this.port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const lines = createInterface({ input: child.stdout });
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code, signal) =>
+        reject(new Error(`receiver exited before listening (${code ?? signal})`)),
+      );
+      lines.on('line', (line) => {
+        const parsed = JSON.parse(line) as { listening?: number } & ReceivedFrame;
+        if (parsed.listening === undefined) {
+          this.frames.push({
+            message: parsed.message,
+            connection: parsed.connection,
+            at: Date.now(),
+          });
+          return;
+        }
+        this.port = parsed.listening;
+        this.listeningAt = Date.now();
+        resolve();
+      });
+    });
+    return this;
+  }
+
+  /** SIGSTOP: stops reading; connections are still accepted by the kernel. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGKILL: dies with whatever sits unread in its sockets. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  sequences(): number[] {
+    return this.frames.map((f) => sequenceOf(f.message));
+  }
 }

@@ -10,6 +10,7 @@ import { Sharing1764662400000 } from './1764662400000-sharing';
 import { SearchKeyFeed1764748800000 } from './1764748800000-search-key-feed';
 import { Detections1764835200000 } from './1764835200000-detections';
 import { DetectionsLighterWrites1765008000000 } from './1765008000000-detections-lighter-writes';
+import { SiemRelpTransport1765180800000 } from './1765180800000-siem-relp-transport';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   SearchKeyFeed1764748800000,
   Detections1764835200000,
   DetectionsLighterWrites1765008000000,
+  SiemRelpTransport1765180800000,
 ];

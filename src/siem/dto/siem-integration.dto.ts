@@ -58,7 +58,14 @@ export class CreateSiemIntegrationDto {
   @IsIn(SIEM_STREAMS, { each: true })
   streams?: SiemStream[];
 
-  /** syslog only (required). */
+  /**
+   * syslog only (required). `relp`: every message acknowledged by the receiver (rsyslog
+   * imrelp), the only syslog transport whose progress means received. `tcp`/`tls`: no
+   * acknowledgement exists; a record counts once the receiver, after reading it, closed the
+   * connection cleanly after us (proof that it was read, not that it was stored), and every
+   * record written on a connection that broke is sent again (duplicates, never a gap).
+   * `udp`: fire and forget, counted when sent, may be lost.
+   */
   @ApiPropertyOptional({ enum: TRANSPORTS })
   @IsOptional()
   @IsIn(TRANSPORTS)
@@ -134,13 +141,16 @@ export class SiemIntegrationDto {
   @ApiProperty() tlsInsecure!: boolean;
   @ApiProperty({ type: String, nullable: true }) caCert!: string | null;
   @ApiProperty({ type: String, nullable: true }) url!: string | null;
-  /** Sequence of the last record this integration received (0: none yet). */
+  /**
+   * Sequence of the last record the receiver confirmed (0: none yet): RELP acknowledgement,
+   * webhook 2xx, TCP/TLS clean close after it; UDP: sent.
+   */
   @ApiProperty() lastDeliveredSequence!: number;
   @ApiProperty({ type: String, nullable: true }) lastDeliveredAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastError!: string | null;
-  /** Records waiting: the last sequence minus lastDeliveredSequence. */
+  /** Records not confirmed yet (sent or not): the last sequence minus lastDeliveredSequence. */
   @ApiProperty() backlog!: number;
-  /** Id of the last detection event this integration received (0: none yet). */
+  /** Id of the last detection event the receiver confirmed (0: none yet), as for records. */
   @ApiProperty() lastDeliveredDetectionId!: number;
   /** Detection events waiting (0 unless the detections stream is on). */
   @ApiProperty() detectionBacklog!: number;
@@ -153,7 +163,10 @@ export class SiemIntegrationPageDto extends PageDto {
 }
 
 export class SiemTestResultDto {
-  /** true when the receiver confirmed (TCP/TLS accepted the bytes, webhook answered 2xx); false for UDP. */
+  /**
+   * true when the receiver confirmed (RELP acknowledged, webhook answered 2xx, TCP/TLS closed
+   * cleanly after the event); false for UDP.
+   */
   @ApiProperty() delivered!: boolean;
   /** `delivered`, or `sent` for UDP (fire-and-forget: no confirmation is possible). */
   @ApiProperty({ enum: ['delivered', 'sent'] }) status!: 'delivered' | 'sent';
