@@ -91,7 +91,15 @@ export class DatabaseGuard {
     const entry: InFlight = { abandon };
     this.inFlight.add(entry);
     const limit = this.waits[kind].statementMs + GRACE_MS;
-    const hard = setTimeout(() => this.giveUp(entry, `no answer within ${limit} ms`), limit);
+    // Checked after the loop's next poll phase: a reply that arrived while the event loop was
+    // blocked is read (and settles the statement) before silence is concluded from the clock.
+    const hard = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (this.inFlight.has(entry)) this.giveUp(entry, `no answer within ${limit} ms`);
+        }),
+      limit,
+    );
     const check =
       kind === 'long'
         ? setTimeout(() => this.checkLiveness(), this.waits.request.statementMs + GRACE_MS)
@@ -168,7 +176,10 @@ export class DatabaseGuard {
     return this.waits.acquireMs + this.waits.request.statementMs;
   }
 
-  /** `SELECT 1` on a fresh connection within the acquisition and statement limits. */
+  /**
+   * `SELECT 1` on a fresh connection within the acquisition and statement limits: false when
+   * the server could not be reached or did not answer.
+   */
   private probe(): Promise<boolean> {
     this.probing ??= (async () => {
       const client = new Client({
@@ -184,9 +195,10 @@ export class DatabaseGuard {
         await client.query('SELECT 1');
         await client.end();
         return true;
-      } catch {
+      } catch (err) {
         destroy();
-        return false;
+        // A server that answers, even with an error (too many connections, starting up), is there.
+        return classifyDatabaseError(err)?.lost !== true;
       } finally {
         clearTimeout(timer);
       }
