@@ -12,6 +12,7 @@ import { anonymousContext, type AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { anyRangeContains, parseIp } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
+import { DatabaseUnavailable, databaseUnavailableIn } from '../database/database-unavailable';
 import { auditableName } from './auditable-name';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
@@ -76,8 +77,9 @@ export class AuthService {
       const client = await this.verifyClientSecret(name, secret, ip, ctx);
       return this.clientPrincipal(client, ip, ctx);
     }
-    await this.assertNotLocked(name, ip, ctx);
+    const standingKnown = await this.assertNotLocked(name, ip, ctx);
     const user = await this.directory.findUser(name);
+    if (!standingKnown) this.assertVerifiedBefore(secret, user?.passwordHash);
     const ok = user
       ? await this.hasher.verify(secret, user.passwordHash)
       : (await this.hasher.burn(secret), false);
@@ -102,6 +104,8 @@ export class AuthService {
 
   /** A Bearer access token issued by POST /api/v1/oauth/token. */
   async authenticateBearer(token: string, ip: string, ctx: AuditContext): Promise<Principal> {
+    // With the IP's standing unknown (database unreachable) a token still found is accepted:
+    // the directory only knows tokens it read before the outage, unknown ones fail (503).
     await this.assertNotLocked(undefined, ip, ctx);
     const row = await this.directory.findToken(tokenDigest(token));
     const client =
@@ -161,8 +165,9 @@ export class AuthService {
     ip: string,
     ctx: AuditContext,
   ): Promise<ClientCredentialRow> {
-    await this.assertNotLocked(clientId, ip, ctx);
+    const standingKnown = await this.assertNotLocked(clientId, ip, ctx);
     const client = await this.directory.findClient(clientId);
+    if (!standingKnown) this.assertVerifiedBefore(secret, client?.secretHash);
     const ok = client
       ? await this.hasher.verify(secret, client.secretHash)
       : (await this.hasher.burn(secret), false);
@@ -211,16 +216,40 @@ export class AuthService {
     };
   }
 
-  /** A refusal during a lockout is audited, at most once per IP and minute (with a count). */
+  /**
+   * A refusal during a lockout is audited, at most once per IP and minute (with a count).
+   * Returns false when the standing is unknown: the database is unreachable and this instance
+   * knows of no lock (docs/security.md, "Database outages").
+   */
   private async assertNotLocked(
     name: string | undefined,
     ip: string,
     ctx: AuditContext,
-  ): Promise<void> {
-    const locked = await this.lockout.lockedFor(name, ip);
+  ): Promise<boolean> {
+    let locked: number;
+    try {
+      locked = await this.lockout.lockedFor(name, ip);
+    } catch (err) {
+      if (databaseUnavailableIn(err)) return false;
+      throw err;
+    }
     if (locked > 0) {
       await this.refusals.refused('locked_out', ip, ctx);
       throw new LockedOutException(Math.ceil(locked / 1000));
+    }
+    return true;
+  }
+
+  /**
+   * With lockouts unknown, fails closed except for a secret this process verified against
+   * this very stored hash before: no guess is judged (it could not be counted), while the
+   * principals in use keep working.
+   */
+  private assertVerifiedBefore(secret: string, stored: string | undefined): void {
+    if (stored === undefined || !this.hasher.remembers(secret, stored)) {
+      throw new DatabaseUnavailable(
+        'lockouts cannot be checked: only credentials verified earlier are accepted',
+      );
     }
   }
 

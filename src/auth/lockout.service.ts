@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { databaseUnavailableIn } from '../database/database-unavailable';
 import { auditableName } from './auditable-name';
 import { LockoutLimits, LockoutRepository, LockoutState } from './lockout.repository';
 
@@ -42,21 +43,22 @@ export class LockoutService {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  /** Milliseconds until the lock on this principal or IP ends; 0 when not locked. */
+  /**
+   * Milliseconds until the lock on this principal or IP ends; 0 when not locked. While the
+   * database is unreachable a lock this instance knows of still counts; with none known it
+   * throws DatabaseUnavailable: whether to proceed is the caller's decision (AuthService).
+   */
   async lockedFor(principalKey: string | undefined, ip: string): Promise<number> {
     const principal = this.principalOf(principalKey);
-    let now = Date.now();
     if (
-      !trusted(this.ips.get(ip), now) ||
-      (principal !== null && !trusted(this.principals.get(principal), now))
+      !trusted(this.ips.get(ip), Date.now()) ||
+      (principal !== null && !trusted(this.principals.get(principal), Date.now()))
     ) {
-      await this.read(principal, ip);
-      now = Date.now();
+      await this.read(principal, ip).catch((err: unknown) => {
+        if (!databaseUnavailableIn(err) || this.knownLock(principal, ip) === 0) throw err;
+      });
     }
-    return Math.max(
-      left(this.ips.get(ip), now),
-      principal === null ? 0 : left(this.principals.get(principal), now),
-    );
+    return this.knownLock(principal, ip);
   }
 
   /** Counts a failure for the principal and the IP; says which of the two it just locked. */
@@ -105,6 +107,15 @@ export class LockoutService {
     for (const map of [this.principals, this.ips]) {
       for (const [key, seen] of map) if (!trusted(seen, now)) map.delete(key);
     }
+  }
+
+  /** What this instance last read about the lock on the principal or IP. */
+  private knownLock(principal: string | null, ip: string): number {
+    const now = Date.now();
+    return Math.max(
+      left(this.ips.get(ip), now),
+      principal === null ? 0 : left(this.principals.get(principal), now),
+    );
   }
 
   /**

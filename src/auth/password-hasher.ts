@@ -64,6 +64,14 @@ export class PasswordHasher {
     return check;
   }
 
+  /**
+   * Whether this process has verified exactly this secret against this stored hash (no scrypt
+   * runs): while the database is unreachable only such credentials are accepted (AuthService).
+   */
+  remembers(secret: string, stored: string): boolean {
+    return this.verified.has(this.memoFor(secret, stored));
+  }
+
   private async slowVerify(secret: string, stored: string): Promise<boolean> {
     const parts = stored.split('$');
     if (parts.length !== 6 || parts[0] !== 'scrypt') return false;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IpRange, parseRange } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
+import { databaseUnavailableIn } from '../database/database-unavailable';
 import {
   ClientCredentialRecord,
   CredentialsRepository,
@@ -53,6 +54,9 @@ const MAX_ENTRIES = 10_000;
  * A short-lived (AUTH_CACHE_TTL_SECONDS ≤ 5 s) snapshot of principals' credentials, roles,
  * status and tokens, so an authenticated request costs no query most of the time. Changes on
  * this instance invalidate it at once; other instances see them when the TTL runs out.
+ *
+ * While the database is unreachable, a snapshot read up to AUTH_OUTAGE_GRACE_SECONDS ago is
+ * served instead: no change to a principal can commit meanwhile (docs/security.md).
  */
 @Injectable()
 export class PrincipalDirectory {
@@ -107,17 +111,30 @@ export class PrincipalDirectory {
     this.tokens.entries.clear();
   }
 
-  /** A burst of misses on one key shares one query. */
   private async cached<T>(
     lookups: Lookups<T>,
     key: string,
     load: () => Promise<T | null>,
   ): Promise<T | null> {
-    const { entries: map, loading: loads } = lookups;
-    const hit = map.get(key);
-    if (hit && Date.now() - hit.at < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) {
-      return hit.value;
+    const hit = lookups.entries.get(key);
+    const age = hit ? Date.now() - hit.at : Infinity;
+    if (hit && age < this.config.env.AUTH_CACHE_TTL_SECONDS * 1000) return hit.value;
+    try {
+      return await this.load(lookups, key, load);
+    } catch (err) {
+      const grace = this.config.env.AUTH_OUTAGE_GRACE_SECONDS * 1000;
+      if (hit && age < grace && databaseUnavailableIn(err)) return hit.value;
+      throw err;
     }
+  }
+
+  /** A burst of misses on one key shares one query. */
+  private async load<T>(
+    lookups: Lookups<T>,
+    key: string,
+    load: () => Promise<T | null>,
+  ): Promise<T | null> {
+    const { entries: map, loading: loads } = lookups;
     const running = loads.get(key);
     if (running && running.generation === this.generation) return running.value;
     // Aged from before the query: its snapshot is no older than that, so a change committed

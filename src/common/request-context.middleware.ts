@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { IndiciumRequest } from './request';
 import type { AppConfig } from '../config/app-config';
+import { asRequestWork } from '../database/database-work';
 import { logRequest } from './logging';
 import { resolveClientIp } from './net/ip-utils';
 
@@ -32,6 +33,7 @@ export function requestContext(config: AppConfig, log: Logger): RequestHandler {
       config.trustedProxies,
     );
     res.once('close', () => logRequest(log, req, res, startedAt));
-    next();
+    // Its statements get the request path's short database timeouts (src/database).
+    asRequestWork(next);
   };
 }

@@ -1,4 +1,4 @@
-import { AppConfig, ConfigError } from './app-config';
+import { AppConfig, ConfigError, databaseWaitBoundMs } from './app-config';
 
 describe('AppConfig', () => {
   it('applies documented defaults', () => {
@@ -58,6 +58,20 @@ describe('AppConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('bounds the wait for the database at 10 s', () => {
+    const env = AppConfig.load({}).env;
+    expect(databaseWaitBoundMs(env)).toBe(9000);
+    expect(() =>
+      AppConfig.load({
+        DATABASE_ACQUIRE_TIMEOUT_MS: '3000',
+        DATABASE_STATEMENT_TIMEOUT_MS: '5000',
+      }),
+    ).toThrow(/DATABASE_ACQUIRE_TIMEOUT_MS \+ DATABASE_STATEMENT_TIMEOUT_MS \+ 1000 is 12000 ms/);
+    expect(() => AppConfig.load({ DATABASE_STATEMENT_TIMEOUT_MS: '50' })).toThrow(
+      /DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
   });
 
   it('ignores variables it does not know', () => {

@@ -232,9 +232,70 @@ export class EnvironmentVariables {
    */
   @IsIn(['true', 'false'])
   FEED_ALLOW_PRIVATE_NETWORKS: 'true' | 'false' = 'false';
+
+  // --- Bounded database waits (README "Database waits"; src/database/database-guard.ts) ---
+
+  /** Waiting for a pooled connection, or for a new one to be established (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  DATABASE_ACQUIRE_TIMEOUT_MS = 1500;
+
+  /** statement_timeout of the request path (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+  /** lock_timeout of the request path (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  DATABASE_LOCK_TIMEOUT_MS = 2000;
+
+  /** statement_timeout of uploads, exports and background work (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  DATABASE_LONG_STATEMENT_TIMEOUT_MS = 600_000;
+
+  /** lock_timeout of uploads, exports and background work (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DATABASE_LONG_LOCK_TIMEOUT_MS = 60_000;
+
+  /**
+   * While the database is unreachable, principals whose credentials this instance verified
+   * and read at most this long ago keep being accepted (docs/security.md); 0: none.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  AUTH_OUTAGE_GRACE_SECONDS = 300;
 }
 
 export class ConfigError extends Error {}
+
+/** A request that cannot get its database is answered within this bound (README "Database waits"). */
+const MAX_DATABASE_WAIT_MS = 10_000;
+
+/**
+ * The longest a request waits for an unreachable database: a connection (or the wait for one),
+ * then its statement's timeout and a second's grace; long work, whose statement is checked on
+ * by a probe after that, waits for the probe's connection too.
+ */
+export function databaseWaitBoundMs(
+  env: Pick<EnvironmentVariables, 'DATABASE_ACQUIRE_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'>,
+): number {
+  return 2 * env.DATABASE_ACQUIRE_TIMEOUT_MS + env.DATABASE_STATEMENT_TIMEOUT_MS + 1000;
+}
 
 function describe(error: ValidationError): string {
   const constraints = Object.values(error.constraints ?? {});
@@ -282,6 +343,12 @@ export class AppConfig {
     if ((env.TLS_CERT_PATH === undefined) !== (env.TLS_KEY_PATH === undefined)) {
       throw new ConfigError(
         'Invalid configuration: TLS_CERT_PATH and TLS_KEY_PATH must be set together',
+      );
+    }
+    const waitBound = databaseWaitBoundMs(env);
+    if (waitBound > MAX_DATABASE_WAIT_MS) {
+      throw new ConfigError(
+        `Invalid configuration: 2 × DATABASE_ACQUIRE_TIMEOUT_MS + DATABASE_STATEMENT_TIMEOUT_MS + 1000 is ${waitBound} ms; at most ${MAX_DATABASE_WAIT_MS} (the longest a request may wait for the database)`,
       );
     }
     let proxies: AppConfig['trustedProxies'];

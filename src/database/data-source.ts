@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { DatabaseGuard, type DatabaseWaits } from './database-guard';
+import { guardedPg } from './guarded-pg';
 import { migrations } from './migrations';
 import { PglitePool, pgliteDriver } from './pglite-pool';
 
@@ -13,7 +15,50 @@ export function embeddedDatabaseDir(config: AppConfig): string {
   return join(resolve(config.env.DATA_DIR), 'pgdata');
 }
 
-export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
+/**
+ * JIT compiles any plan the optimiser costs high: a bulk search's lookups, each a few ms of
+ * index probes, spent ~300 ms compiling. Our queries are all index-driven. Prepared statements
+ * (only the search hot path's, Sql.prepared in src/database/sql.ts) keep their generic plan:
+ * their shape is fixed by LATERAL … OFFSET 0, and re-planning each run for its actual arrays
+ * cost 0.4 ms of a 0.6 ms single lookup. The server's TCP keepalive notices a client that
+ * vanished (its transaction's locks are released) within about 25 s.
+ */
+const SESSION_OPTIONS =
+  '-c jit=off -c plan_cache_mode=force_generic_plan ' +
+  '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+/** Our side's TCP keepalive: an idle connection to a host that vanished is noticed. */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+export function databaseWaits(config: AppConfig): DatabaseWaits {
+  const env = config.env;
+  return {
+    acquireMs: env.DATABASE_ACQUIRE_TIMEOUT_MS,
+    request: {
+      statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockMs: env.DATABASE_LOCK_TIMEOUT_MS,
+    },
+    long: {
+      statementMs: env.DATABASE_LONG_STATEMENT_TIMEOUT_MS,
+      lockMs: env.DATABASE_LONG_LOCK_TIMEOUT_MS,
+    },
+  };
+}
+
+/** The guard of the Postgres server's pool (on the embedded database it never trips). */
+export function databaseGuardFor(config: AppConfig): DatabaseGuard {
+  const connection = {
+    connectionString: config.env.DATABASE_URL,
+    application_name: 'indicium',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+  };
+  return new DatabaseGuard(databaseWaits(config), connection, SESSION_OPTIONS);
+}
+
+export function buildDataSourceOptions(
+  config: AppConfig,
+  guard: DatabaseGuard = databaseGuardFor(config),
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     synchronize: false,
@@ -26,15 +71,16 @@ export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
     return {
       ...common,
       url: config.env.DATABASE_URL,
+      driver: guardedPg(guard),
       extra: {
         max: config.env.DATABASE_POOL_SIZE,
         application_name: 'indicium',
-        // JIT compiles any plan the optimiser costs high: a bulk search's lookups, each a
-        // few ms of index probes, spent ~300 ms compiling. Our queries are all index-driven.
-        // Prepared statements (only the search hot path's, Sql.prepared in src/database/sql.ts)
-        // keep their generic plan: their shape is fixed by LATERAL … OFFSET 0, and re-planning
-        // each run for its actual arrays cost 0.4 ms of a 0.6 ms single lookup.
-        options: '-c jit=off -c plan_cache_mode=force_generic_plan',
+        keepAlive: true,
+        keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+        connectionTimeoutMillis: guard.waits.acquireMs,
+        // The pool's connections start with the request path's timeouts (guarded-pg.ts); these,
+        // the long ones, are for connections made from the pool's settings (COPY exports).
+        options: guard.sessionOptions('long'),
       },
     };
   }

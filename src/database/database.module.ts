@@ -1,9 +1,23 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { buildDataSourceOptions, runMigrations } from './data-source';
+import { DatabaseGuard } from './database-guard';
+import { buildDataSourceOptions, databaseGuardFor, runMigrations } from './data-source';
 import { Sql } from './sql';
+
+/** The guard of every wait for the database (database-guard.ts), shared with the pool it guards. */
+@Module({
+  providers: [{ provide: DatabaseGuard, inject: [AppConfig], useFactory: databaseGuardFor }],
+  exports: [DatabaseGuard],
+})
+class DatabaseGuardModule implements OnApplicationShutdown {
+  constructor(private readonly guard: DatabaseGuard) {}
+
+  onApplicationShutdown(): void {
+    this.guard.stop();
+  }
+}
 
 /**
  * The DataSource, migrated before anything else can use it, and the query helper over it.
@@ -13,9 +27,11 @@ import { Sql } from './sql';
 @Global()
 @Module({
   imports: [
+    DatabaseGuardModule,
     TypeOrmModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => buildDataSourceOptions(config),
+      imports: [DatabaseGuardModule],
+      inject: [AppConfig, DatabaseGuard],
+      useFactory: buildDataSourceOptions,
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         await runMigrations(dataSource, !(options as { url?: string }).url);
@@ -24,6 +40,6 @@ import { Sql } from './sql';
     }),
   ],
   providers: [{ provide: Sql, inject: [DataSource], useFactory: (db: DataSource) => Sql.over(db) }],
-  exports: [Sql],
+  exports: [Sql, DatabaseGuardModule],
 })
 export class DatabaseModule {}

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/terminus';
 import { Auth, Public } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
+import { DatabaseGuard } from '../database/database-guard';
 import { MetricsService } from './metrics.service';
 import { Readiness } from './readiness';
 
@@ -24,6 +25,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly metrics: MetricsService,
     private readonly readiness: Readiness,
+    private readonly guard: DatabaseGuard,
   ) {}
 
   /** Liveness: the process is up. */
@@ -55,10 +57,20 @@ export class HealthController {
     description: 'Database unreachable, or the search key index still loading',
     type: ErrorBody,
   })
-  ready(): Promise<HealthCheckResult> {
-    const pending = this.readiness.pending();
-    if (pending.length > 0) throw new ServiceUnavailableException(`Not ready: ${pending.join(', ')}`);
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 3000 })]);
+  async ready(): Promise<HealthCheckResult> {
+    // Every cause is named: "Not ready: database unreachable, search key index loading".
+    const causes = this.readiness.pending();
+    if (this.guard.unreachable === undefined) {
+      try {
+        const result = await this.health.check([
+          () => this.db.pingCheck('database', { timeout: 3000 }),
+        ]);
+        if (causes.length === 0) return result;
+      } catch {
+        causes.unshift('database unreachable');
+      }
+    } else causes.unshift('database unreachable');
+    throw new ServiceUnavailableException(`Not ready: ${causes.join(', ')}`);
   }
 
   /** Prometheus metrics (text exposition format). */

@@ -11,6 +11,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { databaseUnavailableIn } from '../../database/database-unavailable';
 import type { IndiciumRequest } from '../request';
 import { allowedMethods } from './route-methods';
 import { isTaxiiPath, TAXII_ERROR_MEDIA_TYPE, taxiiErrorOf } from './taxii-error';
@@ -20,6 +21,8 @@ interface ErrorPayload {
   error: string;
   message: string;
   details?: unknown[];
+  /** Stable machine-readable cause, where one is defined. */
+  code?: string;
   requestId: string;
 }
 
@@ -134,6 +137,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (code === PG_FOREIGN_KEY_VIOLATION)
         return make(409, 'The resource is referenced by, or refers to, another resource');
       if (code === PG_INVALID_TEXT) return make(400, 'A value has an invalid format');
+    }
+    const unavailable = databaseUnavailableIn(exception);
+    if (unavailable) {
+      // Not logged per request: the database guard logs the outage once (src/database).
+      res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+      return { ...make(503, unavailable.message), code: 'database_unavailable' };
     }
     this.logger.error(
       { err: exception, requestId },

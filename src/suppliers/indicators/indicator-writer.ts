@@ -2,6 +2,7 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
+import { asLongWork } from '../../database/database-work';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
 import { SearchKeyIndex } from '../../key-index/search-key-index';
 import { TagsRepository } from '../../tags/tags.repository';
@@ -53,7 +54,12 @@ export class IndicatorWriter {
    * NoValidEntriesError (a 400) when entries came but none is valid. Entries that fail
    * validation are listed in `failed`; the rest apply.
    */
-  async write(req: WriteRequest): Promise<WriteResult> {
+  write(req: WriteRequest): Promise<WriteResult> {
+    // An upload's statements may take long: they get the long database timeouts.
+    return asLongWork(() => this.writeNow(req));
+  }
+
+  private async writeNow(req: WriteRequest): Promise<WriteResult> {
     const { signal } = req;
     signal?.throwIfAborted();
     // Rows get the transaction's now(), which is after this (a second's margin for clock skew).
