@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditContext } from '../audit/audit-context';
+import { DomainError, NoValidEntriesError } from '../common/errors/domain-errors';
 import { IndicatorWriter, WriteResult } from '../suppliers/indicators/indicator-writer';
 import type { IndicatorType } from '../indicators';
 import { FeedCounts, FeedCursor, FeedValidators, RejectedSample } from './feed-config';
@@ -77,7 +78,7 @@ async function* noEntries(): AsyncGenerator<never> {}
 
 /** A message for lastError: what went wrong, never a stack or a credential. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof BadRequestException) return err.message;
+  if (err instanceof DomainError) return err.message;
   if (err instanceof Error) return err.message.slice(0, 1024);
   return String(err).slice(0, 1024);
 }
@@ -163,11 +164,8 @@ export class FeedRunner {
         cursor: state.cursor,
       };
     } catch (err) {
-      if (err instanceof BadRequestException) {
-        const body = err.getResponse() as {
-          details?: Array<{ indicator: string | null; reason: string }>;
-        };
-        for (const f of body.details ?? []) reject(f.indicator, f.reason);
+      if (err instanceof NoValidEntriesError) {
+        for (const f of err.failures) reject(f.indicator, f.reason);
       }
       const reason = env.signal.aborted ? (env.signal.reason as unknown) : err;
       return {
