@@ -18,6 +18,7 @@ import { parseTextFeed } from './parsers/text-feed';
 const FEED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(['stixId', 'mispEvent']);
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+const STIX_ACCEPT = 'application/stix+json, application/json';
 const MAX_REJECTED_SAMPLE = 20;
 /** A MISP manifest or event file is read whole (events are small; manifests list them). */
 const MAX_MISP_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -205,11 +206,16 @@ export class FeedRunner {
   }
 
   private async open(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
+    // Exhaustive over FeedFormat (no default): a new format does not compile until it is here.
     switch (feed.format) {
       case 'text':
+        return this.openFile(feed, env, state, '*/*', parseTextFeed);
       case 'csv':
+        return this.openFile(feed, env, state, '*/*', (body) =>
+          parseCsvFeed(body, feed.csv ?? DEFAULT_CSV),
+        );
       case 'stix21':
-        return this.openFile(feed, env, state);
+        return this.openFile(feed, env, state, STIX_ACCEPT, parseStixBundle);
       case 'taxii21':
         return { notModified: false, items: this.taxiiItems(feed, env, state) };
       case 'misp':
@@ -218,10 +224,14 @@ export class FeedRunner {
   }
 
   /** One file, fetched conditionally with the validators of the last successful run. */
-  private async openFile(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
-    const headers: Record<string, string> = {
-      Accept: feed.format === 'stix21' ? 'application/stix+json, application/json' : '*/*',
-    };
+  private async openFile(
+    feed: FeedRow,
+    env: RunEnvironment,
+    state: SourceState,
+    accept: string,
+    parse: (body: ByteStream) => AsyncIterable<FeedItem>,
+  ): Promise<Source> {
+    const headers: Record<string, string> = { Accept: accept };
     if (feed.validators.etag) headers['If-None-Match'] = feed.validators.etag;
     if (feed.validators.lastModified) headers['If-Modified-Since'] = feed.validators.lastModified;
     const res = await fetchFeed(feed.url, this.fetchOptions(feed, env, headers));
@@ -232,14 +242,7 @@ export class FeedRunner {
       ...(etag ? { etag } : {}),
       ...(lastModified ? { lastModified } : {}),
     };
-    switch (feed.format) {
-      case 'text':
-        return { notModified: false, items: parseTextFeed(res.body) };
-      case 'csv':
-        return { notModified: false, items: parseCsvFeed(res.body, feed.csv ?? DEFAULT_CSV) };
-      default:
-        return { notModified: false, items: parseStixBundle(res.body) };
-    }
+    return { notModified: false, items: parse(res.body) };
   }
 
   /**
