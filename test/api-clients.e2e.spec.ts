@@ -363,7 +363,12 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
     await t.api().get('/api/v1/me').set('Authorization', `Bearer ${tok2}`).expect(200);
     await t.api().delete(`/api/v1/api-clients/${c.id}`).set('Authorization', admin).expect(204);
     await t.api().get('/api/v1/me').set('Authorization', `Bearer ${tok2}`).expect(401);
-    await t.api().get(`/api/v1/api-clients/${c.id}`).set('Authorization', admin).expect(404);
+    const gone = await t.api().get(`/api/v1/api-clients/${c.id}`).set('Authorization', admin);
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({
+      code: 'api_client_not_found',
+      message: `API client ${c.id} does not exist`,
+    });
     await t.api().delete(`/api/v1/api-clients/${c.id}`).set('Authorization', admin).expect(404);
     await t
       .api()

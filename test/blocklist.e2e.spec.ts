@@ -95,6 +95,11 @@ describe('GET /api/v1/blocklist (docs/api.md §10)', () => {
   ])('refuses %j with a 400 naming the problem', async (query, message) => {
     const res = await get(query).expect(400);
     expect(res.body.message).toContain(message);
+    expect(res.body.code).toBe(
+      message.includes('no supplier') || message.includes('no tag')
+        ? 'unknown_reference'
+        : 'validation_failed',
+    );
   });
 
   it('answers a firewall poll with the list, then 304 until something changes', async () => {

@@ -47,6 +47,7 @@ describe('conventions', () => {
     expect(res.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
+      code: 'not_found',
       message: 'No route GET /api/v1/nope',
       requestId: res.headers['x-request-id'],
     });
@@ -59,6 +60,7 @@ describe('conventions', () => {
     expect(res.body).toMatchObject({
       statusCode: 405,
       error: 'Method Not Allowed',
+      code: 'method_not_allowed',
       message: expect.stringContaining('DELETE'),
     });
     const users = await t.api().put('/api/v1/users');
@@ -73,7 +75,11 @@ describe('conventions', () => {
       .set('Authorization', admin)
       .set('Accept', 'text/html');
     expect(res.status).toBe(406);
-    expect(res.body).toMatchObject({ statusCode: 406, error: 'Not Acceptable' });
+    expect(res.body).toMatchObject({
+      statusCode: 406,
+      error: 'Not Acceptable',
+      code: 'not_acceptable',
+    });
     await t
       .api()
       .get('/api/v1/me')
@@ -91,6 +97,7 @@ describe('conventions', () => {
       .set('Content-Type', 'application/json')
       .send('{"name": ');
     expect(malformed.status).toBe(400);
+    expect(malformed.body.code).toBe('malformed_body');
     expect(malformed.body.message).toMatch(/^Malformed JSON body/);
     const big = await t
       .api()
@@ -98,7 +105,11 @@ describe('conventions', () => {
       .set('Authorization', admin)
       .send({ name: 'Big', description: 'x'.repeat(1024 * 1024 + 10), privileges: [] });
     expect(big.status).toBe(413);
-    expect(big.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    expect(big.body).toMatchObject({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      code: 'payload_too_large',
+    });
     const text = await t
       .api()
       .post('/api/v1/roles')
@@ -120,6 +131,7 @@ describe('conventions', () => {
       .set('Authorization', admin)
       .send({ name: 'Typed', privileges: 'search', colour: 'red' });
     expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
     expect(res.body.message).toMatch(/property colour should not exist/);
     expect(res.body.message).toMatch(/privileges must be an array/);
     expect(res.body.details).toEqual(expect.arrayContaining(['property colour should not exist']));
@@ -280,6 +292,7 @@ describe('requests the HTTP parser refuses', () => {
     expect(res.body).toEqual({
       statusCode: 431,
       error: 'Request Header Fields Too Large',
+      code: 'headers_too_large',
       message: 'The request line or headers exceed the 16 KiB limit',
       requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
@@ -289,7 +302,11 @@ describe('requests the HTTP parser refuses', () => {
   it('400 with the error body for a malformed request', async () => {
     const res = parse(await raw('GET /health/live HTTP/1.1\r\nHost x\r\n\r\n'));
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ statusCode: 400, message: 'Malformed HTTP request' });
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      code: 'malformed_request',
+      message: 'Malformed HTTP request',
+    });
     await t.api().get('/health/live').expect(200);
   });
 });
@@ -321,6 +338,7 @@ describe('concurrency limit', () => {
       .set('Authorization', basic(t.admin.username, t.admin.password));
     expect(busy.status).toBe(429);
     expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.body.code).toBe('rate_limited');
     expect(busy.body.message).toMatch(/busy/);
     await t.api().get('/health/live').expect(200);
     slow.destroy();
@@ -364,6 +382,7 @@ describe('lockout', () => {
       .set('Authorization', basic('victim', 'correct horse battery'));
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800);
+    expect(locked.body.code).toBe('rate_limited');
     expect(locked.body.message).toMatch(/locked/);
     // Another principal from the same IP is not locked yet.
     await t.api().get('/api/v1/me').set('Authorization', admin).expect(200);

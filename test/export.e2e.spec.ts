@@ -204,7 +204,10 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       .get(url('csv', 'Nobody'))
       .set('Authorization', ti.admin)
       .expect(404);
-    expect(missing.body.message).toContain('Nobody');
+    expect(missing.body).toMatchObject({
+      code: 'supplier_not_found',
+      message: 'Supplier "Nobody" does not exist',
+    });
     const wrong = await t
       .api()
       .get(url('csv'))

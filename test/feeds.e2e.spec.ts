@@ -158,10 +158,16 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
       await ti.createSupplier('NoFeed');
       const res = await t.api().get('/api/v1/suppliers/NoFeed/feed').set('Authorization', ti.admin);
       expect(res.status).toBe(404);
-      expect(res.body.message).toBe('Supplier "NoFeed" has no feed');
+      expect(res.body).toMatchObject({
+        code: 'feed_not_found',
+        message: 'Supplier "NoFeed" has no feed',
+      });
       const builtIn = await f.put('InternalTI', { url: 'https://x.example/', format: 'text' });
       expect(builtIn.status).toBe(409);
-      expect(builtIn.body.message).toBe('Supplier "InternalTI" is built in and cannot have a feed');
+      expect(builtIn.body).toMatchObject({
+        code: 'built_in_immutable',
+        message: 'Supplier "InternalTI" is built in and cannot have a feed',
+      });
     });
 
     it('401 without credentials, 403 without the privilege', async () => {

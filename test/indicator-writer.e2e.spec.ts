@@ -1,6 +1,7 @@
 import type { AuditContext } from '../src/audit/audit-context';
 import { IndicatorWriter, WriteRequest } from '../src/suppliers/indicators/indicator-writer';
-import { NoValidEntriesError, UPSERT_BATCH_ROWS } from '../src/suppliers/indicators/write-run';
+import { NoValidEntriesError } from '../src/common/errors/domain-errors';
+import { UPSERT_BATCH_ROWS } from '../src/suppliers/indicators/write-run';
 import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 

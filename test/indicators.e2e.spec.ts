@@ -181,6 +181,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     ]);
     const bad = await h.upload('NdFeed', '{"indicator":"x.com"}\n{"indicator":\n', true);
     expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('malformed_body');
     expect(bad.body.message).toMatch(/line 2 \(entry 1\) is not valid JSON.*nothing was applied/);
     expect((await h.listAll('NdFeed')).length).toBe(3);
   });
@@ -249,6 +250,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     expect(res.body).toMatchObject({
       statusCode: 400,
       error: 'Bad Request',
+      code: 'no_valid_entries',
       message: expect.stringMatching(/No entry is valid \(2 failed\); nothing was applied/),
       details: [
         { index: 0, indicator: 'a b', reason: 'the value contains whitespace' },
@@ -300,6 +302,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       .set('Content-Type', 'text/plain')
       .send('evil.com');
     expect(res.status).toBe(415);
+    expect(res.body.code).toBe('unsupported_media_type');
     expect(res.body.message).toMatch(/application\/x-ndjson/);
     const missing = await h.upload('NoSuchFeed', [{ indicator: 'x.com' }]);
     expect(missing.status).toBe(404);
@@ -555,6 +558,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     expect(body).toMatchObject({
       statusCode: 413,
       error: 'Payload Too Large',
+      code: 'payload_too_large',
       requestId: expect.any(String),
     });
   });

@@ -174,10 +174,11 @@ describe('OpenAPI document', () => {
     const schemas = (doc.components as { schemas: Record<string, Json> }).schemas;
     expect(schemas.ErrorBody).toMatchObject({
       type: 'object',
-      required: ['statusCode', 'error', 'message', 'requestId'],
+      required: ['statusCode', 'error', 'code', 'message', 'requestId'],
       properties: {
         statusCode: { type: 'integer' },
         error: { type: 'string' },
+        code: { allOf: [{ $ref: '#/components/schemas/ErrorCode' }] },
         message: { type: 'string' },
         details: { type: 'array' },
         requestId: { type: 'string' },

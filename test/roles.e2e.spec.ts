@@ -71,6 +71,7 @@ describe('roles and privileges (docs/api.md §2)', () => {
 
     const assigned = await t.api().delete('/api/v1/roles/SOC Tier 2').set('Authorization', admin);
     expect(assigned.status).toBe(409);
+    expect(assigned.body.code).toBe('role_in_use');
     expect(assigned.body.message).toMatch(/still assigned/);
     const users = await t.api().get('/api/v1/users').set('Authorization', admin);
     const id = users.body.items.find((u: { username: string }) => u.username === 'tier2').id;
@@ -117,6 +118,7 @@ describe('roles and privileges (docs/api.md §2)', () => {
       .set('Authorization', admin)
       .send({ privileges: ['search', 'users.manage'] });
     expect(patchBuiltIn.status).toBe(409);
+    expect(patchBuiltIn.body.code).toBe('built_in_immutable');
     expect(patchBuiltIn.body.message).toMatch(/built in/);
     await t.api().delete('/api/v1/roles/Administrator').set('Authorization', admin).expect(409);
     await t

@@ -136,7 +136,10 @@ describe('suppliers (docs/api.md §3)', () => {
     expect(res.body.name).toBe('CaseFeed');
     const missing = await t.api().get('/api/v1/suppliers/NoSuchFeed').set('Authorization', admin);
     expect(missing.status).toBe(404);
-    expect(missing.body.message).toMatch(/NoSuchFeed/);
+    expect(missing.body).toMatchObject({
+      code: 'supplier_not_found',
+      message: 'Supplier "NoSuchFeed" does not exist',
+    });
     for (const req of [
       t.api().patch('/api/v1/suppliers/NoSuchFeed').send({ confidence: 1 }),
       t.api().delete('/api/v1/suppliers/NoSuchFeed'),
@@ -235,6 +238,7 @@ describe('suppliers (docs/api.md §3)', () => {
           .set('Authorization', admin)
           .send(body);
         expect(res.status).toBe(409);
+        expect(res.body.code).toBe('built_in_immutable');
         expect(res.body.message).toMatch(/built in/);
       }
       const del = await t.api().delete(`/api/v1/suppliers/${name}`).set('Authorization', admin);

@@ -67,6 +67,10 @@ describe('tags (docs/api.md §4)', () => {
     for (const name of ['dupe', 'DUPE', 'Dupe']) {
       const res = await t.api().post('/api/v1/tags').set('Authorization', admin).send({ name });
       expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        code: 'name_taken',
+        message: 'A tag named "DUPE" already exists',
+      });
     }
   });
 
@@ -118,7 +122,12 @@ describe('tags (docs/api.md §4)', () => {
       t.api().delete('/api/v1/tags/none'),
       t.api().post('/api/v1/tags/none/indicators').send({ supplier: 'InternalTI', indicators: [] }),
     ]) {
-      expect((await call.set('Authorization', admin)).status).toBe(404);
+      const res = await call.set('Authorization', admin);
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({
+        code: 'tag_not_found',
+        message: 'Tag "NONE" does not exist',
+      });
     }
   });
 
@@ -206,6 +215,7 @@ describe('tags (docs/api.md §4)', () => {
       .set('Authorization', admin)
       .send({ supplier: 'NoSuchFeed', indicators: ['x.com'] });
     expect(noSupplier.status).toBe(404);
+    expect(noSupplier.body.code).toBe('supplier_not_found');
 
     // Deleting the tag removes every assignment.
     await t.api().delete('/api/v1/tags/assignable').set('Authorization', admin).expect(204);

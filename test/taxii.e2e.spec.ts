@@ -178,7 +178,11 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
       .set('Authorization', ti.admin);
     expect(missing.status).toBe(404);
     expect(missing.headers['content-type']).toBe(TAXII);
-    expect(missing.body).toMatchObject({ title: 'Not Found', http_status: '404' });
+    expect(missing.body).toMatchObject({
+      title: 'Not Found',
+      http_status: '404',
+      error_code: 'collection_not_found',
+    });
   });
 
   it('pages through 3 pages stably while an upload runs, then added_after sees the upload', async () => {

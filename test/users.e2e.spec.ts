@@ -71,6 +71,9 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       requestId: expect.any(String),
     });
     expect(res.body.message).toMatch(message);
+    expect(res.body.code).toBe(
+      String(message).includes('does not exist') ? 'unknown_reference' : 'validation_failed',
+    );
     const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
     expect(list.body.items.map((u: { username: string }) => u.username)).not.toContain(
       body.username,
@@ -162,7 +165,11 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
     const none = await t.api().get('/api/v1/me');
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Basic realm="indicium"');
-    expect(none.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    expect(none.body).toMatchObject({
+      statusCode: 401,
+      error: 'Unauthorized',
+      code: 'unauthorized',
+    });
     const wrong = await t
       .api()
       .get('/api/v1/me')
@@ -202,6 +209,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       .get('/api/v1/users')
       .set('Authorization', basic('analyst.403', 'correct horse battery'));
     expect(res.status).toBe(403);
+    expect(res.body.code).toBe('forbidden');
     expect(res.body.message).toMatch(/users\.manage/);
   });
 
@@ -286,6 +294,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
         .set('Authorization', admin)
         .send(body);
       expect(res.status).toBe(409);
+      expect(res.body.code).toBe('last_administrator');
       expect(res.body.message).toMatch(/last active Administrator/);
     }
     await t.api().delete(`/api/v1/users/${adminId}`).set('Authorization', admin).expect(409);
@@ -339,6 +348,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       .set('Authorization', auth)
       .send({ currentPassword: 'nope', newPassword: 'another good password' });
     expect(wrong.status).toBe(400);
+    expect(wrong.body.code).toBe('validation_failed');
     expect(wrong.body.message).toMatch(/currentPassword/);
     const short = await t
       .api()

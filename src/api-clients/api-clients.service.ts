@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
@@ -6,6 +6,11 @@ import { newClientId, newClientSecret } from '../auth/client-credentials';
 import { Delegation } from '../auth/delegation';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
+import {
+  ApiClientNotFoundError,
+  UnknownReferenceError,
+  ValidationError,
+} from '../common/errors/domain-errors';
 import { formatRange, parseRange } from '../common/net/ip-utils';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { RoleRow, RolesRepository } from '../roles/roles.repository';
@@ -39,11 +44,11 @@ function canonicalRestriction(r: IpRestrictionDto): Pick<ApiClientChange, 'ipMod
     try {
       return formatRange(parseRange(entry));
     } catch (e) {
-      throw new BadRequestException(`ipRestriction.allowedIps[${i}]: ${(e as Error).message}`);
+      throw new ValidationError(`ipRestriction.allowedIps[${i}]: ${(e as Error).message}`);
     }
   });
   if (r.mode === 'restricted' && allowedIps.length === 0) {
-    throw new BadRequestException(
+    throw new ValidationError(
       'ipRestriction.allowedIps must not be empty when mode is "restricted"',
     );
   }
@@ -197,13 +202,13 @@ export class ApiClientsService {
 
   private async mustFind(id: string, tx?: EntityManager): Promise<ApiClientRow> {
     const row = await this.clients.findById(id, tx);
-    if (!row) throw new NotFoundException(`API client ${id} does not exist`);
+    if (!row) throw new ApiClientNotFoundError(id);
     return row;
   }
 
   private async mustFindRole(role: string, tx: EntityManager): Promise<RoleRow> {
     const row = await this.roles.findByName(role, tx);
-    if (!row) throw new BadRequestException(`role "${role}" does not exist`);
+    if (!row) throw new UnknownReferenceError(`role "${role}" does not exist`);
     return row;
   }
 

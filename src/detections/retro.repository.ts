@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Sql } from '../database/sql';
+import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/suppliers.repository';
 import { APPEND_LOCK, jsonRows, PRUNE_BATCH } from './detections.repository';
 
 /** A value to remember: type, value, address (or null), principal type and name, epoch ms. */
@@ -89,7 +90,7 @@ export class RetroRepository {
            SELECT i.id, i.type, i.value, i.network, i.context, s.name AS supplier
              FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
             WHERE i.supplier_id = $1 AND i.created_at >= $2 AND s.status = 'enabled'
-              AND NOT (s.built_in AND s.name = 'FalsePositive')
+              AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
               AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())
          ), matched AS (
            SELECT rv.id AS value_id, f.id, 'exact' AS matched_by
@@ -106,7 +107,7 @@ export class RetroRepository {
               AND rv.addr <<= f.network
               AND (rv.type <> 'cidr' OR masklen(rv.addr) > masklen(f.network))
          ), fps AS (
-           SELECT id FROM suppliers WHERE built_in AND name = 'FalsePositive'
+           SELECT id FROM suppliers WHERE built_in AND name = '${FALSE_POSITIVE_SUPPLIER}'
          )
          INSERT INTO detections (at, value, type, result, principal_type, principal, supplier,
                                  indicator, indicator_type, matched_by, context, retro)

@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditContext } from '../audit/audit-context';
+import { DomainError, NoValidEntriesError } from '../common/errors/domain-errors';
 import { IndicatorWriter, WriteResult } from '../suppliers/indicators/indicator-writer';
 import type { IndicatorType } from '../indicators';
 import { FeedCounts, FeedCursor, FeedValidators, RejectedSample } from './feed-config';
@@ -17,6 +18,7 @@ import { parseTextFeed } from './parsers/text-feed';
 const FEED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(['stixId', 'mispEvent']);
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+const STIX_ACCEPT = 'application/stix+json, application/json';
 const MAX_REJECTED_SAMPLE = 20;
 /** A MISP manifest or event file is read whole (events are small; manifests list them). */
 const MAX_MISP_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -77,7 +79,7 @@ async function* noEntries(): AsyncGenerator<never> {}
 
 /** A message for lastError: what went wrong, never a stack or a credential. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof BadRequestException) return err.message;
+  if (err instanceof DomainError) return err.message;
   if (err instanceof Error) return err.message.slice(0, 1024);
   return String(err).slice(0, 1024);
 }
@@ -163,11 +165,8 @@ export class FeedRunner {
         cursor: state.cursor,
       };
     } catch (err) {
-      if (err instanceof BadRequestException) {
-        const body = err.getResponse() as {
-          details?: Array<{ indicator: string | null; reason: string }>;
-        };
-        for (const f of body.details ?? []) reject(f.indicator, f.reason);
+      if (err instanceof NoValidEntriesError) {
+        for (const f of err.failures) reject(f.indicator, f.reason);
       }
       const reason = env.signal.aborted ? (env.signal.reason as unknown) : err;
       return {
@@ -207,11 +206,16 @@ export class FeedRunner {
   }
 
   private async open(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
+    // Exhaustive over FeedFormat (no default): a new format does not compile until it is here.
     switch (feed.format) {
       case 'text':
+        return this.openFile(feed, env, state, '*/*', parseTextFeed);
       case 'csv':
+        return this.openFile(feed, env, state, '*/*', (body) =>
+          parseCsvFeed(body, feed.csv ?? DEFAULT_CSV),
+        );
       case 'stix21':
-        return this.openFile(feed, env, state);
+        return this.openFile(feed, env, state, STIX_ACCEPT, parseStixBundle);
       case 'taxii21':
         return { notModified: false, items: this.taxiiItems(feed, env, state) };
       case 'misp':
@@ -220,10 +224,14 @@ export class FeedRunner {
   }
 
   /** One file, fetched conditionally with the validators of the last successful run. */
-  private async openFile(feed: FeedRow, env: RunEnvironment, state: SourceState): Promise<Source> {
-    const headers: Record<string, string> = {
-      Accept: feed.format === 'stix21' ? 'application/stix+json, application/json' : '*/*',
-    };
+  private async openFile(
+    feed: FeedRow,
+    env: RunEnvironment,
+    state: SourceState,
+    accept: string,
+    parse: (body: ByteStream) => AsyncIterable<FeedItem>,
+  ): Promise<Source> {
+    const headers: Record<string, string> = { Accept: accept };
     if (feed.validators.etag) headers['If-None-Match'] = feed.validators.etag;
     if (feed.validators.lastModified) headers['If-Modified-Since'] = feed.validators.lastModified;
     const res = await fetchFeed(feed.url, this.fetchOptions(feed, env, headers));
@@ -234,14 +242,7 @@ export class FeedRunner {
       ...(etag ? { etag } : {}),
       ...(lastModified ? { lastModified } : {}),
     };
-    switch (feed.format) {
-      case 'text':
-        return { notModified: false, items: parseTextFeed(res.body) };
-      case 'csv':
-        return { notModified: false, items: parseCsvFeed(res.body, feed.csv ?? DEFAULT_CSV) };
-      default:
-        return { notModified: false, items: parseStixBundle(res.body) };
-    }
+    return { notModified: false, items: parse(res.body) };
   }
 
   /**

@@ -96,7 +96,13 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     for (const run of this.active.values()) run.abort.abort(new ShutdownError('shutting down'));
     await polled;
     await Promise.all([...this.active.values()].map((r) => r.done));
-    await this.feeds.release(this.owner).catch(() => undefined);
+    await this.feeds.release(this.owner).catch((err: unknown) =>
+      // Shutdown goes on: an unreleased lease only delays another instance until it expires.
+      this.logger.warn(
+        { err },
+        'releasing feed leases at shutdown failed; they expire by themselves',
+      ),
+    );
   }
 
   /** Looks for due feeds now (run-now, a finished run, the poll timer). */

@@ -1,13 +1,15 @@
 import { X509Certificate } from 'node:crypto';
-import {
-  BadRequestException,
-  ConflictException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import {
+  BuiltInImmutableError,
+  FeedNotFoundError,
+  FeedRunningError,
+  SupplierNotFoundError,
+  ValidationError,
+} from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { SupplierRow, SuppliersRepository } from '../suppliers/suppliers.repository';
 import { FeedDto, FeedRunDto, PutFeedDto } from './dto/feed.dto';
@@ -54,7 +56,7 @@ const RESERVED_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 function bad(message: string): never {
-  throw new BadRequestException(message);
+  throw new ValidationError(message);
 }
 
 /** The write-only credentials of `auth`; the stored ones when only the same type is sent again. */
@@ -193,14 +195,14 @@ export class FeedsService {
 
   private async supplier(name: string, tx?: EntityManager): Promise<SupplierRow> {
     const row = await this.suppliers.findByName(name, tx);
-    if (!row) throw new NotFoundException(`Supplier "${name}" does not exist`);
+    if (!row) throw new SupplierNotFoundError(name);
     return row;
   }
 
   private async feedOf(name: string): Promise<FeedRow> {
     const supplier = await this.supplier(name);
     const feed = await this.feeds.find(supplier.id);
-    if (!feed) throw new NotFoundException(`Supplier "${supplier.name}" has no feed`);
+    if (!feed) throw new FeedNotFoundError(supplier.name);
     return feed;
   }
 
@@ -212,7 +214,7 @@ export class FeedsService {
     return this.db.transaction(async (tx) => {
       const supplier = await this.supplier(name, tx);
       if (supplier.builtIn) {
-        throw new ConflictException(
+        throw new BuiltInImmutableError(
           `Supplier "${supplier.name}" is built in and cannot have a feed`,
         );
       }
@@ -235,7 +237,7 @@ export class FeedsService {
     await this.db.transaction(async (tx) => {
       const supplier = await this.supplier(name, tx);
       const existing = await this.feeds.find(supplier.id, tx, true);
-      if (!existing) throw new NotFoundException(`Supplier "${supplier.name}" has no feed`);
+      if (!existing) throw new FeedNotFoundError(supplier.name);
       await this.feeds.delete(tx, supplier.id);
       await this.audit.record(tx, ctx, {
         action: 'feed.delete',
@@ -251,7 +253,7 @@ export class FeedsService {
   async requestRun(name: string): Promise<void> {
     const feed = await this.feedOf(name);
     if (!(await this.feeds.requestRun(feed.supplierId))) {
-      throw new ConflictException(`The feed of "${feed.supplierName}" is running`);
+      throw new FeedRunningError(feed.supplierName);
     }
   }
 

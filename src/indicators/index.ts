@@ -3,8 +3,8 @@ export type { IndicatorType } from './indicator-type';
 export { normalizeIndicator } from './indicator-normalizer';
 export type { NormalizeResult } from './indicator-normalizer';
 export { INDICATOR_TYPE_DEFINITIONS, NETWORK_TYPES } from './indicator-types';
-export type { DetectionRule, IndicatorTypeDefinition } from './indicator-types';
-export { coveringNetworks } from './lookup-keys';
+export type { DetectionRule, FalsePositiveRule, IndicatorTypeDefinition } from './indicator-types';
+export { coveringNetworks, MATCHED_BY } from './lookup-keys';
 export type { LookupKey, MatchedBy, PrefixLengths } from './lookup-keys';
 export { refang } from './refang';
 export {

@@ -23,6 +23,14 @@ export interface DetectionRule {
   detect(text: string): NormalizeResult | null;
 }
 
+/**
+ * How FalsePositive values suppress a value (docs/api.md §5): `exact` the same value only,
+ * `network` the value or a network containing it, `domain` the domain or a parent, `url` the
+ * URL, a prefix of it or its host, `email` the address or its domain. The blocklist applies
+ * each rule twice (in memory and as SQL), both exhaustive over this union.
+ */
+export type FalsePositiveRule = 'exact' | 'network' | 'domain' | 'url' | 'email';
+
 /** Everything Indicium knows about one indicator type; adding a type is adding one of these. */
 export interface IndicatorTypeDefinition {
   /** Validates a value declared as this type; returns its canonical form (docs/api.md §3). */
@@ -34,6 +42,8 @@ export interface IndicatorTypeDefinition {
   lookupKeys(value: string, lens: PrefixLengths): LookupKey[];
   /** Search: indicators inside a queried value of this type match it (`within`). */
   matchesWithin: boolean;
+  /** How a FalsePositive value suppresses values of this type (docs/api.md §5 rules). */
+  falsePositive: FalsePositiveRule;
   /** The address a CIDR indicator could contain, or null (which prefix lengths to plan). */
   containedAddress(value: string): string | null;
   /** STIX 2.1 patterning: the object paths a value of this type can be, and the one for a value. */
@@ -72,6 +82,7 @@ function hashType(type: IndicatorType, length: number, stixPath: string): Indica
     network: false,
     lookupKeys: none,
     matchesWithin: false,
+    falsePositive: 'exact',
     containedAddress: noAddress,
     stix: fixed(stixPath),
     hexLength: length,
@@ -101,6 +112,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
         return keys;
       },
       matchesWithin: false,
+      falsePositive: 'network',
       containedAddress: (value) => value,
       stix: { paths: IP_PATHS, pathFor: ipFamilyPath },
     },
@@ -129,6 +141,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
         return keys;
       },
       matchesWithin: true,
+      falsePositive: 'network',
       containedAddress: (value) => value,
       stix: { paths: IP_PATHS, pathFor: ipFamilyPath },
     },
@@ -153,6 +166,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
         return keys;
       },
       matchesWithin: false,
+      falsePositive: 'email',
       containedAddress: noAddress,
       stix: fixed('email-addr:value'),
     },
@@ -176,6 +190,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
         return keys;
       },
       matchesWithin: false,
+      falsePositive: 'url',
       containedAddress: (value) => {
         const host = urlHost(value);
         return host.type === 'ip' ? host.value : null;
@@ -194,6 +209,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
           matchedBy: 'parent_domain',
         })),
       matchesWithin: false,
+      falsePositive: 'domain',
       containedAddress: noAddress,
       stix: fixed('domain-name:value'),
     },

@@ -10,7 +10,16 @@ import type { IndicatorType } from './indicator-type';
  */
 
 /** How a match was found (docs/api.md §5). */
-export type MatchedBy = 'exact' | 'cidr' | 'within' | 'parent_domain' | 'url_prefix' | 'host';
+export const MATCHED_BY = [
+  'exact',
+  'cidr',
+  'within',
+  'parent_domain',
+  'url_prefix',
+  'host',
+] as const;
+
+export type MatchedBy = (typeof MATCHED_BY)[number];
 
 /** One exact `(type, value)` lookup and what a hit on it means for the value searched. */
 export interface LookupKey {

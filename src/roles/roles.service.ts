@@ -1,10 +1,16 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { Delegation } from '../auth/delegation';
 import type { Principal } from '../auth/principal';
 import { ALL_PRIVILEGES, PRIVILEGES } from '../auth/privileges';
+import {
+  BuiltInImmutableError,
+  NameTakenError,
+  RoleInUseError,
+  RoleNotFoundError,
+} from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { CreateRoleDto, PrivilegeDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
 import { RoleRow, RolesRepository } from './roles.repository';
@@ -48,7 +54,7 @@ export class RolesService {
           grants: { name: dto.name, privileges: dto.privileges },
         });
         if (await this.roles.findByName(dto.name, tx)) {
-          throw new ConflictException(`A role named "${dto.name}" already exists`);
+          throw new NameTakenError(`A role named "${dto.name}" already exists`);
         }
         const role = toRoleDto(
           await this.roles.insert(tx, {
@@ -113,9 +119,7 @@ export class RolesService {
         this.delegation.check(actor, { entityType: 'role', entityName: name, edits: role });
         const holders = await this.roles.countAssignments(tx, name);
         if (holders > 0) {
-          throw new ConflictException(
-            `Role "${name}" is still assigned to ${holders} principal(s); reassign them first`,
-          );
+          throw new RoleInUseError(name, holders);
         }
         await this.roles.delete(tx, name);
         await this.audit.record(tx, ctx, {
@@ -131,9 +135,11 @@ export class RolesService {
 
   private async mutableRole(name: string, tx: import('typeorm').EntityManager): Promise<RoleRow> {
     const role = await this.roles.findByName(name, tx, true);
-    if (!role) throw new NotFoundException(`Role "${name}" does not exist`);
+    if (!role) throw new RoleNotFoundError(name);
     if (role.builtIn)
-      throw new ConflictException(`Role "${name}" is built in and cannot be changed or deleted`);
+      throw new BuiltInImmutableError(
+        `Role "${name}" is built in and cannot be changed or deleted`,
+      );
     return role;
   }
 }

@@ -74,7 +74,7 @@ function toMatch(row: MatchRow, matchedBy: MatchedBy): MatchDto {
 
 function byRelevance(a: MatchDto, b: MatchDto): number {
   return (
-    RANK[a.matchedBy as MatchedBy] - RANK[b.matchedBy as MatchedBy] ||
+    RANK[a.matchedBy] - RANK[b.matchedBy] ||
     b.confidence - a.confidence ||
     (a.supplier < b.supplier ? -1 : a.supplier > b.supplier ? 1 : 0) ||
     (a.indicator < b.indicator ? -1 : a.indicator > b.indicator ? 1 : 0)

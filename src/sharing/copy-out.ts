@@ -1,8 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { PglitePool } from '../database/pglite-pool';
 import { CopyOutStream } from './copy-lines';
+
+const logger = new Logger('CopyOut');
+
+/** Closes a COPY connection; a failure is logged only: the connection is dropped either way. */
+function close(client: Client | undefined, when: string): Promise<void> {
+  return (client?.end() ?? Promise.resolve()).catch((err: unknown) =>
+    logger.debug({ err }, `closing the COPY connection ${when} failed; it is dropped`),
+  );
+}
 
 /**
  * A body whose bytes Postgres produces: `COPY (SELECT <one text column>) TO STDOUT` piped to
@@ -81,10 +90,13 @@ export class CopyOut {
       const p = pid;
       void db
         .query('SELECT pg_cancel_backend($1)', [p])
-        .catch(() => undefined)
+        .catch((err: unknown) =>
+          // The connection is closed next, which ends the COPY on the server anyway.
+          logger.debug({ err }, 'cancelling an abandoned COPY failed; closing its connection'),
+        )
         .finally(() => {
           stream?.destroy();
-          void client?.end().catch(() => undefined);
+          void close(client, 'after a cancel');
         });
     };
 
@@ -104,7 +116,7 @@ export class CopyOut {
           for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
           finished = true;
         } finally {
-          if (finished && !aborted) await client.end().catch(() => undefined);
+          if (finished && !aborted) await close(client, 'after a complete COPY');
           else cancel();
         }
       } finally {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hitSumsBetween } from '../detections/hit-sql';
 import type { IndicatorType } from '../indicators';
+import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/suppliers.repository';
 import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 import { lit, litArray } from './copy-out';
 
@@ -105,7 +106,7 @@ export class SharingRepository {
   }
 
   private static readonly SUPPLIER_COLUMNS = `id, name, vendor, description, status, confidence,
-    (built_in AND name = 'FalsePositive') AS "falsePositive"`;
+    (built_in AND name = '${FALSE_POSITIVE_SUPPLIER}') AS "falsePositive"`;
 
   async findSupplier(name: string): Promise<SharingSupplier | null> {
     const rows = await this.query<SharingSupplier>(
@@ -390,7 +391,7 @@ export class SharingRepository {
   ): Promise<Array<{ id: string; type: IndicatorType; value: string }>> {
     return this.query(
       `SELECT i.id, i.type, i.value FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
-        WHERE s.built_in AND s.name = 'FalsePositive' AND s.status = 'enabled'
+        WHERE s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}' AND s.status = 'enabled'
           AND i.id > $1 AND ${ACTIVE}
         ORDER BY i.id LIMIT $2`,
       [afterId ?? NIL_UUID, limit],

@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
+
+const logger = new Logger('StreamBody');
 
 /**
  * Bodies are written in pieces of about this many characters, not one string per batch: a
@@ -68,7 +71,9 @@ export async function* keysetBatches<R, K>(
       yield rows;
     }
   } finally {
-    // The consumer stopped early (client gone): the prefetched query may still fail; ignore it.
-    void pending?.catch(() => undefined);
+    // The consumer stopped early (client gone): nobody reads the prefetched batch any more.
+    void pending?.catch((err: unknown) =>
+      logger.debug({ err }, 'a prefetched batch failed after its reader left; nothing used it'),
+    );
   }
 }

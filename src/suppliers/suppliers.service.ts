@@ -1,7 +1,12 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import {
+  BuiltInImmutableError,
+  NameTakenError,
+  SupplierNotFoundError,
+} from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import {
   CreateSupplierDto,
@@ -50,10 +55,10 @@ export class SuppliersService {
     return toSupplierDto(await this.find(name));
   }
 
-  /** The supplier, or 404. Path names match case-insensitively. */
+  /** The supplier, or SupplierNotFoundError. Path names match case-insensitively. */
   async find(name: string, manager?: EntityManager, lock = false): Promise<SupplierRow> {
     const row = await this.suppliers.findByName(name, manager, lock);
-    if (!row) throw new NotFoundException(`Supplier "${name}" does not exist`);
+    if (!row) throw new SupplierNotFoundError(name);
     return row;
   }
 
@@ -90,7 +95,7 @@ export class SuppliersService {
           (k) => dto[k as keyof UpdateSupplierDto] !== undefined && !BUILT_IN_MUTABLE.has(k),
         );
         if (refused.length > 0) {
-          throw new ConflictException(
+          throw new BuiltInImmutableError(
             `Supplier "${row.name}" is built in: only status and actionableFields can change (refused: ${refused.join(', ')})`,
           );
         }
@@ -128,7 +133,7 @@ export class SuppliersService {
     await this.db.transaction(async (tx) => {
       const row = await this.find(name, tx, true);
       if (row.builtIn) {
-        throw new ConflictException(`Supplier "${row.name}" is built in and cannot be deleted`);
+        throw new BuiltInImmutableError(`Supplier "${row.name}" is built in and cannot be deleted`);
       }
       await this.suppliers.delete(tx, row.id);
       await this.audit.record(tx, ctx, {
@@ -144,7 +149,7 @@ export class SuppliersService {
   private async assertNameFree(tx: EntityManager, name: string): Promise<void> {
     const existing = await this.suppliers.findByName(name, tx);
     if (existing) {
-      throw new ConflictException(
+      throw new NameTakenError(
         existing.builtIn
           ? `"${existing.name}" is a reserved supplier name`
           : `A supplier named "${existing.name}" already exists (names are case-insensitive)`,

@@ -1,7 +1,8 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { NameTakenError, TagNotFoundError } from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { CreateTagDto, TagDto, UpdateTagDto } from './dto/tag.dto';
 import { TagRow, TagsRepository } from './tags.repository';
@@ -102,13 +103,13 @@ export class TagsService {
 
   private async find(name: string, manager?: EntityManager, lock = false): Promise<TagRow> {
     const row = await this.tags.findByName(name, manager, lock);
-    if (!row) throw new NotFoundException(`Tag "${name.toUpperCase()}" does not exist`);
+    if (!row) throw new TagNotFoundError(name);
     return row;
   }
 
   private async assertNameFree(tx: EntityManager, name: string): Promise<void> {
     if (await this.tags.findByName(name, tx)) {
-      throw new ConflictException(`A tag named "${name.toUpperCase()}" already exists`);
+      throw new NameTakenError(`A tag named "${name.toUpperCase()}" already exists`);
     }
   }
 }

@@ -1,13 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
@@ -17,6 +8,13 @@ import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
+import {
+  ForbiddenError,
+  LastAdministratorError,
+  UnknownReferenceError,
+  UserNotFoundError,
+  ValidationError,
+} from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { RoleRow, RolesRepository } from '../roles/roles.repository';
 import { CreateUserDto, MeDto, UpdateUserDto, UserDto } from './dto/user.dto';
@@ -193,9 +191,7 @@ export class UsersService implements OnApplicationBootstrap {
     next: string,
   ): Promise<void> {
     if (principal.type !== 'user') {
-      throw new ForbiddenException(
-        'API clients have no password; rotate the client secret instead',
-      );
+      throw new ForbiddenError('API clients have no password; rotate the client secret instead');
     }
     const stored = await this.users.passwordHash(principal.id);
     if (stored === null || !(await this.hasher.verify(current, stored))) {
@@ -207,10 +203,9 @@ export class UsersService implements OnApplicationBootstrap {
         operation: 'update',
         outcome: 'failure',
       });
-      throw new BadRequestException('currentPassword is not the current password');
+      throw new ValidationError('currentPassword is not the current password');
     }
-    if (current === next)
-      throw new BadRequestException('newPassword must differ from currentPassword');
+    if (current === next) throw new ValidationError('newPassword must differ from currentPassword');
     await this.setPassword(principal.id, next, ctx, 'user.change_password');
   }
 
@@ -250,13 +245,13 @@ export class UsersService implements OnApplicationBootstrap {
 
   private async mustFind(id: string, tx?: EntityManager): Promise<UserRow> {
     const row = await this.users.findById(id, tx);
-    if (!row) throw new NotFoundException(`User ${id} does not exist`);
+    if (!row) throw new UserNotFoundError(id);
     return row;
   }
 
   private async mustFindRole(role: string, tx: EntityManager): Promise<RoleRow> {
     const row = await this.roles.findByName(role, tx);
-    if (!row) throw new BadRequestException(`role "${role}" does not exist`);
+    if (!row) throw new UnknownReferenceError(`role "${role}" does not exist`);
     return row;
   }
 
@@ -270,7 +265,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   private assertNotLastAdmin(activeAdmins: string[], id: string, what: string): void {
     if (activeAdmins.length === 1 && activeAdmins[0] === id) {
-      throw new ConflictException(`The last active Administrator cannot be ${what}`);
+      throw new LastAdministratorError(what);
     }
   }
 }

@@ -394,7 +394,7 @@ export class RawClient {
 
 // ---------------------------------------------------------------- assertions
 
-/** Why `res` is not a §1 error body (statusCode, error, message, requestId, details?); null if it is. */
+/** Why `res` is not a §1 error body (statusCode, error, code, message, requestId, details?); null if it is. */
 export function errorBodyProblem(res: RawResponse): string | null {
   const b = res.json as Record<string, unknown> | undefined;
   if (typeof b !== 'object' || b === null || Array.isArray(b))
@@ -403,12 +403,13 @@ export function errorBodyProblem(res: RawResponse): string | null {
     return `Content-Type ${String(res.headers['content-type'])}`;
   if (b.statusCode !== res.status) return `statusCode ${String(b.statusCode)} ≠ ${res.status}`;
   if (typeof b.error !== 'string' || b.error === '') return 'no error';
+  if (typeof b.code !== 'string' || !/^[a-z_]+$/.test(b.code)) return 'no code';
   if (typeof b.message !== 'string' || b.message.trim() === '') return 'no message';
   if (typeof b.requestId !== 'string' || b.requestId === '') return 'no requestId';
   if (b.requestId !== res.headers['x-request-id']) return 'requestId ≠ X-Request-Id';
   if (b.details !== undefined && !Array.isArray(b.details)) return 'details is not an array';
   const extra = Object.keys(b).filter(
-    (k) => !['statusCode', 'error', 'message', 'details', 'requestId'].includes(k),
+    (k) => !['statusCode', 'error', 'code', 'message', 'details', 'requestId'].includes(k),
   );
   if (extra.length > 0) return `unexpected keys ${extra.join(', ')}`;
   if (res.status >= 500 && /at .+\(|QueryFailed|SELECT|INSERT|UPDATE /.test(b.message))

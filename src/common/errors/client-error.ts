@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
 
-/** What Node's HTTP parser refused, as the status and message of the §1 error body. */
-function classify(code: string | undefined): { status: number; message: string } {
+/** What Node's HTTP parser refused, as the code and message of the §1 error body. */
+function classify(code: string | undefined): { code: ErrorCode; message: string } {
   if (code === 'HPE_HEADER_OVERFLOW')
-    return { status: 431, message: 'The request line or headers exceed the 16 KiB limit' };
+    return {
+      code: 'headers_too_large',
+      message: 'The request line or headers exceed the 16 KiB limit',
+    };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
-    return { status: 408, message: 'The request was not received in time' };
-  return { status: 400, message: 'Malformed HTTP request' };
+    return { code: 'request_timeout', message: 'The request was not received in time' };
+  return { code: 'malformed_request', message: 'Malformed HTTP request' };
 }
 
 /**
@@ -21,10 +25,11 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
-    const { status, message } = classify(err.code);
+    const { code, message } = classify(err.code);
+    const { status } = ERROR_CODES[code];
     const requestId = randomUUID();
     const error = STATUS_CODES[status] ?? 'Error';
-    const body = JSON.stringify({ statusCode: status, error, message, requestId });
+    const body = JSON.stringify({ statusCode: status, error, code, message, requestId });
     socket.end(
       `HTTP/1.1 ${status} ${error}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ALL_ERROR_CODES, type ErrorCode } from './error-codes';
 
 /** The error body of every 4xx/5xx response (docs/api.md §1). */
 export class ErrorBody {
@@ -7,6 +8,15 @@ export class ErrorBody {
 
   @ApiProperty({ example: 'Bad Request' })
   error!: string;
+
+  @ApiProperty({
+    enum: ALL_ERROR_CODES,
+    enumName: 'ErrorCode',
+    example: 'validation_failed',
+    description:
+      'Stable and machine-readable (docs/api.md, "Error codes"); `message` may be reworded',
+  })
+  code!: ErrorCode;
 
   @ApiProperty({ example: 'username must match /^[A-Za-z0-9._@-]{3,64}$/' })
   message!: string;

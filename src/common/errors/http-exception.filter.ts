@@ -4,7 +4,6 @@ import {
   Catch,
   ExceptionFilter,
   HttpException,
-  HttpStatus,
   Logger,
   NotFoundException,
 } from '@nestjs/common';
@@ -13,18 +12,32 @@ import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { databaseUnavailableIn } from '../../database/database-unavailable';
 import type { IndiciumRequest } from '../request';
+import { DomainError } from './domain-errors';
+import { CODE_OF_STATUS, ERROR_CODES, type ErrorCode } from './error-codes';
 import { allowedMethods } from './route-methods';
 import { isTaxiiPath, TAXII_ERROR_MEDIA_TYPE, taxiiErrorOf } from './taxii-error';
 
 interface ErrorPayload {
   statusCode: number;
   error: string;
+  code: ErrorCode;
   message: string;
-  details?: unknown[];
-  /** Stable machine-readable cause, where one is defined. */
-  code?: string;
+  details?: readonly unknown[];
   requestId: string;
 }
+
+/** What went wrong, before it is addressed to a request: the payload without its envelope. */
+interface Problem {
+  code: ErrorCode;
+  message: string;
+  details?: readonly unknown[];
+}
+
+const problem = (code: ErrorCode, message: string, details?: readonly unknown[]): Problem => ({
+  code,
+  message,
+  ...(details && details.length > 0 ? { details } : {}),
+});
 
 /** Errors raised by body-parser carry `type` and `status`. */
 interface BodyParserError {
@@ -75,79 +88,106 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private toPayload(exception: unknown, req: IndiciumRequest, res: Response): ErrorPayload {
-    // Set by the first middleware of every request, before any routing (requestContext).
-    const requestId = req.id;
-    const make = (statusCode: number, message: string, details?: unknown[]): ErrorPayload => ({
-      statusCode,
-      error: STATUS_CODES[statusCode] ?? 'Error',
-      message,
-      ...(details && details.length > 0 ? { details } : {}),
-      requestId,
-    });
+    const p = this.problemOf(exception, req, res) ?? this.internal(exception, req.id);
+    const { status } = ERROR_CODES[p.code];
+    return {
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+      code: p.code,
+      message: p.message,
+      ...(p.details ? { details: p.details } : {}),
+      // Set by the first middleware of every request, before any routing (requestContext).
+      requestId: req.id,
+    };
+  }
 
+  /** The client-facing problem `exception` stands for; undefined when it is a server fault. */
+  private problemOf(exception: unknown, req: IndiciumRequest, res: Response): Problem | undefined {
+    if (exception instanceof DomainError)
+      return problem(exception.code, exception.message, exception.details);
+    // The router's own 404 (no handler matched; the guard never ran) may be a wrong method.
+    if (exception instanceof NotFoundException && !req.handlerMatched)
+      return this.noRoute(req, res);
     // Express's adapter wraps body-parser errors in an HttpException; the cause says what failed.
     const cause = exception instanceof HttpException ? exception.cause : exception;
-    // The router's own 404 (no handler matched; the guard never ran) may be a wrong method.
-    if (exception instanceof NotFoundException && !req.handlerMatched) {
-      const methods = allowedMethods(this.adapterHost.httpAdapter.getInstance(), req.path);
-      if (methods.length > 0) {
-        res.setHeader('Allow', methods.join(', '));
-        return make(
-          405,
-          `Method ${req.method} is not allowed on ${req.path}; use ${methods.join(', ')}`,
-        );
-      }
-      return make(404, `No route ${req.method} ${req.path}`);
-    }
-    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
-      switch (cause.type) {
-        case 'entity.too.large':
-          return make(
-            HttpStatus.PAYLOAD_TOO_LARGE,
-            'Request body is larger than this endpoint accepts',
-          );
-        case 'entity.parse.failed':
-          return make(HttpStatus.BAD_REQUEST, `Malformed JSON body: ${cause.message}`);
-        case 'encoding.unsupported':
-        case 'charset.unsupported':
-          return make(HttpStatus.UNSUPPORTED_MEDIA_TYPE, cause.message);
-        default:
-          return make(cause.status, cause.message);
-      }
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const body = exception.getResponse();
-      if (typeof body === 'string') return make(status, body);
-      const obj = body as { message?: unknown; details?: unknown[] };
-      if (Array.isArray(obj.message)) {
-        const messages = obj.message.map(String);
-        return make(status, messages.join('; '), obj.details ?? messages);
-      }
-      return make(
-        status,
-        typeof obj.message === 'string' ? obj.message : exception.message,
-        obj.details,
-      );
-    }
-    if (exception instanceof QueryFailedError) {
-      const code = (exception.driverError as { code?: string } | undefined)?.code;
-      if (code === PG_UNIQUE_VIOLATION)
-        return make(409, 'A resource with the same identity already exists');
-      if (code === PG_FOREIGN_KEY_VIOLATION)
-        return make(409, 'The resource is referenced by, or refers to, another resource');
-      if (code === PG_INVALID_TEXT) return make(400, 'A value has an invalid format');
-    }
+    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500)
+      return bodyParserProblem(cause);
+    if (exception instanceof HttpException) return httpProblem(exception);
+    if (exception instanceof QueryFailedError) return queryProblem(exception.driverError);
     const unavailable = databaseUnavailableIn(exception);
     if (unavailable) {
       // Not logged per request: the database guard logs the outage once (src/database).
       res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
-      return { ...make(503, unavailable.message), code: 'database_unavailable' };
+      return problem('database_unavailable', unavailable.message);
     }
+    return undefined;
+  }
+
+  private noRoute(req: IndiciumRequest, res: Response): Problem {
+    const methods = allowedMethods(this.adapterHost.httpAdapter.getInstance(), req.path);
+    if (methods.length === 0) return problem('not_found', `No route ${req.method} ${req.path}`);
+    res.setHeader('Allow', methods.join(', '));
+    return problem(
+      'method_not_allowed',
+      `Method ${req.method} is not allowed on ${req.path}; use ${methods.join(', ')}`,
+    );
+  }
+
+  /** A bare 500: logged with its stack, never sent. */
+  private internal(exception: unknown, requestId: string): Problem {
     this.logger.error(
       { err: exception, requestId },
       exception instanceof Error ? exception.stack : String(exception),
     );
-    return make(500, 'Internal server error');
+    return problem('internal_error', 'Internal server error');
+  }
+}
+
+function bodyParserProblem(cause: BodyParserError): Problem {
+  switch (cause.type) {
+    case 'entity.too.large':
+      return problem('payload_too_large', 'Request body is larger than this endpoint accepts');
+    case 'entity.parse.failed':
+      return problem('malformed_body', `Malformed JSON body: ${cause.message}`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return problem('unsupported_media_type', cause.message);
+    default:
+      return problem(CODE_OF_STATUS[cause.status] ?? 'malformed_body', cause.message);
+  }
+}
+
+/**
+ * An HTTP exception of the layers above the domain (guards, pipes, middleware): the generic
+ * code of its status. A status without a code is not one the API documents: a fault.
+ */
+function httpProblem(exception: HttpException): Problem | undefined {
+  const code = CODE_OF_STATUS[exception.getStatus()];
+  if (!code) return undefined;
+  const body = exception.getResponse();
+  if (typeof body === 'string') return problem(code, body);
+  const obj = body as { message?: unknown; details?: unknown[] };
+  if (Array.isArray(obj.message)) {
+    const messages = obj.message.map(String);
+    return problem(code, messages.join('; '), obj.details ?? messages);
+  }
+  return problem(
+    code,
+    typeof obj.message === 'string' ? obj.message : exception.message,
+    obj.details,
+  );
+}
+
+/** A constraint Postgres enforced, as the conflict or bad value it stands for. */
+function queryProblem(driverError: unknown): Problem | undefined {
+  switch ((driverError as { code?: string } | undefined)?.code) {
+    case PG_UNIQUE_VIOLATION:
+      return problem('conflict', 'A resource with the same identity already exists');
+    case PG_FOREIGN_KEY_VIOLATION:
+      return problem('conflict', 'The resource is referenced by, or refers to, another resource');
+    case PG_INVALID_TEXT:
+      return problem('validation_failed', 'A value has an invalid format');
+    default:
+      return undefined;
   }
 }

@@ -10,14 +10,16 @@ export function isTaxiiPath(path: string): boolean {
 export function taxiiErrorOf(e: {
   statusCode: number;
   error: string;
+  code: string;
   message: string;
-  details?: unknown[];
+  details?: readonly unknown[];
   requestId: string;
 }): Record<string, unknown> {
   return {
     title: e.error,
     description: e.message,
     error_id: e.requestId,
+    error_code: e.code,
     http_status: String(e.statusCode),
     ...(e.details ? { details: { messages: e.details } } : {}),
   };

@@ -1,24 +1,38 @@
 import type { IndicatorType } from '../../indicators';
 import { clip, FeedContextValue, FeedItem, MalformedFeedError } from './feed-item';
 
-/** MISP attribute types that become indicators, and the part of the value that is one. */
-const ATTRIBUTE_TYPES: Record<string, (value: string) => { value: string; type: IndicatorType }> = {
-  'ip-src': ip,
-  'ip-dst': ip,
-  'ip-src|port': (v) => ip(v.split('|')[0]),
-  'ip-dst|port': (v) => ip(v.split('|')[0]),
-  domain: (v) => ({ value: v, type: 'domain' }),
-  hostname: (v) => ({ value: v, type: 'domain' }),
-  url: (v) => ({ value: v, type: 'url' }),
-  md5: (v) => ({ value: v, type: 'md5' }),
-  sha1: (v) => ({ value: v, type: 'sha1' }),
-  sha256: (v) => ({ value: v, type: 'sha256' }),
-  'email-src': (v) => ({ value: v, type: 'email' }),
-  'email-dst': (v) => ({ value: v, type: 'email' }),
+/**
+ * The MISP attribute types that become indicators of each type. A Record, so an indicator
+ * type added to the registry does not compile until it is given its attribute types here
+ * (an empty list when MISP has none). `cidr` has none of its own: MISP's ip-src and ip-dst
+ * carry networks too, told apart by the value (see attributeIndicator).
+ */
+const MISP_ATTRIBUTE_TYPES: Readonly<Record<IndicatorType, readonly string[]>> = {
+  ip: ['ip-src', 'ip-dst', 'ip-src|port', 'ip-dst|port'],
+  cidr: [],
+  domain: ['domain', 'hostname'],
+  url: ['url'],
+  md5: ['md5'],
+  sha1: ['sha1'],
+  sha256: ['sha256'],
+  email: ['email-src', 'email-dst'],
 };
 
-function ip(value: string): { value: string; type: IndicatorType } {
-  return { value, type: value.includes('/') ? 'cidr' : 'ip' };
+const TYPE_OF_ATTRIBUTE: ReadonlyMap<string, IndicatorType> = new Map(
+  Object.entries(MISP_ATTRIBUTE_TYPES).flatMap(([type, attributes]) =>
+    attributes.map((a): [string, IndicatorType] => [a, type as IndicatorType]),
+  ),
+);
+
+/** The indicator a MISP attribute stands for, or undefined when its type is none of ours. */
+function attributeIndicator(
+  attributeType: string,
+  raw: string,
+): { value: string; type: IndicatorType } | undefined {
+  const type = TYPE_OF_ATTRIBUTE.get(attributeType);
+  if (!type) return undefined;
+  const value = attributeType.endsWith('|port') ? raw.split('|')[0] : raw;
+  return { value, type: type === 'ip' && value.includes('/') ? 'cidr' : type };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -68,9 +82,9 @@ export function mispEventItems(doc: unknown): FeedItem[] {
   const items: FeedItem[] = [];
   for (const a of attributes) {
     if (!isObject(a) || typeof a.type !== 'string' || typeof a.value !== 'string') continue;
-    const map = ATTRIBUTE_TYPES[a.type];
-    if (!map) continue;
-    const { value, type } = map(a.value);
+    const indicator = attributeIndicator(a.type, a.value);
+    if (!indicator) continue;
+    const { value, type } = indicator;
     if (a.deleted === true || a.deleted === '1') {
       items.push({ kind: 'removal', indicator: value, type });
       continue;

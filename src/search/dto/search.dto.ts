@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { INDICATOR_TYPES } from '../../indicators';
+import { INDICATOR_TYPES, MATCHED_BY, type MatchedBy } from '../../indicators';
 import { SELF_VALIDATED } from '../../common/self-validated';
 import { TagRefDto } from '../../tags/dto/tag-ref.dto';
 
@@ -52,8 +52,8 @@ export class MatchDto {
   @ApiProperty() vendor!: string;
   @ApiProperty({ description: 'The indicator as stored (canonical)' }) indicator!: string;
   @ApiProperty({ enum: INDICATOR_TYPES }) indicatorType!: string;
-  @ApiProperty({ enum: ['exact', 'cidr', 'within', 'parent_domain', 'url_prefix', 'host'] })
-  matchedBy!: string;
+  @ApiProperty({ enum: MATCHED_BY })
+  matchedBy!: MatchedBy;
   @ApiProperty({ description: "The indicator's confidence, else its supplier's" })
   confidence!: number;
   @ApiProperty({ type: Object }) context!: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { UnknownReferenceError, ValidationError } from '../../common/errors/domain-errors';
 import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indicators';
 import { TagsRepository } from '../../tags/tags.repository';
 import type { BlocklistQuery } from '../dto/sharing.dto';
@@ -97,9 +98,9 @@ export class BlocklistService {
       const byName = new Map(all.map((s) => [s.name.toLowerCase(), s]));
       chosen = sel.suppliers.map((name) => {
         const s = byName.get(name);
-        if (!s) throw new BadRequestException(`suppliers: no supplier named "${name}"`);
+        if (!s) throw new UnknownReferenceError(`suppliers: no supplier named "${name}"`);
         if (s.falsePositive) {
-          throw new BadRequestException(
+          throw new ValidationError(
             'suppliers: FalsePositive holds values never to block; it cannot be listed',
           );
         }
@@ -111,7 +112,7 @@ export class BlocklistService {
     if (sel.tags) {
       const ids = await this.tags.idsByName();
       const unknown = sel.tags.find((t) => !ids.has(t));
-      if (unknown) throw new BadRequestException(`tags: no tag named "${unknown}"`);
+      if (unknown) throw new UnknownReferenceError(`tags: no tag named "${unknown}"`);
       tagIds = sel.tags.map((t) => ids.get(t)!);
     }
     return {
@@ -147,7 +148,7 @@ function selectionOf(q: BlocklistQuery): Selection {
     const given = list(q.types)!;
     const bad = given.find((t) => !isIndicatorType(t));
     if (bad) {
-      throw new BadRequestException(
+      throw new ValidationError(
         `types: "${bad}" is not an indicator type (${INDICATOR_TYPES.join(', ')})`,
       );
     }

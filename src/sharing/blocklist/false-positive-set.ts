@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import {
   domainCandidates,
+  INDICATOR_TYPE_DEFINITIONS,
   emailDomain,
   networkOf,
   urlHost,
@@ -53,24 +54,21 @@ export class FalsePositiveSet {
   /** Whether the FalsePositive supplier suppresses this canonical value. */
   suppresses(type: IndicatorType, value: string): boolean {
     if (this.keys.size === 0) return false;
-    switch (type) {
-      case 'ip':
-      case 'cidr':
+    switch (INDICATOR_TYPE_DEFINITIONS[type].falsePositive) {
+      case 'network':
         return this.suppressesNetwork(type, value);
       case 'domain':
         return this.suppressesDomain(value);
       case 'url': {
-        for (const p of urlPrefixes(value)) if (this.has('url', p)) return true;
+        for (const p of urlPrefixes(value)) if (this.has(type, p)) return true;
         const host = urlHost(value);
         return host.type === 'ip'
           ? this.suppressesNetwork('ip', host.value)
           : this.suppressesDomain(host.value);
       }
       case 'email':
-        return this.has('email', value) || this.suppressesDomain(emailDomain(value));
-      case 'md5':
-      case 'sha1':
-      case 'sha256':
+        return this.has(type, value) || this.suppressesDomain(emailDomain(value));
+      case 'exact':
         return this.has(type, value);
     }
   }
@@ -84,7 +82,7 @@ export class FalsePositiveSet {
     return false;
   }
 
-  private suppressesNetwork(type: 'ip' | 'cidr', value: string): boolean {
+  private suppressesNetwork(type: IndicatorType, value: string): boolean {
     if (this.has(type, value)) return true;
     const { family, address, prefix } = networkOf(value);
     const wider = this.prefixes[family].filter((p) => p < prefix);

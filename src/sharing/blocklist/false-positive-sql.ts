@@ -1,4 +1,10 @@
-import { networkOf, type IndicatorType } from '../../indicators';
+import {
+  INDICATOR_TYPE_DEFINITIONS,
+  INDICATOR_TYPES,
+  networkOf,
+  type FalsePositiveRule,
+  type IndicatorType,
+} from '../../indicators';
 import { litArray } from '../copy-out';
 import type { FalsePositiveSet } from './false-positive-set';
 
@@ -29,7 +35,7 @@ export function suppressedSql(fp: FalsePositiveSet): string | null {
     e.values.push(v);
     networks.set(key, e);
   }
-  const network = (cidr: string, key: string, t: 'ip' | 'cidr'): string | null =>
+  const network = (cidr: string, key: string, t: IndicatorType): string | null =>
     any([
       ...equalTo(key, t),
       ...[...networks.values()].map(
@@ -79,18 +85,18 @@ export function suppressedSql(fp: FalsePositiveSet): string | null {
       : null;
 
   const emailDomain = domain(`split_part(i.value, '@', -1)`);
-  const branches: Array<[IndicatorType, string | null]> = [
-    ['ip', network('i.network', 'i.value', 'ip')],
-    ['cidr', network('i.network', 'i.value', 'cidr')],
-    ['domain', domain('i.value')],
-    ['url', any([...equalTo('i.value', 'url'), ...urlPrefix, ...(host ? [host] : [])])],
-    ['email', any([...equalTo('i.value', 'email'), ...(emailDomain ? [emailDomain] : [])])],
-    ['md5', any(equalTo('i.value', 'md5'))],
-    ['sha1', any(equalTo('i.value', 'sha1'))],
-    ['sha256', any(equalTo('i.value', 'sha256'))],
-  ];
-  const when = branches
-    .filter(([, sql]) => sql !== null)
-    .map(([t, sql]) => `WHEN '${t}' THEN ${sql}`);
+  // One condition per rule (the registry says which rule a type follows): exhaustive, like
+  // FalsePositiveSet.suppresses, so a new rule cannot reach one path without the other.
+  const rules: Record<FalsePositiveRule, (t: IndicatorType) => string | null> = {
+    network: (t) => network('i.network', 'i.value', t),
+    domain: () => domain('i.value'),
+    url: (t) => any([...equalTo('i.value', t), ...urlPrefix, ...(host ? [host] : [])]),
+    email: (t) => any([...equalTo('i.value', t), ...(emailDomain ? [emailDomain] : [])]),
+    exact: (t) => any(equalTo('i.value', t)),
+  };
+  const when = INDICATOR_TYPES.flatMap((t) => {
+    const sql = rules[INDICATOR_TYPE_DEFINITIONS[t].falsePositive](t);
+    return sql === null ? [] : [`WHEN '${t}' THEN ${sql}`];
+  });
   return when.length === 0 ? null : `(CASE i.type ${when.join(' ')} ELSE false END)`;
 }

@@ -1,4 +1,5 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { SupplierNotFoundError } from '../../common/errors/domain-errors';
 import { CopyOut } from '../copy-out';
 import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
 import { SharingRepository } from '../sharing.repository';
@@ -42,7 +43,7 @@ export class ExportService {
 
   async prepare(name: string, format: ExportFormat): Promise<PreparedExport> {
     const supplier = await this.repo.findSupplier(name);
-    if (!supplier) throw new NotFoundException(`Supplier "${name}" does not exist`);
+    if (!supplier) throw new SupplierNotFoundError(name);
     const formatter = EXPORT_FORMATTERS[format]();
     const fileName = `${supplier.name}-indicators.${formatter.extension}`;
     const repo = this.repo;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ALL_ERROR_CODES, type ErrorCode } from '../../common/errors/error-codes';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -103,4 +104,10 @@ export class TaxiiErrorBody {
   @ApiPropertyOptional() description?: string;
   @ApiPropertyOptional({ description: 'The request id' }) error_id?: string;
   @ApiPropertyOptional({ example: '404' }) http_status?: string;
+  @ApiPropertyOptional({
+    enum: ALL_ERROR_CODES,
+    enumName: 'ErrorCode',
+    description: 'The code of the §1 error body',
+  })
+  error_code?: ErrorCode;
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { CollectionNotFoundError, ValidationError } from '../../common/errors/domain-errors';
 import { SharingRepository, SharingSupplier, TaxiiPosition, TaxiiRow } from '../sharing.repository';
 import {
   stixIdOf,
@@ -99,7 +100,7 @@ export class TaxiiService {
   ): Promise<TaxiiPage<TaxiiEnvelope>> {
     const page = await this.objects(id, { ...q, 'match[id]': objectId });
     if (page.body.objects.length === 0 && q.next === undefined) {
-      throw new NotFoundException(`Collection ${id} holds no object ${objectId}`);
+      throw new CollectionNotFoundError(`Collection ${id} holds no object ${objectId}`);
     }
     return page;
   }
@@ -123,7 +124,7 @@ export class TaxiiService {
 
   private async supplier(id: string): Promise<SharingSupplier> {
     const s = UUID.test(id) ? await this.repo.findSupplierById(id) : null;
-    if (!s || s.falsePositive) throw new NotFoundException(`No collection ${id}`);
+    if (!s || s.falsePositive) throw new CollectionNotFoundError(`No collection ${id}`);
     return s;
   }
 
@@ -178,7 +179,7 @@ export class TaxiiService {
         .filter((s) => s.length > 0),
     );
     if (wanted.size > MAX_MATCH_IDS) {
-      throw new BadRequestException(`match[id] accepts at most ${MAX_MATCH_IDS} ids`);
+      throw new ValidationError(`match[id] accepts at most ${MAX_MATCH_IDS} ids`);
     }
     const found = { types: [] as string[], values: [] as string[] };
     const seen = new Set<string>();
@@ -240,7 +241,7 @@ const NEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;
 function decodeNext(next: string): TaxiiPosition {
   const m = NEXT.exec(Buffer.from(next, 'base64url').toString('utf8'));
   if (!m || !UUID.test(m[2])) {
-    throw new BadRequestException('next is not a value this server returned');
+    throw new ValidationError('next is not a value this server returned');
   }
   return { added: m[1], id: m[2] };
 }

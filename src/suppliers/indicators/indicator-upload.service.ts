@@ -1,16 +1,15 @@
-import {
-  BadRequestException,
-  HttpException,
-  HttpStatus,
-  Injectable,
-  PayloadTooLargeException,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { AuditContext } from '../../audit/audit-context';
 import { MiB } from '../../common/body-parser.middleware';
+import {
+  MalformedBodyError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../../common/errors/domain-errors';
 import type { UploadResultDto } from './dto/indicator.dto';
 import { IndicatorWriter } from './indicator-writer';
-import { MalformedBodyError, parseEntries } from './upload-parser';
+import { parseEntries } from './upload-parser';
 
 /** docs/api.md §1: indicator uploads may be up to 128 MiB. */
 export const UPLOAD_LIMIT_BYTES = 128 * MiB;
@@ -33,16 +32,14 @@ export function uploadFormatOf(contentType: string | undefined): UploadFormat {
     ?.slice('charset='.length)
     .replace(/^"(.*)"$/, '$1');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new HttpException(
+    throw new UnsupportedMediaTypeError(
       `Unsupported charset "${charset}"; send the upload as UTF-8`,
-      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     );
   }
   if (media === 'application/json') return 'json';
   if (media === 'application/x-ndjson' || media === 'application/ndjson') return 'ndjson';
-  throw new HttpException(
+  throw new UnsupportedMediaTypeError(
     `Unsupported Content-Type "${contentType ?? ''}"; send application/json (an array) or application/x-ndjson (one object per line)`,
-    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   );
 }
 
@@ -79,9 +76,9 @@ export class IndicatorUploadService {
       };
     } catch (e) {
       if (e instanceof MalformedBodyError)
-        throw new BadRequestException(`${e.message}; nothing was applied`);
+        throw new MalformedBodyError(`${e.message}; nothing was applied`);
       if (isAborted(e)) {
-        throw new BadRequestException(
+        throw new MalformedBodyError(
           'The request body ended early (client disconnected); nothing was applied',
         );
       }
@@ -100,12 +97,12 @@ async function* bodyChunks(body: Readable & { complete?: boolean }): AsyncGenera
     yield chunk;
   }
   if (body.complete === false) {
-    throw new BadRequestException('The request body ended early (client disconnected)');
+    throw new MalformedBodyError('The request body ended early (client disconnected)');
   }
 }
 
 function tooLarge(): never {
-  throw new PayloadTooLargeException(
+  throw new PayloadTooLargeError(
     `The upload is larger than ${UPLOAD_LIMIT_BYTES} bytes (128 MiB); split it; nothing was applied`,
   );
 }

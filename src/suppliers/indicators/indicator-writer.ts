@@ -1,7 +1,8 @@
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../../audit/audit-context';
 import { AuditService } from '../../audit/audit.service';
+import { SupplierNotFoundError, TagNotFoundError } from '../../common/errors/domain-errors';
 import { asLongWork } from '../../database/database-work';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
 import { SearchKeyIndex } from '../../key-index/search-key-index';
@@ -51,7 +52,7 @@ export class IndicatorWriter {
   /**
    * Validates and writes the entries in ONE transaction: a thrown error, an abort or a crash
    * leaves nothing, and readers see the old set until the new one commits. Throws
-   * NoValidEntriesError (a 400) when entries came but none is valid. Entries that fail
+   * NoValidEntriesError when entries came but none is valid. Entries that fail
    * validation are listed in `failed`; the rest apply.
    */
   write(req: WriteRequest): Promise<WriteResult> {
@@ -65,7 +66,7 @@ export class IndicatorWriter {
     // Rows get the transaction's now(), which is after this (a second's margin for clock skew).
     const since = new Date(Date.now() - 1_000);
     const supplier = await this.suppliers.findByName(req.supplierName);
-    if (!supplier) throw new NotFoundException(`Supplier "${req.supplierName}" does not exist`);
+    if (!supplier) throw new SupplierNotFoundError(req.supplierName);
     const tags = await this.tags.idsByName();
     const run = new WriteRun(
       {
@@ -141,7 +142,7 @@ export class IndicatorWriter {
   ): Promise<RemoveResult> {
     return this.db.transaction(async (tx) => {
       const supplier = await this.suppliers.findByName(supplierName, tx, true);
-      if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+      if (!supplier) throw new SupplierNotFoundError(supplierName);
       const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
       const deleted =
         keys.length > 0 ? await this.indicators.deleteKeys(tx, supplier.id, keys) : [];
@@ -163,7 +164,7 @@ export class IndicatorWriter {
 
   /**
    * Adds (`assign`) or removes a tag on a supplier's indicators named by value, audited as a
-   * change of the tag. 404 when the tag or the supplier does not exist.
+   * change of the tag. TagNotFoundError / SupplierNotFoundError when either does not exist.
    */
   async changeTag(
     tagName: string,
@@ -175,9 +176,9 @@ export class IndicatorWriter {
     const lookups = values.map((v) => lookupOf(v));
     return this.db.transaction(async (tx) => {
       const tag = await this.tags.findByName(tagName, tx);
-      if (!tag) throw new NotFoundException(`Tag "${tagName.toUpperCase()}" does not exist`);
+      if (!tag) throw new TagNotFoundError(tagName);
       const supplier = await this.suppliers.findByName(supplierName, tx);
-      if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+      if (!supplier) throw new SupplierNotFoundError(supplierName);
       const keys = lookups.flatMap((l) => (l.key ? [l.key] : []));
       const found = keys.length > 0 ? await this.indicators.findIds(tx, supplier.id, keys) : [];
       const byKey = new Map(found.map((f) => [keyString(f), f.id]));

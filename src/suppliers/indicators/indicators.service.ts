@@ -1,5 +1,6 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AuditContext } from '../../audit/audit-context';
+import { SupplierNotFoundError, ValidationError } from '../../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../../common/pagination';
 import {
   INDICATOR_TYPES,
@@ -42,26 +43,26 @@ export function toIndicatorDto(r: IndicatorRow): IndicatorDto {
 /** Validates a DELETE body `[{indicator, type?}]`; a 400 names the entry and field. */
 export function parseDeleteBody(body: unknown): ValueLookup[] {
   if (!Array.isArray(body)) {
-    throw new BadRequestException('The body must be a JSON array of {indicator, type?}');
+    throw new ValidationError('The body must be a JSON array of {indicator, type?}');
   }
   if (body.length > MAX_DELETE_ENTRIES) {
-    throw new BadRequestException(`At most ${MAX_DELETE_ENTRIES} entries per request`);
+    throw new ValidationError(`At most ${MAX_DELETE_ENTRIES} entries per request`);
   }
   return body.map((entry: unknown, i) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new BadRequestException(`[${i}] must be an object {indicator, type?}`);
+      throw new ValidationError(`[${i}] must be an object {indicator, type?}`);
     }
     const e = entry as Record<string, unknown>;
     for (const k of Object.keys(e)) {
       if (k !== 'indicator' && k !== 'type') {
-        throw new BadRequestException(`[${i}].${k.slice(0, 64)} is not an allowed field`);
+        throw new ValidationError(`[${i}].${k.slice(0, 64)} is not an allowed field`);
       }
     }
     if (typeof e.indicator !== 'string' || e.indicator.length > 2048) {
-      throw new BadRequestException(`[${i}].indicator must be a string of at most 2048 characters`);
+      throw new ValidationError(`[${i}].indicator must be a string of at most 2048 characters`);
     }
     if (e.type !== undefined && !isIndicatorType(e.type)) {
-      throw new BadRequestException(`[${i}].type must be one of: ${INDICATOR_TYPES.join(', ')}`);
+      throw new ValidationError(`[${i}].type must be one of: ${INDICATOR_TYPES.join(', ')}`);
     }
     return lookupOf(e.indicator, e.type);
   });
@@ -78,13 +79,13 @@ export class IndicatorsService {
 
   async list(supplierName: string, q: IndicatorListQuery): Promise<Page<IndicatorDto>> {
     const supplier = await this.suppliers.findByName(supplierName);
-    if (!supplier) throw new NotFoundException(`Supplier "${supplierName}" does not exist`);
+    if (!supplier) throw new SupplierNotFoundError(supplierName);
     const after = decodeCursor(q.cursor, 1);
     let value: string | undefined;
     let type = q.type;
     if (q.value !== undefined) {
       const n = normalizeIndicator(q.value, q.type);
-      if (!n.ok) throw new BadRequestException(`value: ${n.reason}`);
+      if (!n.ok) throw new ValidationError(`value: ${n.reason}`);
       value = n.value;
       type = n.type;
     }

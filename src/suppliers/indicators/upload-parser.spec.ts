@@ -1,9 +1,5 @@
-import {
-  JsonArrayParser,
-  MalformedBodyError,
-  MAX_ENTRY_BYTES,
-  NdjsonParser,
-} from './upload-parser';
+import { MalformedBodyError } from '../../common/errors/domain-errors';
+import { JsonArrayParser, MAX_ENTRY_BYTES, NdjsonParser } from './upload-parser';
 
 function parse(kind: 'json' | 'ndjson', body: string | Buffer, chunkSize = body.length): unknown[] {
   const out: unknown[] = [];

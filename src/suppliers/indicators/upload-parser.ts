@@ -7,11 +7,9 @@
  * is then parsed with JSON.parse, which is far faster than a token-level streaming parser and
  * rejects anything that is not JSON.
  */
+import { MalformedBodyError } from '../../common/errors/domain-errors';
 
 export const MAX_ENTRY_BYTES = 1024 * 1024;
-
-/** The body is not a well-formed JSON array / NDJSON stream; the message says where. */
-export class MalformedBodyError extends Error {}
 
 export type EntrySink = (value: unknown, index: number) => void;
 

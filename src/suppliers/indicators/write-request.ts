@@ -1,4 +1,5 @@
 import type { AuditContext } from '../../audit/audit-context';
+import type { EntryFailure } from '../../common/errors/domain-errors';
 import type { IndicatorType } from '../../indicators';
 
 /** What IndicatorWriter.write takes and answers (its own file: WriteRun uses them too). */
@@ -23,11 +24,8 @@ export interface WriteRequest {
   audit: { action: string; details?: Record<string, unknown> };
 }
 
-export interface WriteFailure {
-  index: number;
-  indicator: string | null;
-  reason: string;
-}
+/** A rejected entry; NoValidEntriesError carries them as they are. */
+export type WriteFailure = EntryFailure;
 
 export interface WriteResult {
   processed: number;

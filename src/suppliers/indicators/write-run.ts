@@ -1,5 +1,6 @@
-import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { NoValidEntriesError, SupplierNotFoundError } from '../../common/errors/domain-errors';
 import { IndicatorKey, keyString, lookupOf } from '../../indicators';
 import type { KeyAdditions } from '../../key-index/search-key-index';
 import type { TagsRepository } from '../../tags/tags.repository';
@@ -11,19 +12,6 @@ import { UpsertBatch } from './upsert-batch';
 
 /** Entries per write statement: large enough to amortise a round trip, small enough to stream. */
 export const UPSERT_BATCH_ROWS = 20_000;
-/** At most this many failures are listed in a 400 (all of them are listed in a result). */
-const MAX_400_DETAILS = 1_000;
-
-/** Entries were sent but none is valid: nothing is applied (the upload's 400). */
-export class NoValidEntriesError extends BadRequestException {
-  constructor(failed: WriteFailure[]) {
-    super({
-      message: `No entry is valid (${failed.length} failed${failed.length > MAX_400_DETAILS ? `; the first ${MAX_400_DETAILS} are listed` : ''}); nothing was applied`,
-      details: failed.slice(0, MAX_400_DETAILS),
-    });
-  }
-}
-
 export interface WriteRunDeps {
   db: DataSource;
   suppliers: SuppliersRepository;
@@ -48,10 +36,19 @@ type RunState =
       supplier: SupplierRow;
       /** The supplier had no rows when locked: new keys take a plain INSERT. */
       fresh: boolean;
-      /** A batch's statements still running (the next batch is parsed and encoded meanwhile). */
-      pending: Promise<void> | null;
+      /**
+       * A batch's statements still running (the next batch is parsed and encoded meanwhile),
+       * settling to their failure if any: settle() throws it, so it never goes unhandled.
+       */
+      pending: Promise<BatchFailure | undefined> | null;
     }
   | { kind: 'done' };
+
+interface BatchFailure {
+  error: unknown;
+}
+
+const logger = new Logger('WriteRun');
 
 /**
  * One IndicatorWriter.write: validates entries into batches and writes them in ONE transaction
@@ -102,11 +99,12 @@ export class WriteRun {
     await this.lockTags(tx, rows);
     const writes = this.prepare(open, rows);
     await this.settle();
-    const pending = (async () => {
+    open.pending = (async () => {
       for (const w of writes) this.created += await w(tx);
-    })();
-    pending.catch(() => undefined); // awaited by settle(); this only marks it handled meanwhile
-    open.pending = pending;
+    })().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
   }
 
   /** Writes what is left, applies the mode, records the audit entry and commits. */
@@ -154,10 +152,16 @@ export class WriteRun {
     const state = this.state;
     this.state = { kind: 'done' };
     if (state.kind !== 'open') return;
-    await state.pending?.catch(() => undefined);
-    if (state.runner.isTransactionActive) {
-      await state.runner.rollbackTransaction().catch(() => undefined);
+    const failure = await state.pending;
+    if (failure) {
+      // Only when another error ends the run first (an abort, a failed parse): that one is
+      // thrown, and the rollback below undoes the batch, so this one is noted, not raised.
+      logger.debug(
+        { err: failure.error },
+        'a batch failed after the write had already failed; rolled back with it',
+      );
     }
+    await rollBack(state.runner);
     await state.runner.release();
   }
 
@@ -172,13 +176,13 @@ export class WriteRun {
       await runner.startTransaction();
       const supplier = await this.deps.suppliers.lockById(tx, this.supplierId);
       if (!supplier) {
-        throw new NotFoundException(`Supplier "${this.req.supplierName}" does not exist`);
+        throw new SupplierNotFoundError(this.req.supplierName);
       }
       const fresh = await this.deps.indicators.isEmpty(tx, this.supplierId);
       this.state = { kind: 'open', runner, supplier, fresh, pending: null };
       return this.state;
     } catch (e) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await rollBack(runner);
       await runner.release();
       throw e;
     }
@@ -219,7 +223,23 @@ export class WriteRun {
     if (this.state.kind !== 'open' || !this.state.pending) return;
     const pending = this.state.pending;
     this.state.pending = null;
-    await pending;
+    const failure = await pending;
+    if (failure) throw failure.error;
+  }
+}
+
+/**
+ * Rolls back what a failed or abandoned run left open. A failing ROLLBACK is logged and not
+ * thrown, so the error that ended the run is the one reported; going on is safe because
+ * ROLLBACK fails when the connection broke, and then the pool discards the connection and
+ * Postgres ends its transaction.
+ */
+async function rollBack(runner: QueryRunner): Promise<void> {
+  if (!runner.isTransactionActive) return;
+  try {
+    await runner.rollbackTransaction();
+  } catch (err) {
+    logger.warn({ err }, 'ROLLBACK of a failed write failed; its connection is released broken');
   }
 }
 
