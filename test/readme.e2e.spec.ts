@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   TestDatabase,
@@ -95,7 +94,7 @@ function shownResponses(block: string): string[] {
     .map((l) => l.slice(2));
 }
 
-describeOnServer('README walkthrough', () => {
+describe('README walkthrough', () => {
   let db: TestDatabase;
   let server: ServerProcess | undefined;
   let dir: string;

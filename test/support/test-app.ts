@@ -24,8 +24,10 @@ export interface TestApp {
 }
 
 /**
- * Boots the real AppModule over a fresh database: cloned from the migrated template when
- * DATABASE_URL is set, else an embedded Postgres in a temporary directory.
+ * Boots the real AppModule over a fresh database cloned from the migrated template on the
+ * run's Postgres server (DATABASE_URL, which global-setup.ts provides). A spec of the
+ * `npm start` default unsets DATABASE_URL around this call: the app then gets an embedded
+ * PGlite database in a temporary directory.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
