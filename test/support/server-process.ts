@@ -261,14 +261,14 @@ export class ServerProcess {
   }
 
   /**
-   * Exited without being asked to, or logged an error (pino level ≥ 50) other than a 4xx
-   * response, which tests cause on purpose and the server logs at error level.
+   * Exited without being asked to, or logged an error (pino level ≥ 50) other than those
+   * the tests cause on purpose (see expected()).
    */
   get troubled(): boolean {
     if (!this.alive && !this.ending) return true;
     return this.output
       .split('\n')
-      .some((line) => /"level":(50|60)\b/.test(line) && !/"statusCode":4\d\d\b/.test(line));
+      .some((line) => /"level":(50|60)\b/.test(line) && !expected(line));
   }
 
   private async waitReady(): Promise<void> {
@@ -376,6 +376,17 @@ export function serverProblems(): string {
     .filter((s) => s.troubled)
     .map((s) => `--- server pid ${s.pid} (port ${s.port}) output ---\n${s.log()}`)
     .join('\n');
+}
+
+/**
+ * An error-level line the tests cause on purpose: a 4xx response, or the 503 of
+ * /health/ready that waitReady() polls while the server starts.
+ */
+function expected(line: string): boolean {
+  return (
+    /"statusCode":4\d\d\b/.test(line) ||
+    (/"statusCode":503\b/.test(line) && line.includes('"url":"/health/ready"'))
+  );
 }
 
 /** Stops every given server (SIGKILL: tests end them for cleanup only). */

@@ -12,6 +12,8 @@ import { PglitePool } from '../../src/database/pglite-pool';
 import { Readiness } from '../../src/health/readiness';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+/** How long close() lets open requests finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -60,13 +62,11 @@ export async function createTestApp(
   });
   const app = await createApp(config, { logDestination: testLogDestination(), ...options });
   await app.init();
-  // Serve only once ready, as a load balancer would: the search key index loaded, so tests
-  // exercise the default search path, not the database fallback used while it loads.
-  const readiness = app.get(Readiness);
-  for (const deadline = Date.now() + 30_000; readiness.pending().length > 0;) {
-    if (Date.now() > deadline)
-      throw new Error(`app not ready in 30 s: ${readiness.pending().join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await whenReady(app.get(Readiness));
+  } catch (e) {
+    await app.close(); // its timers and connections must not outlive the test file
+    throw e;
   }
   const http = app.getHttpServer();
   return {
@@ -76,7 +76,14 @@ export async function createTestApp(
     api: () => request(http),
     admin: { username: 'admin', password: ADMIN_PASSWORD },
     close: async () => {
-      await app.close();
+      // Bounded as main.ts bounds a shutdown: a response a failed test left unread would hold
+      // app.close() (the HTTP server waits for it), and with it the shutdown hooks, forever.
+      const force = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       if (!baseUrl) await PglitePool.close();
       if (dbName && baseUrl) {
         await withDatabase(baseUrl, (c) =>
@@ -86,6 +93,18 @@ export async function createTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Serve only once ready, as a load balancer would: the search key index loaded, so tests
+ * exercise the default search path, not the database fallback used while it loads.
+ */
+async function whenReady(readiness: Readiness): Promise<void> {
+  for (const deadline = Date.now() + 30_000; readiness.pending().length > 0;) {
+    if (Date.now() > deadline)
+      throw new Error(`app not ready in 30 s: ${readiness.pending().join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
