@@ -2,7 +2,7 @@ import { basic, createTestApp, TestApp } from './support/test-app';
 
 /**
  * The embedded Postgres (PGlite) path: `npm start` on a machine without a database server.
- * Runs in CI with DATABASE_URL unset (npm run test:embedded).
+ * It unsets DATABASE_URL itself, so every `npm test` runs it on PGlite.
  */
 describe('embedded database smoke', () => {
   let t: TestApp;
