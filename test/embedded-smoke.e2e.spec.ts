@@ -1,4 +1,9 @@
-import { basic, createTestApp, TestApp } from './support/test-app';
+import {
+  basic,
+  createEmbeddedTestApp,
+  EMBEDDED_BOOT_TIMEOUT_MS,
+  TestApp,
+} from './support/test-app';
 
 /**
  * The embedded Postgres (PGlite) path: `npm start` on a machine without a database server.
@@ -7,14 +12,8 @@ import { basic, createTestApp, TestApp } from './support/test-app';
 describe('embedded database smoke', () => {
   let t: TestApp;
   beforeAll(async () => {
-    const url = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    try {
-      t = await createTestApp();
-    } finally {
-      if (url !== undefined) process.env.DATABASE_URL = url;
-    }
-  });
+    t = await createEmbeddedTestApp();
+  }, EMBEDDED_BOOT_TIMEOUT_MS);
   afterAll(() => t.close());
 
   it('runs migrations, seeds admin, and serves users and roles', async () => {

@@ -96,6 +96,23 @@ export async function createTestApp(
 }
 
 /**
+ * A PGlite database's first start runs initdb in WebAssembly: ~25 s on a busy 2-core machine,
+ * over a minute on a very busy one. Hooks that boot one get this much.
+ */
+export const EMBEDDED_BOOT_TIMEOUT_MS = 300_000;
+
+/** createTestApp on the `npm start` default, an embedded PGlite database (DATABASE_URL unset). */
+export async function createEmbeddedTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const url = process.env.DATABASE_URL;
+  delete process.env.DATABASE_URL;
+  try {
+    return await createTestApp(env);
+  } finally {
+    if (url !== undefined) process.env.DATABASE_URL = url;
+  }
+}
+
+/**
  * Serve only once ready, as a load balancer would: the search key index loaded, so tests
  * exercise the default search path, not the database fallback used while it loads.
  */
