@@ -5,7 +5,6 @@ import {
   ServerProcess,
   serverProblems,
   addTcpSiem,
-  describeOnServer,
   range,
   TestDatabase,
   waitFor,
@@ -101,7 +100,7 @@ function streamUpload(
   };
 }
 
-describeOnServer('crash safety: SIGKILL of the server process (issue 7)', () => {
+describe('crash safety: SIGKILL of the server process (issue 7)', () => {
   let db: TestDatabase;
   let server: ServerProcess;
   const receivers: FramedReceiver[] = [];

@@ -1,6 +1,5 @@
 import {
   createDatabase,
-  describeOnServer,
   ServerProcess,
   serverProblems,
   TestDatabase,
@@ -12,7 +11,7 @@ import {
  * Hit counters live in memory between flushes (docs/api.md §11): the real server as a child
  * process writes them on SIGTERM, and a SIGKILL loses at most what arrived since the last flush.
  */
-describeOnServer('detections across shutdown and crash (docs/api.md §11)', () => {
+describe('detections across shutdown and crash (docs/api.md §11)', () => {
   let db: TestDatabase;
   let server: ServerProcess;
 

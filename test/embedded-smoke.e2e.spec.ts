@@ -1,20 +1,19 @@
-import { basic, createTestApp, TestApp } from './support/test-app';
+import {
+  basic,
+  createEmbeddedTestApp,
+  EMBEDDED_BOOT_TIMEOUT_MS,
+  TestApp,
+} from './support/test-app';
 
 /**
  * The embedded Postgres (PGlite) path: `npm start` on a machine without a database server.
- * Runs in CI with DATABASE_URL unset (npm run test:embedded).
+ * It unsets DATABASE_URL itself, so every `npm test` runs it on PGlite.
  */
 describe('embedded database smoke', () => {
   let t: TestApp;
   beforeAll(async () => {
-    const url = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    try {
-      t = await createTestApp();
-    } finally {
-      if (url !== undefined) process.env.DATABASE_URL = url;
-    }
-  });
+    t = await createEmbeddedTestApp();
+  }, EMBEDDED_BOOT_TIMEOUT_MS);
   afterAll(() => t.close());
 
   it('runs migrations, seeds admin, and serves users and roles', async () => {

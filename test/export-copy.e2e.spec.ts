@@ -6,7 +6,14 @@ import { DataSource } from 'typeorm';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { CopyOut } from '../src/sharing/copy-out';
 import { ExportService } from '../src/sharing/export/export.service';
-import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import {
+  basic,
+  createEmbeddedTestApp,
+  createTestApp,
+  EMBEDDED_BOOT_TIMEOUT_MS,
+  TestApp,
+  withDatabase,
+} from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
 /** The whole body as a string, whatever its media type. */
@@ -259,20 +266,14 @@ describe('exports and blocklist on the embedded database', () => {
   let ti: ReturnType<typeof threatIntel>;
 
   beforeAll(async () => {
-    const url = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    try {
-      t = await createTestApp();
-    } finally {
-      if (url !== undefined) process.env.DATABASE_URL = url;
-    }
+    t = await createEmbeddedTestApp();
     ti = threatIntel(t);
     await ti.createSupplier('Acme');
     await ti.upload('FalsePositive', [{ indicator: 'example.com' }]).expect(200);
     await ti
       .upload('Acme', [{ indicator: 'evil.com' }, { indicator: 'a.example.com' }])
       .expect(200);
-  });
+  }, EMBEDDED_BOOT_TIMEOUT_MS);
   afterAll(() => t.close());
 
   it('streams NDJSON and the blocklist without COPY', async () => {

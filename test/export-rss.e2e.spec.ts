@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import {
   createDatabase,
-  describeOnServer,
   ServerProcess,
   serverProblems,
   TestDatabase,
@@ -28,7 +27,7 @@ function rssOf(pid: number): number {
  * from keyset batches grew by ~110 MiB at 200k rows and ~180 MiB at 1M, until V8's heap
  * limit).
  */
-describeOnServer('exports streamed with RSS bounded (docs/api.md §10)', () => {
+describe('exports streamed with RSS bounded (docs/api.md §10)', () => {
   let db: TestDatabase;
   let server: ServerProcess;
 

@@ -260,19 +260,24 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       port = (http.address() as AddressInfo).port;
       auth = basic(t.admin.username, t.admin.password);
     });
+    /** Responses opened by the test; one a failed test left paused must not outlive it. */
+    const opened: IncomingMessage[] = [];
     afterEach(() => {
       jest.restoreAllMocks();
       exports.viaCopy = true;
+      for (const res of opened.splice(0)) res.destroy();
     });
 
     const open = (format: ExportFormat): Promise<IncomingMessage> =>
       new Promise((resolve, reject) =>
         httpGet(
           { host: '127.0.0.1', port, path: url(format, 'Big'), headers: { Authorization: auth } },
-          resolve,
+          (res) => {
+            opened.push(res);
+            resolve(res);
+          },
         ).on('error', reject),
       );
-    const settle = () => new Promise((r) => setTimeout(r, 500));
     /** Reads the rest of a response; resolves to its length in bytes. */
     const drain = (res: IncomingMessage): Promise<number> =>
       new Promise((resolve, reject) => {
@@ -299,13 +304,37 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       );
       return rows as Array<{ wait: string | null }>;
     };
-    const until = async (check: () => Promise<boolean>, ms = 5000): Promise<boolean> => {
+    const tick = () => new Promise((r) => setTimeout(r, 50));
+    const until = async (check: () => Promise<boolean>, ms = 30_000): Promise<boolean> => {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         if (await check()) return true;
-        await new Promise((r) => setTimeout(r, 50));
+        await tick();
       }
       return check();
+    };
+    /**
+     * Resolves to `sample()` once it has given the same value, with `holds` true, 20 times in a
+     * row 50 ms apart: a state the server stays in, not a moment of it. Each sample is its own
+     * event-loop turn, so a socket that took more data (a 'drain', the next batch query) is
+     * seen between two of them however slow the machine; a count, not a pause, decides.
+     */
+    const steady = async <T>(
+      sample: () => T | Promise<T>,
+      holds: (value: T) => boolean,
+    ): Promise<T> => {
+      const deadline = Date.now() + 30_000;
+      let last = JSON.stringify(await sample());
+      for (let same = 0; same < 20;) {
+        if (Date.now() > deadline) throw new Error(`no steady state in 30 s (last: ${last})`);
+        await tick();
+        const value = await sample();
+        const now = JSON.stringify(value);
+        same = now === last && holds(value) ? same + 1 : 0;
+        last = now;
+        if (same === 20) return value;
+      }
+      throw new Error('unreachable');
     };
 
     describe.each(['ndjson', 'csv', 'stix21'] as const)('%s on a keyset path', (format) => {
@@ -319,12 +348,14 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
         const res = await open(format);
         expect(res.statusCode).toBe(200);
         res.pause();
-        await settle();
-        const whilePaused = batches.mock.calls.length;
+        // Stalled: the server waits for 'drain' and reads no more batches (the kernel's socket
+        // buffers fill first, as fast as the machine lets them).
+        const reads = () => batches.mock.calls.length;
+        const whilePaused = await steady(reads, () => served!.writableNeedDrain);
         expect(whilePaused).toBeGreaterThan(0); // the spy watches the path that runs
-        await settle();
-        expect(batches.mock.calls.length).toBe(whilePaused); // no more reads while it waits
         expect(whilePaused).toBeLessThan(BATCHES); // the body was not produced ahead of it
+        // …and stays so while the client waits.
+        expect(await steady(reads, () => served!.writableNeedDrain)).toBe(whilePaused);
         // Node holds no more than a piece or two of it: the rest waits in the database.
         expect(served!.writableLength).toBeLessThan(256 * 1024);
         expect(await drain(res)).toBe(total);
@@ -336,13 +367,11 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
         const res = await open(format);
         await new Promise((r) => res.once('data', r));
         res.destroy();
-        await settle();
-        const after = batches.mock.calls.length;
+        const reads = () => batches.mock.calls.length;
+        const after = await steady(reads, () => served!.destroyed);
         expect(after).toBeGreaterThan(0);
-        await settle();
-        expect(batches.mock.calls.length).toBe(after);
         expect(after).toBeLessThan(BATCHES);
-        expect(served!.destroyed).toBe(true);
+        expect(await steady(reads, () => served!.destroyed)).toBe(after);
       });
     });
 
@@ -357,11 +386,9 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
           expect(res.statusCode).toBe(200);
           res.pause();
           // Backpressure reaches Postgres: the COPY waits to write to the server's socket…
-          expect(
-            await until(async () => (await copies()).some((c) => c.wait === 'ClientWrite')),
-          ).toBe(true);
-          await settle();
-          expect((await copies()).map((c) => c.wait)).toEqual(['ClientWrite']); // …and stays so
+          // …and stays so.
+          const waits = async () => (await copies()).map((c) => c.wait);
+          expect(await steady(waits, (w) => w.length === 1)).toEqual(['ClientWrite']);
           expect(served!.writableLength).toBeLessThan(256 * 1024);
           expect(await drain(res)).toBe(total);
           expect(keyset).not.toHaveBeenCalled();

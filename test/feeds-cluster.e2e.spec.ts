@@ -2,7 +2,6 @@ import { ServerResponse as HttpResponse } from 'node:http';
 import { FeedServer } from './support/feed-server';
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   TestDatabase,
@@ -15,7 +14,7 @@ import {
  * due feed runs on exactly one instance; a run whose instance is SIGKILLed applies nothing
  * and is taken over once its lease expires; a graceful stop rolls the run back and frees it.
  */
-describeOnServer('Feeds across instances: one run per due feed, takeover after a crash', () => {
+describe('Feeds across instances: one run per due feed, takeover after a crash', () => {
   let db: TestDatabase;
   let feeds: FeedServer;
   const servers: ServerProcess[] = [];

@@ -5,7 +5,6 @@ import { AuthRefusalsService } from '../src/auth/auth-refusals.service';
 import { LockoutService } from '../src/auth/lockout.service';
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   serverProblems,
@@ -67,7 +66,7 @@ async function lockSeconds(url: string, principal: string): Promise<number | nul
   });
 }
 
-describeOnServer('lockout across instances and restarts', () => {
+describe('lockout across instances and restarts', () => {
   let db: TestDatabase;
   let a: ServerProcess;
   let b: ServerProcess;

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   TestDatabase,
@@ -137,7 +136,7 @@ describe('README blocks', () => {
   }
 });
 
-describeOnServer('README walkthrough', () => {
+describe('README walkthrough', () => {
   let db: TestDatabase;
   let server: ServerProcess | undefined;
   let dir: string;

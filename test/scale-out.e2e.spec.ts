@@ -5,7 +5,6 @@ import {
   ServerProcess,
   serverProblems,
   addTcpSiem,
-  describeOnServer,
   range,
   TestDatabase,
   waitFor,
@@ -23,7 +22,7 @@ import { FramedReceiver } from './support/syslog-receiver';
 /** docs/api.md §2: revocation reaches every other instance within 5 s. */
 const REVOCATION_MS = 5_000;
 
-describeOnServer('two instances, one database (issue 7)', () => {
+describe('two instances, one database (issue 7)', () => {
   let db: TestDatabase;
   let a: ServerProcess;
   let b: ServerProcess;

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   serverProblems,
@@ -92,7 +91,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 const step = fc.record({ command, queries: fc.array(value, { minLength: 1, maxLength: 12 }) });
 
-describeOnServer('search key index: differential (on A, on B, off C)', () => {
+describe('search key index: differential (on A, on B, off C)', () => {
   let db: TestDatabase;
   let servers: Record<Instance | 'C', ServerProcess>;
 

@@ -1,4 +1,9 @@
-import { basic, createTestApp, TestApp } from './support/test-app';
+import {
+  basic,
+  createEmbeddedTestApp,
+  EMBEDDED_BOOT_TIMEOUT_MS,
+  TestApp,
+} from './support/test-app';
 
 /**
  * SEARCH_INDEX=on on the embedded database (PGlite, one process, no LISTEN across processes):
@@ -10,15 +15,9 @@ describe('search key index on the embedded database', () => {
   let admin: string;
 
   beforeAll(async () => {
-    const url = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    try {
-      t = await createTestApp({ SEARCH_INDEX: 'on' });
-    } finally {
-      if (url !== undefined) process.env.DATABASE_URL = url;
-    }
+    t = await createEmbeddedTestApp({ SEARCH_INDEX: 'on' });
     admin = basic(t.admin.username, t.admin.password);
-  });
+  }, EMBEDDED_BOOT_TIMEOUT_MS);
   afterAll(() => t.close());
 
   async function metric(name: string): Promise<number> {

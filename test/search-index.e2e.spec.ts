@@ -1,6 +1,5 @@
 import {
   createDatabase,
-  describeOnServer,
   killAll,
   ServerProcess,
   serverProblems,
@@ -18,7 +17,7 @@ import {
 
 const FOLLOW_MS = 1_000;
 
-describeOnServer('search key index (SEARCH_INDEX=on) across instances', () => {
+describe('search key index (SEARCH_INDEX=on) across instances', () => {
   let db: TestDatabase;
   let a: ServerProcess;
   let b: ServerProcess;

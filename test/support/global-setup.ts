@@ -2,15 +2,27 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_TABLE } from '../../src/database/data-source';
 import { migrations } from '../../src/database/migrations';
+import { EmbeddedPostgres, isAlive, startEmbeddedPostgres } from './embedded-postgres';
 
 /**
- * With DATABASE_URL set, builds one migrated template database for this run; every test file
- * then gets a fresh database cloned from it (CREATE DATABASE … TEMPLATE), which is fast.
- * Without DATABASE_URL each test file boots its own embedded Postgres instead.
+ * This run's own Postgres server (DATABASE_URL unset), for global-teardown.ts to stop: Jest
+ * shares globals, not module state, between its global setup and teardown.
+ */
+export const embeddedServer = globalThis as { __indiciumEmbeddedPostgres?: EmbeddedPostgres };
+
+/**
+ * Makes sure the run has a Postgres server: DATABASE_URL's, or else one started for this run
+ * (embedded-postgres.ts), whose URL becomes DATABASE_URL for every test file. Then builds one
+ * migrated template database; every test file gets a fresh database cloned from it
+ * (CREATE DATABASE … TEMPLATE), which is fast.
  */
 export default async function globalSetup(): Promise<void> {
+  if (!process.env.DATABASE_URL) {
+    const server = await startEmbeddedPostgres();
+    embeddedServer.__indiciumEmbeddedPostgres = server;
+    process.env.DATABASE_URL = server.url;
+  }
   const url = process.env.DATABASE_URL;
-  if (!url) return;
   const template = `indicium_tpl_${process.pid}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
@@ -43,13 +55,4 @@ export default async function globalSetup(): Promise<void> {
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
   process.env.INDICIUM_TEST_TEMPLATE = template;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,18 +2,19 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { freePort } from './free-port';
 import { ADMIN_PASSWORD, basic, testLog, withDatabase } from './test-app';
 
-export { withDatabase };
+export { freePort, withDatabase };
 
 /**
  * The real server as production runs it (`node main.js`: config from the environment,
  * migrations at start), as a child process over loopback, for tests that kill or duplicate
- * it. Needs a Postgres server (DATABASE_URL): processes cannot share an embedded database.
+ * it. Runs over the run's Postgres server (DATABASE_URL, which global-setup.ts provides):
+ * processes cannot share an embedded PGlite database.
  */
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -21,11 +22,6 @@ const BUILD_TIMEOUT_MS = 180_000;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const OUTPUT_LIMIT = 256 * 1024;
-
-/** Why server-process tests cannot run here, or undefined when they can. */
-export const serverProcessSkipReason: string | undefined = process.env.DATABASE_URL
-  ? undefined
-  : 'needs DATABASE_URL: server processes cannot share an embedded (PGlite) database';
 
 /** Where this jest run keeps its compiled server (one per run; see global-teardown.ts). */
 export function serverBuildDir(template: string): string {
@@ -103,7 +99,7 @@ export interface TestDatabase {
  */
 export async function createDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const baseUrl = process.env.DATABASE_URL;
-  if (!baseUrl) throw new Error(serverProcessSkipReason);
+  if (!baseUrl) throw new Error('DATABASE_URL missing: run through jest (globalSetup)');
   const template = process.env.INDICIUM_TEST_TEMPLATE;
   if (!options.empty && !template)
     throw new Error('INDICIUM_TEST_TEMPLATE missing: run through jest (globalSetup)');
@@ -143,22 +139,6 @@ function auditChainKeyFor(databaseUrl: string): string {
     auditChainKeys.set(databaseUrl, key);
   }
   return key;
-}
-
-/** A free loopback port (listen on 0, close). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() =>
-        typeof address === 'object' && address
-          ? done(address.port)
-          : fail(new Error('no port was assigned')),
-      );
-    });
-  });
 }
 
 /** Every child still running, so a failing test cannot leave one behind. */
@@ -281,14 +261,14 @@ export class ServerProcess {
   }
 
   /**
-   * Exited without being asked to, or logged an error (pino level ≥ 50) other than a 4xx
-   * response, which tests cause on purpose and the server logs at error level.
+   * Exited without being asked to, or logged an error (pino level ≥ 50) other than those
+   * the tests cause on purpose (see expected()).
    */
   get troubled(): boolean {
     if (!this.alive && !this.ending) return true;
     return this.output
       .split('\n')
-      .some((line) => /"level":(50|60)\b/.test(line) && !/"statusCode":4\d\d\b/.test(line));
+      .some((line) => /"level":(50|60)\b/.test(line) && !expected(line));
   }
 
   private async waitReady(): Promise<void> {
@@ -398,6 +378,17 @@ export function serverProblems(): string {
     .join('\n');
 }
 
+/**
+ * An error-level line the tests cause on purpose: a 4xx response, or the 503 of
+ * /health/ready that waitReady() polls while the server starts.
+ */
+function expected(line: string): boolean {
+  return (
+    /"statusCode":4\d\d\b/.test(line) ||
+    (/"statusCode":503\b/.test(line) && line.includes('"url":"/health/ready"'))
+  );
+}
+
 /** Stops every given server (SIGKILL: tests end them for cleanup only). */
 export async function killAll(servers: Iterable<ServerProcess | undefined>): Promise<void> {
   const alive = [...servers].filter((s): s is ServerProcess => s !== undefined);
@@ -421,13 +412,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await sleep(25);
   }
-}
-
-/** `describe` for specs that start server processes: skipped, saying why, without DATABASE_URL. */
-export function describeOnServer(title: string, fn: () => void): void {
-  if (!serverProcessSkipReason) return describe(title, fn);
-  it.skip(`${title}: skipped, ${serverProcessSkipReason}`, () => undefined);
-  describe.skip(title, fn);
 }
 
 /** The `length` integers from `start` on. */

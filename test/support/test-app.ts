@@ -12,6 +12,8 @@ import { PglitePool } from '../../src/database/pglite-pool';
 import { Readiness } from '../../src/health/readiness';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+/** How long close() lets open requests finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -24,8 +26,10 @@ export interface TestApp {
 }
 
 /**
- * Boots the real AppModule over a fresh database: cloned from the migrated template when
- * DATABASE_URL is set, else an embedded Postgres in a temporary directory.
+ * Boots the real AppModule over a fresh database cloned from the migrated template on the
+ * run's Postgres server (DATABASE_URL, which global-setup.ts provides). A spec of the
+ * `npm start` default unsets DATABASE_URL around this call: the app then gets an embedded
+ * PGlite database in a temporary directory.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -58,13 +62,11 @@ export async function createTestApp(
   });
   const app = await createApp(config, { logDestination: testLogDestination(), ...options });
   await app.init();
-  // Serve only once ready, as a load balancer would: the search key index loaded, so tests
-  // exercise the default search path, not the database fallback used while it loads.
-  const readiness = app.get(Readiness);
-  for (const deadline = Date.now() + 30_000; readiness.pending().length > 0;) {
-    if (Date.now() > deadline)
-      throw new Error(`app not ready in 30 s: ${readiness.pending().join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await whenReady(app.get(Readiness));
+  } catch (e) {
+    await app.close(); // its timers and connections must not outlive the test file
+    throw e;
   }
   const http = app.getHttpServer();
   return {
@@ -74,7 +76,14 @@ export async function createTestApp(
     api: () => request(http),
     admin: { username: 'admin', password: ADMIN_PASSWORD },
     close: async () => {
-      await app.close();
+      // Bounded as main.ts bounds a shutdown: a response a failed test left unread would hold
+      // app.close() (the HTTP server waits for it), and with it the shutdown hooks, forever.
+      const force = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       if (!baseUrl) await PglitePool.close();
       if (dbName && baseUrl) {
         await withDatabase(baseUrl, (c) =>
@@ -84,6 +93,35 @@ export async function createTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A PGlite database's first start runs initdb in WebAssembly: ~25 s on a busy 2-core machine,
+ * over a minute on a very busy one. Hooks that boot one get this much.
+ */
+export const EMBEDDED_BOOT_TIMEOUT_MS = 300_000;
+
+/** createTestApp on the `npm start` default, an embedded PGlite database (DATABASE_URL unset). */
+export async function createEmbeddedTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const url = process.env.DATABASE_URL;
+  delete process.env.DATABASE_URL;
+  try {
+    return await createTestApp(env);
+  } finally {
+    if (url !== undefined) process.env.DATABASE_URL = url;
+  }
+}
+
+/**
+ * Serve only once ready, as a load balancer would: the search key index loaded, so tests
+ * exercise the default search path, not the database fallback used while it loads.
+ */
+async function whenReady(readiness: Readiness): Promise<void> {
+  for (const deadline = Date.now() + 30_000; readiness.pending().length > 0;) {
+    if (Date.now() > deadline)
+      throw new Error(`app not ready in 30 s: ${readiness.pending().join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
