@@ -135,9 +135,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
         return make(409, 'The resource is referenced by, or refers to, another resource');
       if (code === PG_INVALID_TEXT) return make(400, 'A value has an invalid format');
     }
+    // The stack once, in err; repeats of one error are collapsed into a count (logging.ts).
     this.logger.error(
       { err: exception, requestId },
-      exception instanceof Error ? exception.stack : String(exception),
+      exception instanceof Error ? exception.message : String(exception),
     );
     return make(500, 'Internal server error');
   }
