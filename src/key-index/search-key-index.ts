@@ -102,7 +102,10 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
   /** Retry loops log when they start failing and when they recover, not every try. */
   private readonly feedReads = new FailureStreak(this.logger, 'reading the search key feed');
   private readonly builds = new FailureStreak(this.logger, 'building the search key index');
-  private readonly listens = new FailureStreak(this.logger, 'the search key feed LISTEN connection');
+  private readonly listens = new FailureStreak(
+    this.logger,
+    'the search key feed LISTEN connection',
+  );
   private readonly follower = new WakeLoop(
     async () => {
       // Not while a rebuild runs: it applies the feed itself before it swaps.
