@@ -18,6 +18,7 @@ import { AcceptJsonMiddleware } from './common/accept.middleware';
 import { BodyParserMiddleware } from './common/body-parser.middleware';
 import { ConcurrencyLimiterMiddleware } from './common/concurrency-limiter.middleware';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { WorkBudgetModule } from './common/work-budget';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -69,6 +70,7 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        WorkBudgetModule,
         DatabaseModule,
         // Express tries routes in registration order, one pattern match each; the hot path
         // (SIEM and SOAR lookups) is registered first.

@@ -1,7 +1,6 @@
 import type { Test } from 'supertest';
 import { databaseWaitBoundMs } from '../src/config/app-config';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
-import { serverProcessSkipReason } from './support/server-process';
 import { TcpProxy } from './support/tcp-proxy';
 import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
@@ -50,7 +49,7 @@ function expectDatabaseUnavailable(a: Answer): void {
   expect(a.ms).toBeLessThan(DEADLINE_MS);
 }
 
-(serverProcessSkipReason ? describe.skip : describe)('database outages', () => {
+describe('database outages', () => {
   const realUrl = process.env.DATABASE_URL!;
   let proxy: TcpProxy;
   let t: TestApp;

@@ -7,12 +7,17 @@ import {
 } from '@nestjs/common';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import { WorkBudget } from './work-budget';
 
 export const MiB = 1024 * 1024;
 
 /** Body size limits of docs/api.md §1: search 64 MiB, everything else 1 MiB (uploads stream their own). */
-const searchJson = express.json({ limit: 64 * MiB, strict: true });
-const defaultJson = express.json({ limit: 1 * MiB, strict: true });
+const SEARCH_LIMIT = 64 * MiB;
+const DEFAULT_LIMIT = 1 * MiB;
+const searchJson = express.json({ limit: SEARCH_LIMIT, strict: true });
+const defaultJson = express.json({ limit: DEFAULT_LIMIT, strict: true });
+/** Values one search takes (docs/api.md, limits). */
+export const SEARCH_MAX_VALUES = 100_000;
 const form = express.urlencoded({ limit: 1 * MiB, extended: false });
 
 /** Routes that read their body as a stream themselves (with their own limit). */
@@ -32,8 +37,31 @@ export const MAX_JSON_DEPTH = 32;
  */
 const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * What a body takes from the WorkBudget until its response is done, measured as RSS growth of
+ * the built server: a JSON body is held as bytes and then parsed (2×); a search body's bytes,
+ * decoded string, parsed and normalised values come to ~4×, and each value (at least 4 bytes of
+ * JSON) ~1 KiB of subjects, plan, result and its share of the streamed answer; an upload
+ * streams, holding at most a write batch.
+ */
+const JSON_SHARE_PER_BYTE = 2;
+const SEARCH_SHARE_PER_BYTE = 4;
+const SEARCH_SHARE_PER_VALUE = 1024;
+export const UPLOAD_SHARE = 32 * MiB;
+
+function bodyShare(search: boolean, declaredBytes: number | undefined): number {
+  const limit = search ? SEARCH_LIMIT : DEFAULT_LIMIT;
+  // A body declared over its limit is refused (413) before much of it is read.
+  const bytes = Math.min(declaredBytes ?? limit, limit);
+  if (!search) return bytes * JSON_SHARE_PER_BYTE;
+  const values = Math.min(SEARCH_MAX_VALUES, Math.ceil(bytes / 4));
+  return bytes * SEARCH_SHARE_PER_BYTE + values * SEARCH_SHARE_PER_VALUE;
+}
+
 @Injectable()
 export class BodyParserMiddleware implements NestMiddleware {
+  constructor(private readonly budget: WorkBudget) {}
+
   use(req: Request, res: Response, next: NextFunction): void {
     // Nest mounts middleware on a wildcard route, so req.path is "/" here: match the full path,
     // ignoring case and a trailing slash as Express's routing does.
@@ -53,7 +81,19 @@ export class BodyParserMiddleware implements NestMiddleware {
       }
     }
     if (!hasBody(req)) return next();
-    if (req.method === 'PUT' && STREAMED.some((re) => re.test(path))) return next();
+    const streamed = req.method === 'PUT' && STREAMED.some((re) => re.test(path));
+    const length = Number(req.headers['content-length']);
+    // Taken before a byte is read: a body waiting for the budget stays in the client's socket.
+    const share = streamed
+      ? UPLOAD_SHARE
+      : bodyShare(path === SEARCH_PATH, Number.isSafeInteger(length) ? length : undefined);
+    this.budget.take(share, res).then(
+      () => (streamed ? next() : this.parse(path, req, res, next)),
+      (err: unknown) => next(err),
+    );
+  }
+
+  private parse(path: string, req: Request, res: Response, next: NextFunction): void {
     const json = path === SEARCH_PATH ? searchJson : defaultJson;
     json(req, res, (err?: unknown) => {
       if (err) return next(err);

@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { createLoggers, logRequest, PinoNestLogger, redactUrl } from './logging';
+import {
+  createLoggers,
+  FailureStreak,
+  logRequest,
+  PinoNestLogger,
+  redactUrl,
+  REPEAT_INTERVAL_MS,
+} from './logging';
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = [];
@@ -63,6 +70,123 @@ describe('PinoNestLogger', () => {
         context: 'Users',
         user: { name: 'a', password: '[Redacted]' },
         msg: 'odd',
+      }),
+    ]);
+  });
+});
+
+describe('repeated warnings and errors', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function dbDown(): Error {
+    return new Error('connect ECONNREFUSED 127.0.0.1:5432');
+  }
+
+  it('N identical errors in an interval: one line with the stack, one "repeated N-1 times"', () => {
+    const { lines, logs } = capture();
+    const nest = new PinoNestLogger(logs.app);
+    for (let i = 0; i < 500; i++) {
+      nest.error({ err: dbDown(), requestId: `r${i}` }, 'connect ECONNREFUSED', 'Filter');
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      context: 'Filter',
+      requestId: 'r0',
+      err: {
+        message: 'connect ECONNREFUSED 127.0.0.1:5432',
+        stack: expect.stringContaining('\n    at '),
+      },
+      msg: 'connect ECONNREFUSED',
+    });
+    jest.advanceTimersByTime(REPEAT_INTERVAL_MS);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toEqual(
+      expect.objectContaining({
+        level: 50,
+        context: 'Filter',
+        repeated: 499,
+        error: 'Error: connect ECONNREFUSED 127.0.0.1:5432',
+        msg: 'connect ECONNREFUSED (repeated 499 times)',
+      }),
+    );
+    expect(JSON.stringify(lines[1])).not.toContain('    at ');
+    // A new interval starts with the full line again.
+    nest.error({ err: dbDown() }, 'connect ECONNREFUSED', 'Filter');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatchObject({ err: { stack: expect.any(String) } });
+  });
+
+  it('keeps different errors, contexts and levels apart, and info lines uncounted', () => {
+    const { lines, logs } = capture();
+    const nest = new PinoNestLogger(logs.app);
+    for (let i = 0; i < 3; i++) {
+      nest.error({ err: dbDown() }, 'query failed', 'A');
+      nest.error({ err: new Error('timeout exceeded') }, 'query failed', 'A');
+      nest.error({ err: dbDown() }, 'query failed', 'B');
+      nest.warn({ err: dbDown() }, 'query failed', 'A');
+      nest.log('request served', 'A');
+    }
+    expect(lines.map((l) => [l.level, l.context, l.msg])).toEqual([
+      [50, 'A', 'query failed'],
+      [50, 'A', 'query failed'],
+      [50, 'B', 'query failed'],
+      [40, 'A', 'query failed'],
+      [30, 'A', 'request served'],
+      [30, 'A', 'request served'],
+      [30, 'A', 'request served'],
+    ]);
+    nest.repeats.flush();
+    expect(lines.slice(7).map((l) => [l.level, l.context, l.repeated, l.error])).toEqual([
+      [50, 'A', 2, 'Error: connect ECONNREFUSED 127.0.0.1:5432'],
+      [50, 'A', 2, 'Error: timeout exceeded'],
+      [50, 'B', 2, 'Error: connect ECONNREFUSED 127.0.0.1:5432'],
+      [40, 'A', 2, 'Error: connect ECONNREFUSED 127.0.0.1:5432'],
+    ]);
+  });
+
+  it('writes no summary for an error that came once', () => {
+    const { lines, logs } = capture();
+    new PinoNestLogger(logs.app).error(dbDown(), 'Filter');
+    jest.advanceTimersByTime(REPEAT_INTERVAL_MS);
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe('FailureStreak', () => {
+  it('logs a retry loop going down and coming back up, not every try', () => {
+    const { lines, logs } = capture();
+    Logger.overrideLogger(new PinoNestLogger(logs.app));
+    try {
+      const streak = new FailureStreak(new Logger('Feeds'), 'feed poll');
+      streak.succeeded();
+      for (let i = 0; i < 40; i++) streak.failed(new Error(`attempt ${i} refused`), { attempt: i });
+      streak.succeeded();
+      streak.succeeded();
+      streak.failed(new Error('refused again'));
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        context: 'Feeds',
+        attempt: 0,
+        err: expect.objectContaining({ message: 'attempt 0 refused', stack: expect.any(String) }),
+        msg: 'feed poll failed; retrying until it works again',
+      }),
+      expect.objectContaining({
+        level: 30,
+        failures: 40,
+        ms: expect.any(Number),
+        msg: expect.stringMatching(
+          /^feed poll works again after 40 failed attempt\(s\) over \d+ ms$/,
+        ),
+      }),
+      expect.objectContaining({
+        level: 40,
+        err: expect.objectContaining({ message: 'refused again' }),
       }),
     ]);
   });

@@ -77,6 +77,31 @@ export class EnvironmentVariables {
   MAX_CONCURRENT_REQUESTS = 256;
 
   /**
+   * Memory that admitted bulk work may hold at once, in MiB (docs/api.md §8, work budget):
+   * request bodies, bulk searches, uploads and exports take from it for as long as they run.
+   * The default suits a 2-core machine giving the process about 1 GiB.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(65536)
+  WORK_BUDGET_MB = 384;
+
+  /** Requests that may wait for the work budget at once; one more gets 429 with Retry-After. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  WORK_QUEUE_LENGTH = 64;
+
+  /** How long a request may wait for the work budget (seconds) before it gets 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  WORK_QUEUE_WAIT_SECONDS = 30;
+
+  /**
    * Search lookups running in Postgres at once; concurrent single searches beyond it are
    * merged into the next lookup (one query for many requests).
    */

@@ -11,6 +11,7 @@ import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { FailureStreak } from '../common/logging';
 import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
@@ -44,9 +45,14 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private poller?: NodeJS.Timeout;
+  /** Polls fail every FEED_POLL_SECONDS while the database is away: logged once, and the recovery. */
+  private readonly polls = new FailureStreak(this.logger, 'feed poll');
   private readonly loop = new WakeLoop(
-    () => this.poll(),
-    (err: unknown) => this.logger.warn({ err }, 'feed poll failed'),
+    async () => {
+      await this.poll();
+      this.polls.succeeded();
+    },
+    (err: unknown) => this.polls.failed(err),
   );
   private readonly runs: Counter<'supplier' | 'outcome'>;
   private readonly lastSuccess: Gauge<'supplier'>;

@@ -8,6 +8,7 @@ import {
 import { Client } from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import type { EntityManager } from 'typeorm';
+import { FailureStreak } from '../common/logging';
 import { WakeLoop } from '../common/wake-loop';
 import { AppConfig } from '../config/app-config';
 import type { IndicatorType, PrefixLengths } from '../indicators';
@@ -98,10 +99,21 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
   private timer: NodeJS.Timeout | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
   /** Feed reads, one at a time; a wake during a read asks for one more right after. */
+  /** Retry loops log when they start failing and when they recover, not every try. */
+  private readonly feedReads = new FailureStreak(this.logger, 'reading the search key feed');
+  private readonly builds = new FailureStreak(this.logger, 'building the search key index');
+  private readonly listens = new FailureStreak(
+    this.logger,
+    'the search key feed LISTEN connection',
+  );
   private readonly follower = new WakeLoop(
-    // Not while a rebuild runs: it applies the feed itself before it swaps.
-    () => (this.rebuilding || !this.current ? Promise.resolve() : this.poll()),
-    (err: unknown) => this.logger.warn({ err }, 'reading the search key feed failed'),
+    async () => {
+      // Not while a rebuild runs: it applies the feed itself before it swaps.
+      if (this.rebuilding || !this.current) return;
+      await this.poll();
+      this.feedReads.succeeded();
+    },
+    (err: unknown) => this.feedReads.failed(err),
   );
   private rebuilding: Promise<void> | null = null;
   private listener: Client | null = null;
@@ -298,6 +310,7 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
           this.headSeq = at;
           this.caughtUpAt = Date.now();
           this.rebuilds.inc({ reason });
+          this.builds.succeeded();
           this.logger.log(
             { reason, keys: g.keys.size, bytes: g.keys.bytes, ms: Date.now() - started },
             'search key index built',
@@ -306,7 +319,7 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
           return;
         } catch (err) {
           this.building = null;
-          this.logger.warn({ err, attempt }, 'building the search key index failed; retrying');
+          this.builds.failed(err, { reason });
           await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
         }
       }
@@ -345,11 +358,12 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
         client.on('notification', () => this.wake());
         await client.query(`LISTEN ${FEED_CHANNEL}`);
         this.listener = client;
+        this.listens.succeeded();
         attempt = 0;
         this.wake();
         await lost;
       } catch (err) {
-        if (!this.stopped) this.logger.warn({ err }, 'search key feed LISTEN connection failed');
+        if (!this.stopped) this.listens.failed(err);
       }
       if (this.listener === client) this.listener = null;
       await client.end().catch(() => undefined);

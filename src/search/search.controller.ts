@@ -1,5 +1,12 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Auth } from '../auth/auth.decorator';
 import type { IndiciumRequest } from '../auth/principal';
 import { ErrorBody } from '../common/errors/error-body.dto';
@@ -11,6 +18,7 @@ import {
   SearchResultDto,
 } from './dto/search.dto';
 import { SearchQueryPipe } from './search-query.pipe';
+import { writeSearchResponse } from './search-response';
 import { SearchService } from './search.service';
 
 @ApiTags('Search')
@@ -41,21 +49,28 @@ export class SearchController {
     return result;
   }
 
-  /** Bulk lookup of up to 100,000 values (body up to 64 MiB), one result per value, in order. */
+  /**
+   * Bulk lookup of up to 100,000 values (body up to 64 MiB), one result per value, in order.
+   *
+   * @remarks Takes from the work budget (WORK_BUDGET_MB) while it runs; beyond it the request
+   * waits, and gets 429 with Retry-After when the queue is full or the wait too long.
+   */
   @Post()
   @HttpCode(200)
+  @ApiOkResponse({ type: SearchResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorBody })
+  @ApiTooManyRequestsResponse({ type: ErrorBody })
   async many(
     @Body() body: SearchRequestDto,
     @Req() req: IndiciumRequest,
-  ): Promise<SearchResponseDto> {
-    return {
-      results: await this.search.search(
-        body.values,
-        body.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
-        'bulk',
-        req.principal,
-      ),
-    };
+    @Res() res: Response,
+  ): Promise<void> {
+    const results = await this.search.search(
+      body.values,
+      body.matchesLimit ?? DEFAULT_MATCHES_LIMIT,
+      'bulk',
+      req.principal,
+    );
+    await writeSearchResponse(res, results);
   }
 }

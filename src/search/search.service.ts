@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import type { Principal } from '../auth/principal';
 import { DetectionRecorder } from '../detections/detection-recorder';
+import { Slicer } from '../common/work-budget';
 import { MetricsService } from '../health/metrics.service';
 import { IndicatorType, normalizeIndicator } from '../indicators';
 import { MatchDto, SearchResultDto } from './dto/search.dto';
@@ -128,23 +129,41 @@ export class SearchService {
   ): Promise<SearchResultDto[]> {
     const stop = this.latency.startTimer({ mode });
     try {
-      const results = await this.run(values, matchesLimit);
-      // Tallied here, one counter update per label: a bulk answer has 100,000 results.
-      const byType = new Map<string, number>();
-      const byResult = new Map<string, number>();
-      for (const r of results) {
-        const type = r.type ?? 'invalid';
-        byType.set(type, (byType.get(type) ?? 0) + 1);
-        byResult.set(r.result, (byResult.get(r.result) ?? 0) + 1);
-      }
-      for (const [type, n] of byType) this.valuesSearched.inc({ type }, n);
-      for (const [result, n] of byResult) this.verdicts.inc({ result }, n);
-      // Counters, detection events and retro values: in memory only, written in batches.
-      this.detections.record(principal, results);
+      // One slicer for the whole request: its loops together give the event loop a turn every
+      // few ms, so bulk work never holds /health/live (docs/api.md §8, work budget).
+      const slicer = new Slicer();
+      const results = await this.run(values, matchesLimit, slicer);
+      await this.tally(results, principal, slicer);
       return results;
     } finally {
       stop();
     }
+  }
+
+  /** Counters, detection events and retro values: in memory only, written in batches. */
+  private async tally(
+    results: readonly SearchResultDto[],
+    principal: Principal | undefined,
+    slicer: Slicer,
+  ): Promise<void> {
+    // One counter update per label: a bulk answer has 100,000 results.
+    const byType = new Map<string, number>();
+    const byResult = new Map<string, number>();
+    let recorded = 0;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      const type = r.type ?? 'invalid';
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+      byResult.set(r.result, (byResult.get(r.result) ?? 0) + 1);
+      if (slicer.due(i)) {
+        this.detections.record(principal, results.slice(recorded, i + 1));
+        recorded = i + 1;
+        await slicer.pause();
+      }
+    }
+    for (const [type, n] of byType) this.valuesSearched.inc({ type }, n);
+    for (const [result, n] of byResult) this.verdicts.inc({ result }, n);
+    this.detections.record(principal, recorded === 0 ? results : results.slice(recorded));
   }
 
   /**
@@ -152,13 +171,17 @@ export class SearchService {
    * every IPv4 length for a few IPv4 addresses (up to 32 index probes each beat a round trip
    * to ask which lengths exist — the common single lookup); otherwise the lengths present.
    */
-  private async prefixLengthsFor(subjects: readonly Subject[]): Promise<PrefixLengths> {
+  private async prefixLengthsFor(
+    subjects: readonly Subject[],
+    slicer: Slicer,
+  ): Promise<PrefixLengths> {
     let v4 = 0;
     let v6 = 0;
-    for (const s of subjects) {
-      const family = containmentFamily(s.type, s.value);
+    for (let i = 0; i < subjects.length; i++) {
+      const family = containmentFamily(subjects[i].type, subjects[i].value);
       if (family === 4) v4++;
       else if (family === 6) v6++;
+      if (slicer.due(i)) await slicer.pause();
     }
     if (v4 === 0 && v6 === 0) return NO_LENGTHS;
     if (this.keyIndex.ready) return this.keyIndex.prefixLengths();
@@ -166,102 +189,163 @@ export class SearchService {
     return this.repo.prefixLengths();
   }
 
-  private async run(values: readonly unknown[], matchesLimit: number): Promise<SearchResultDto[]> {
-    // 1. Canonicalise; duplicates in the input share one subject.
-    const subjects = new Map<string, Subject>();
-    const perValue: Array<Subject | string> = values.map((raw) => {
-      if (typeof raw !== 'string') return 'value must be a string';
-      const n = normalizeIndicator(raw);
-      if (!n.ok) return n.reason;
-      const key = `${n.type}\u0000${n.value}`;
-      let s = subjects.get(key);
-      if (!s) subjects.set(key, (s = { type: n.type, value: n.value, hits: [] }));
-      return s;
-    });
-
-    // 2. Plan: exact keys (deduplicated across subjects) and within-ranges.
-    const distinct = [...subjects.values()];
-    const lens = await this.prefixLengthsFor(distinct);
-    // Keys deduplicated per type (a Map per type: no concatenated key strings to hash).
-    const keyIndex = new Map<IndicatorType, Map<string, number>>();
-    const keyValues: string[] = [];
-    const keyTypes: string[] = [];
-    // Who uses each key, as linked lists through flat arrays (no array or object per key:
-    // 10,000 values plan ~40,000 keys). firstUse/lastUse per key, the rest per use.
-    const firstUse: number[] = [];
-    const lastUse: number[] = [];
-    const useSubject: Subject[] = [];
-    const useMatchedBy: MatchedBy[] = [];
-    const nextUse: number[] = [];
-    const withinNets: string[] = [];
-    const withinSubjects: Subject[] = [];
+  private async run(
+    values: readonly unknown[],
+    matchesLimit: number,
+    slicer: Slicer,
+  ): Promise<SearchResultDto[]> {
+    const { subjects, perValue } = await canonicalise(values, slicer);
+    const lens = await this.prefixLengthsFor(subjects, slicer);
     // With the key index loaded, only keys it may hold go to Postgres (docs/api.md §5).
     const index = this.keyIndex.ready ? this.keyIndex : null;
-    let misses = 0;
-    for (const s of distinct) {
-      const plan = planValue(s.type, s.value, lens);
-      for (const k of plan.keys) {
-        if (index !== null && !index.mayHold(k.type, k.value)) {
-          misses++;
-          continue;
-        }
-        let ofType = keyIndex.get(k.type);
-        if (!ofType) keyIndex.set(k.type, (ofType = new Map<string, number>()));
-        let i = ofType.get(k.value);
-        if (i === undefined) {
-          i = keyValues.length;
-          ofType.set(k.value, i);
-          keyValues.push(k.value);
-          keyTypes.push(k.type);
-          firstUse.push(-1);
-          lastUse.push(-1);
-        }
-        const u = useSubject.length;
-        useSubject.push(s);
-        useMatchedBy.push(k.matchedBy);
-        nextUse.push(-1);
-        if (firstUse[i] < 0) firstUse[i] = u;
-        else nextUse[lastUse[i]] = u;
-        lastUse[i] = u;
-      }
-      if (plan.within) {
-        withinNets.push(plan.within);
-        withinSubjects.push(s);
-      }
-    }
+    const plan = await planLookups(subjects, lens, index, slicer);
 
-    // 3. Look up, set-based.
+    // Look up, set-based.
     const [keyRows, withinRows] = await Promise.all([
-      this.repo.findByKeys(keyValues, keyTypes),
-      this.repo.findWithin(withinNets, matchesLimit + 1),
+      this.repo.findByKeys(plan.keyValues, plan.keyTypes),
+      this.repo.findWithin(plan.withinNets, matchesLimit + 1),
     ]);
-    if (index !== null) index.count(keyValues.length, misses, confirmedKeys(keyRows));
+    if (index !== null) index.count(plan.keyValues.length, plan.misses, confirmedKeys(keyRows));
     for (const row of keyRows) {
-      for (let u = firstUse[row.ord - 1]; u >= 0; u = nextUse[u]) {
-        useSubject[u].hits.push({ row, matchedBy: useMatchedBy[u] });
+      for (let u = plan.firstUse[row.ord - 1]; u >= 0; u = plan.nextUse[u]) {
+        plan.useSubject[u].hits.push({ row, matchedBy: plan.useMatchedBy[u] });
       }
     }
     for (const row of withinRows)
-      withinSubjects[row.ord - 1].hits.push({ row, matchedBy: 'within' });
+      plan.withinSubjects[row.ord - 1].hits.push({ row, matchedBy: 'within' });
+    return verdicts(values, perValue, matchesLimit, slicer);
+  }
+}
 
-    // 4. Verdicts, in input order. Results are built as literals of one shape (no spreads):
-    // a bulk answer is 100,000 of them, and object spreads were its costliest line.
-    return values.map((raw, i) => {
-      const s = perValue[i];
-      if (typeof s === 'string') {
-        return {
-          value: raw,
-          type: null,
-          normalized: null,
-          result: 'invalid',
-          matches: [],
-          falsePositive: null,
-          matchesTruncated: false,
-          reason: s,
-        };
+/** Canonicalises every value; duplicates in the input share one subject. */
+async function canonicalise(
+  values: readonly unknown[],
+  slicer: Slicer,
+): Promise<{ subjects: Subject[]; perValue: Array<Subject | string> }> {
+  const subjects = new Map<string, Subject>();
+  const perValue: Array<Subject | string> = [];
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i];
+    if (typeof raw !== 'string') {
+      perValue.push('value must be a string');
+    } else {
+      const n = normalizeIndicator(raw);
+      if (!n.ok) {
+        perValue.push(n.reason);
+      } else {
+        const key = `${n.type}\u0000${n.value}`;
+        let s = subjects.get(key);
+        if (!s) subjects.set(key, (s = { type: n.type, value: n.value, hits: [] }));
+        perValue.push(s);
       }
+    }
+    if (slicer.due(i)) await slicer.pause();
+  }
+  return { subjects: [...subjects.values()], perValue };
+}
+
+/**
+ * The lookups of a search: exact keys, deduplicated across subjects, and within-ranges. Who
+ * uses each key is kept as linked lists through flat arrays (no array or object per key:
+ * 10,000 values plan ~40,000 keys): firstUse/lastUse per key, the rest per use.
+ */
+interface LookupPlan {
+  keyValues: string[];
+  keyTypes: string[];
+  firstUse: number[];
+  nextUse: number[];
+  useSubject: Subject[];
+  useMatchedBy: MatchedBy[];
+  withinNets: string[];
+  withinSubjects: Subject[];
+  /** Keys the key index ruled out. */
+  misses: number;
+}
+
+async function planLookups(
+  subjects: readonly Subject[],
+  lens: PrefixLengths,
+  index: SearchKeyIndex | null,
+  slicer: Slicer,
+): Promise<LookupPlan> {
+  const p: LookupPlan = {
+    keyValues: [],
+    keyTypes: [],
+    firstUse: [],
+    nextUse: [],
+    useSubject: [],
+    useMatchedBy: [],
+    withinNets: [],
+    withinSubjects: [],
+    misses: 0,
+  };
+  // Keys deduplicated per type (a Map per type: no concatenated key strings to hash).
+  const keyIndex = new Map<IndicatorType, Map<string, number>>();
+  const lastUse: number[] = [];
+  for (let j = 0; j < subjects.length; j++) {
+    const s = subjects[j];
+    const plan = planValue(s.type, s.value, lens);
+    for (const k of plan.keys) {
+      if (index !== null && !index.mayHold(k.type, k.value)) {
+        p.misses++;
+        continue;
+      }
+      let ofType = keyIndex.get(k.type);
+      if (!ofType) keyIndex.set(k.type, (ofType = new Map<string, number>()));
+      let i = ofType.get(k.value);
+      if (i === undefined) {
+        i = p.keyValues.length;
+        ofType.set(k.value, i);
+        p.keyValues.push(k.value);
+        p.keyTypes.push(k.type);
+        p.firstUse.push(-1);
+        lastUse.push(-1);
+      }
+      const u = p.useSubject.length;
+      p.useSubject.push(s);
+      p.useMatchedBy.push(k.matchedBy);
+      p.nextUse.push(-1);
+      if (p.firstUse[i] < 0) p.firstUse[i] = u;
+      else p.nextUse[lastUse[i]] = u;
+      lastUse[i] = u;
+    }
+    if (plan.within) {
+      p.withinNets.push(plan.within);
+      p.withinSubjects.push(s);
+    }
+    if (slicer.due(j)) await slicer.pause();
+  }
+  return p;
+}
+
+/**
+ * Verdicts, in input order. Results are built as literals of one shape (no spreads): a bulk
+ * answer is 100,000 of them, and object spreads were its costliest line.
+ */
+async function verdicts(
+  values: readonly unknown[],
+  perValue: ReadonlyArray<Subject | string>,
+  matchesLimit: number,
+  slicer: Slicer,
+): Promise<SearchResultDto[]> {
+  const results: SearchResultDto[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i];
+    const s = perValue[i];
+    if (typeof s === 'string') {
+      results.push({
+        value: raw,
+        type: null,
+        normalized: null,
+        result: 'invalid',
+        matches: [],
+        falsePositive: null,
+        matchesTruncated: false,
+        reason: s,
+      });
+    } else {
       const v = (s.verdict ??= verdictOf(s, matchesLimit));
-      return {
+      results.push({
         value: raw,
         type: s.type,
         normalized: s.value,
@@ -269,9 +353,11 @@ export class SearchService {
         matches: v.matches,
         falsePositive: v.falsePositive,
         matchesTruncated: v.matchesTruncated,
-      };
-    });
+      });
+    }
+    if (slicer.due(i)) await slicer.pause();
   }
+  return results;
 }
 
 /** Distinct keys that found rows. */

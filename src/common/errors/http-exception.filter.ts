@@ -135,9 +135,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   /** A bare 500: logged with its stack, never sent. */
   private internal(exception: unknown, requestId: string): Problem {
+    // The stack once, in err; repeats of one error are collapsed into a count (logging.ts).
     this.logger.error(
       { err: exception, requestId },
-      exception instanceof Error ? exception.stack : String(exception),
+      exception instanceof Error ? exception.message : String(exception),
     );
     return problem('internal_error', 'Internal server error');
   }

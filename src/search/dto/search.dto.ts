@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { INDICATOR_TYPES, MATCHED_BY, type MatchedBy } from '../../indicators';
+import { SEARCH_MAX_VALUES } from '../../common/body-parser.middleware';
 import { SELF_VALIDATED } from '../../common/self-validated';
 import { TagRefDto } from '../../tags/dto/tag-ref.dto';
 
-export const MAX_VALUES = 100_000;
+export const MAX_VALUES = SEARCH_MAX_VALUES;
 export const DEFAULT_MATCHES_LIMIT = 100;
 
 /**

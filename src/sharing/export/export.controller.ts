@@ -10,6 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import { Auth } from '../../auth/auth.decorator';
 import { ErrorBody } from '../../common/errors/error-body.dto';
+import { EXPORT_SHARE, WorkBudget } from '../../common/work-budget';
 import { ExportQuery } from '../dto/sharing.dto';
 import { streamBody } from '../stream-body';
 import { ExportService } from './export.service';
@@ -17,7 +18,10 @@ import { ExportService } from './export.service';
 @ApiTags('Sharing')
 @Controller('api/v1/suppliers/:name/indicators/export')
 export class ExportController {
-  constructor(private readonly exports: ExportService) {}
+  constructor(
+    private readonly exports: ExportService,
+    private readonly budget: WorkBudget,
+  ) {}
 
   /**
    * Export a supplier's indicators, streamed.
@@ -100,6 +104,8 @@ export class ExportController {
         `This export responds with ${bare}, which the Accept header excludes`,
       );
     }
+    // Streamed in bounded batches: a fixed share while it runs (docs/api.md §8, work budget).
+    await this.budget.take(EXPORT_SHARE, res);
     res.status(200);
     res.setHeader('Content-Type', out.mediaType);
     res.setHeader('Content-Disposition', `attachment; filename="${out.fileName}"`);
