@@ -270,7 +270,7 @@ describe('crash safety: SIGKILL of the server process (issue 7)', () => {
     try {
       let saving: { pid: number } | undefined;
       for (let attempt = 0; !saving; attempt++) {
-        expect(attempt).toBeLessThan(30);
+        expect(attempt).toBeLessThan(100);
         await locker.query('BEGIN');
         await locker.query('SELECT 1 FROM siem_integrations WHERE id = $1 FOR UPDATE', [id]);
         const waiting = await waitFor(

@@ -4,7 +4,6 @@ import {
   ApiOkResponse,
   ApiPayloadTooLargeResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth } from '../auth/auth.decorator';
@@ -59,7 +58,6 @@ export class SearchController {
   @HttpCode(200)
   @ApiOkResponse({ type: SearchResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorBody })
-  @ApiTooManyRequestsResponse({ type: ErrorBody })
   async many(
     @Body() body: SearchRequestDto,
     @Req() req: IndiciumRequest,

@@ -153,7 +153,7 @@ describe('error registry', () => {
         });
         expect(logged).toHaveBeenLastCalledWith(
           { err: exception, requestId: 'req-1' },
-          exception.stack,
+          exception.message,
         );
       }
     } finally {

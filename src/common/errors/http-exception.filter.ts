@@ -108,18 +108,19 @@ export class HttpExceptionFilter implements ExceptionFilter {
     // The router's own 404 (no handler matched; the guard never ran) may be a wrong method.
     if (exception instanceof NotFoundException && !req.handlerMatched)
       return this.noRoute(req, res);
-    // Express's adapter wraps body-parser errors in an HttpException; the cause says what failed.
-    const cause = exception instanceof HttpException ? exception.cause : exception;
-    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500)
-      return bodyParserProblem(cause);
-    if (exception instanceof HttpException) return httpProblem(exception);
-    if (exception instanceof QueryFailedError) return queryProblem(exception.driverError);
+    // Before the HTTP and query mappings: TypeORM wraps a lost connection as a query failure.
     const unavailable = databaseUnavailableIn(exception);
     if (unavailable) {
       // Not logged per request: the database guard logs the outage once (src/database).
       res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
       return problem('database_unavailable', unavailable.message);
     }
+    // Express's adapter wraps body-parser errors in an HttpException; the cause says what failed.
+    const cause = exception instanceof HttpException ? exception.cause : exception;
+    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500)
+      return bodyParserProblem(cause);
+    if (exception instanceof HttpException) return httpProblem(exception);
+    if (exception instanceof QueryFailedError) return queryProblem(exception.driverError);
     return undefined;
   }
 
