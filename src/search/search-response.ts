@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { Slicer } from '../common/work-budget';
 import type { SearchResultDto } from './dto/search.dto';
+import { drained } from '../common/drained';
 
 /** Results stringified per write: a few hundred KiB, a few ms of work. */
 const RESULTS_PER_CHUNK = 2_000;
@@ -31,17 +32,4 @@ export async function writeSearchResponse(
     if (slicer.due(0)) await slicer.pause();
   }
   res.end(']}');
-}
-
-/** Resolves when the socket drained or closed, leaving no listener behind. */
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

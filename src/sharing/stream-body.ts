@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { drained } from '../common/drained';
 
 const logger = new Logger('StreamBody');
 
@@ -29,7 +30,7 @@ export async function streamBody(res: Response, chunks: Body): Promise<void> {
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) return;
-      if (chunk.length > 0 && !res.write(chunk)) await writable(res);
+      if (chunk.length > 0 && !res.write(chunk)) await drained(res);
       if (res.destroyed) return;
     }
   } catch (err) {
@@ -39,18 +40,6 @@ export async function streamBody(res: Response, chunks: Body): Promise<void> {
     res.off('close', gone);
   }
   res.end();
-}
-
-function writable(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /**
