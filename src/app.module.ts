@@ -1,3 +1,5 @@
+import { TenantDirectoryModule } from './tenancy/tenant-directory.module';
+import { TenantsModule } from './tenants/tenants.module';
 import {
   ArgumentMetadata,
   DynamicModule,
@@ -72,6 +74,7 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         WorkBudgetModule,
         DatabaseModule,
+        TenantDirectoryModule,
         // Express tries routes in registration order, one pattern match each; the hot path
         // (SIEM and SOAR lookups) is registered first.
         SearchModule,
@@ -89,6 +92,7 @@ export class AppModule implements NestModule {
         TagsModule,
         ApiClientsModule,
         SharingModule,
+        TenantsModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,

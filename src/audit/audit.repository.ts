@@ -43,7 +43,10 @@ export class AuditRepository {
    */
   async lockHead(tx: EntityManager): Promise<{ sequence: number; hash: string | null; now: Date }> {
     const sql = this.sql.in(tx);
-    await sql.rows('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+    // One chain per tenant: appends of different tenants do not wait for each other.
+    await sql.rows('SELECT pg_advisory_xact_lock($1, hashtext(indicium_tenant()::text))', [
+      APPEND_LOCK_KEY,
+    ]);
     const [head] = await sql.rows<{ sequence: string | null; hash: string | null; now: Date }>(
       `SELECT date_trunc('milliseconds', clock_timestamp()) AS now, h.sequence, h.hash
          FROM (SELECT 1) one

@@ -4,6 +4,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import {
+  currentTenant,
+  DEFAULT_TENANT_ID,
+  inTenant,
+  requireTenant,
+} from '../database/tenant-context';
+import {
   anchorMac,
   AuditRecord,
   chainHash,
@@ -48,7 +54,8 @@ export class AuditService implements OnModuleInit {
   private readonly logger = new Logger(AuditService.name);
   private readonly key: Buffer;
   /** Set once the anchor is known to be committed; until then each append makes sure of it. */
-  private anchored = false;
+  /** Tenants whose chain this instance knows to be anchored. */
+  private readonly anchored = new Set<string>();
 
   constructor(
     private readonly db: DataSource,
@@ -70,12 +77,14 @@ export class AuditService implements OnModuleInit {
    * was written under another key: this instance's records would break verification.
    */
   async onModuleInit(): Promise<void> {
-    const anchor = await this.db.transaction(async (tx) => {
-      const existing = await this.audit.findAnchor(tx);
-      if (existing) return existing;
-      return this.anchor(tx, await this.audit.lockHead(tx));
-    });
-    this.anchored = true;
+    const anchor = await inTenant(DEFAULT_TENANT_ID, () =>
+      this.db.transaction(async (tx) => {
+        const existing = await this.audit.findAnchor(tx);
+        if (existing) return existing;
+        return this.anchor(tx, await this.audit.lockHead(tx));
+      }),
+    );
+    this.anchored.add(DEFAULT_TENANT_ID);
     if (anchorMac(this.key, anchor.keyedFrom, anchor.legacyHead) !== anchor.mac) {
       this.logger.error(
         'The audit log was anchored under a different audit chain key: records this instance writes will not verify. Give every instance the same AUDIT_CHAIN_KEY.',
@@ -91,8 +100,12 @@ export class AuditService implements OnModuleInit {
     if (!tx.queryRunner?.isTransactionActive) {
       throw new Error(`audit.record(${entry.action}) needs the manager of an open transaction`);
     }
+    const tenant = requireTenant();
     const head = await this.audit.lockHead(tx);
-    if (!this.anchored) await this.anchor(tx, head);
+    if (!this.anchored.has(tenant)) {
+      await this.anchor(tx, head);
+      this.anchored.add(tenant);
+    }
     const unhashed: Omit<AuditRecord, 'hash'> = {
       id: randomUUID(),
       sequence: head.sequence + 1,
@@ -120,12 +133,15 @@ export class AuditService implements OnModuleInit {
   }
 
   /**
-   * A security event (auth failure, lockout, denial) in its own small transaction. Never
+   * A security event (auth failure, lockout, denial) in its own small transaction, in `tenant`
+   * (the principal's, when it is known) or the request's. Never
    * throws: the request is refused either way; a failure to audit is logged.
    */
-  async recordEvent(ctx: AuditContext, entry: AuditEntry): Promise<void> {
+  async recordEvent(ctx: AuditContext, entry: AuditEntry, tenant?: string): Promise<void> {
     try {
-      await this.db.transaction((tx) => this.record(tx, ctx, entry));
+      // Before authentication decided a tenant, the event is the platform operator's.
+      const where = tenant ?? currentTenant() ?? DEFAULT_TENANT_ID;
+      await inTenant(where, () => this.db.transaction((tx) => this.record(tx, ctx, entry)));
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'could not write a security audit record');
     }

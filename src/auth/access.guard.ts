@@ -10,6 +10,9 @@ import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { auditContextOf } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { TenantNotFoundError } from '../common/errors/domain-errors';
+import { settleTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { ANY_PRINCIPAL, PRIVILEGE_KEY, PUBLIC_KEY, RequiredAccess } from './auth.decorator';
 import { LockedOutException } from './auth.service';
@@ -18,6 +21,8 @@ import { BearerStrategy } from './bearer.strategy';
 import type { IndiciumRequest, Principal } from './principal';
 
 const PUBLIC = Symbol('public');
+/** Names the tenant a request acts in (docs/api.md §12); absent, the principal's home. */
+export const TENANT_HEADER = 'x-indicium-tenant';
 /** What a route declared: @Public(), an @Auth() privilege (or any principal), or nothing. */
 type AccessRule = RequiredAccess | typeof PUBLIC | undefined;
 const AUTHENTICATION_REQUIRED =
@@ -47,6 +52,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
     private readonly refusals: AuthRefusalsService,
+    private readonly tenants: TenantDirectory,
     basic: BasicStrategy,
     bearer: BearerStrategy,
   ) {
@@ -69,6 +75,8 @@ export class AccessGuard implements CanActivate {
     }
     const principal = await this.authenticate(req, context.switchToHttp().getResponse());
     req.principal = principal;
+    req.tenant = this.actingTenant(principal, req.headers[TENANT_HEADER]);
+    settleTenant(req.tenant);
     if (required !== ANY_PRINCIPAL && !principal.privileges.has(required)) {
       // Only the denial path pays for the audit write; allowed requests stay query-free.
       await this.audit.recordEvent(auditContextOf(req), {
@@ -82,6 +90,32 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenException(`This operation needs the privilege "${required}"`);
     }
     return true;
+  }
+
+  /**
+   * The tenant the request acts in (docs/tenancy.md): the principal's home, or the tenant the
+   * header names when that is the home or — for a principal holding tenants.manage — one of its
+   * descendants. Anything else is "tenant not found", whether it exists or not. A principal of
+   * a suspended tenant (or one below a suspended tenant) is not authenticated at all.
+   */
+  private actingTenant(principal: Principal, header: string | string[] | undefined): string {
+    const standing = this.tenants.standing(principal.homeTenant);
+    if (standing !== 'active') {
+      throw new UnauthorizedException(
+        standing === 'suspended' ? 'This tenant is suspended' : 'Invalid credentials',
+      );
+    }
+    if (header === undefined) return principal.homeTenant;
+    const named = typeof header === 'string' ? this.tenants.byName(header.trim()) : undefined;
+    if (named?.id === principal.homeTenant) return named.id;
+    if (
+      named === undefined ||
+      !principal.privileges.has('tenants.manage') ||
+      !this.tenants.isWithin(named.id, principal.homeTenant)
+    ) {
+      throw new TenantNotFoundError();
+    }
+    return named.id;
   }
 
   /** The route's declared rule, read from its metadata once per route. */

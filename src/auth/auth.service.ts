@@ -13,6 +13,8 @@ import { AuditService } from '../audit/audit.service';
 import { anyRangeContains, parseIp } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailable, databaseUnavailableIn } from '../database/database-unavailable';
+import { inTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { auditableName } from './auditable-name';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
@@ -63,6 +65,7 @@ export class AuthService {
     private readonly lockout: LockoutService,
     private readonly refusals: AuthRefusalsService,
     private readonly audit: AuditService,
+    private readonly tenants: TenantDirectory,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -84,18 +87,19 @@ export class AuthService {
       ? await this.hasher.verify(secret, user.passwordHash)
       : (await this.hasher.burn(secret), false);
     if (!user || !ok) {
-      await this.failed(name, ip, ctx, user ? 'invalid_credentials' : 'unknown_principal');
+      await this.failed(name, ip, ctx, user ? 'invalid_credentials' : 'unknown_principal', user);
       throw new UnauthorizedException('Invalid credentials');
     }
     if (user.status !== 'active') {
-      await this.failed(name, ip, ctx, 'inactive', false);
+      await this.failed(name, ip, ctx, 'inactive', user, false);
       throw new UnauthorizedException('This account is inactive');
     }
     this.lockout.recordSuccess(name);
-    this.touchLastUse('user', user.id, ip);
+    this.touchLastUse('user', user.tenantId, user.id, ip);
     return {
       type: 'user',
       id: user.id,
+      homeTenant: user.tenantId,
       name: user.username,
       role: user.role,
       privileges: user.privileges,
@@ -111,11 +115,11 @@ export class AuthService {
     const client =
       row && row.expiresAt > Date.now() ? await this.directory.findClient(row.clientId) : null;
     if (!client) {
-      await this.failed(null, ip, ctx, 'invalid_token');
+      await this.failed(null, ip, ctx, 'invalid_token', undefined);
       throw new UnauthorizedException('Invalid or expired access token');
     }
     if (client.status !== 'active') {
-      await this.failed(client.clientId, ip, ctx, 'inactive', false);
+      await this.failed(client.clientId, ip, ctx, 'inactive', client, false);
       throw new UnauthorizedException('This API client is inactive');
     }
     return this.clientPrincipal(client, ip, ctx);
@@ -141,22 +145,29 @@ export class AuthService {
       actorId: principal.id,
       actorName: principal.name,
     };
-    await this.db.transaction(async (tx) => {
-      await this.credentials.insertToken(tx, tokenDigest(accessToken), client.id, expiresIn);
-      await this.audit.record(tx, actor, {
-        action: 'api_client.token_issue',
-        entityType: 'api_client',
-        entityName: client.clientId,
-        operation: 'auth',
-        newValue: { expiresIn },
-      });
-    });
+    await inTenant(client.tenantId, () =>
+      this.db.transaction(async (tx) => {
+        await this.credentials.insertToken(tx, tokenDigest(accessToken), client.id, expiresIn);
+        await this.audit.record(tx, actor, {
+          action: 'api_client.token_issue',
+          entityType: 'api_client',
+          entityName: client.clientId,
+          operation: 'auth',
+          newValue: { expiresIn },
+        });
+      }),
+    );
     return { accessToken, expiresIn };
   }
 
-  /** Deletes expired tokens in bounded batches (called periodically). */
-  purgeExpiredTokens(): Promise<number> {
-    return this.credentials.purgeExpiredTokens();
+  /** Deletes expired tokens in bounded batches, tenant by tenant (called periodically). */
+  async purgeExpiredTokens(): Promise<number> {
+    const purged = await this.tenants.forEach(
+      () => this.credentials.purgeExpiredTokens(),
+      (err, tenant) =>
+        this.logger.warn({ err, tenant: tenant.name }, 'could not purge expired tokens'),
+    );
+    return [...purged.values()].reduce((a, b) => a + b, 0);
   }
 
   private async verifyClientSecret(
@@ -172,11 +183,17 @@ export class AuthService {
       ? await this.hasher.verify(secret, client.secretHash)
       : (await this.hasher.burn(secret), false);
     if (!client || !ok) {
-      await this.failed(clientId, ip, ctx, client ? 'invalid_credentials' : 'unknown_principal');
+      await this.failed(
+        clientId,
+        ip,
+        ctx,
+        client ? 'invalid_credentials' : 'unknown_principal',
+        client,
+      );
       throw new UnauthorizedException('Invalid credentials');
     }
     if (client.status !== 'active') {
-      await this.failed(clientId, ip, ctx, 'inactive', false);
+      await this.failed(clientId, ip, ctx, 'inactive', client, false);
       throw new UnauthorizedException('This API client is inactive');
     }
     this.lockout.recordSuccess(clientId);
@@ -202,14 +219,16 @@ export class AuthService {
             outcome: 'denied',
             newValue: { ip },
           },
+          client.tenantId,
         );
         throw new IpNotAllowedException(ip);
       }
     }
-    this.touchLastUse('client', client.id, ip);
+    this.touchLastUse('client', client.tenantId, client.id, ip);
     return {
       type: 'client',
       id: client.id,
+      homeTenant: client.tenantId,
       name: client.clientId,
       role: client.role,
       privileges: client.privileges,
@@ -253,45 +272,59 @@ export class AuthService {
     }
   }
 
-  /** Audits a failed authentication and, when it just tripped a lock, the lockout. */
+  /**
+   * Audits a failed authentication and, when it just tripped a lock, the lockout: in the
+   * principal's home tenant when the name is one, else the platform operator's.
+   */
   private async failed(
     name: string | null,
     ip: string,
     ctx: AuditContext,
     reason: string,
+    known: { tenantId: string } | null | undefined,
     counts = true,
   ): Promise<void> {
     // A claimed name may be a secret typed into the wrong field: never stored verbatim.
     const shown = name === null ? null : auditableName(name);
     const entity = { entityType: 'principal', entityName: shown };
-    await this.audit.recordEvent(ctx, {
-      action: 'auth.failure',
-      ...entity,
-      operation: 'auth',
-      outcome: 'failure',
-      newValue: { reason },
-    });
+    const tenant = known?.tenantId;
+    await this.audit.recordEvent(
+      ctx,
+      {
+        action: 'auth.failure',
+        ...entity,
+        operation: 'auth',
+        outcome: 'failure',
+        newValue: { reason },
+      },
+      tenant,
+    );
     if (!counts) return;
     const locked = await this.lockout.recordFailure(name ?? undefined, ip);
     if (locked.principal || locked.ip) {
-      await this.audit.recordEvent(ctx, {
-        action: 'auth.lockout',
-        ...entity,
-        operation: 'auth',
-        outcome: 'denied',
-        newValue: { principal: locked.principal ? shown : null, ip: locked.ip ? ip : null },
-      });
+      await this.audit.recordEvent(
+        ctx,
+        {
+          action: 'auth.lockout',
+          ...entity,
+          operation: 'auth',
+          outcome: 'denied',
+          newValue: { principal: locked.principal ? shown : null, ip: locked.ip ? ip : null },
+        },
+        tenant,
+      );
     }
   }
 
   /** lastLoginAt (users) and lastUsedAt/lastUsedIp (clients): at most once a minute each. */
-  private touchLastUse(kind: 'user' | 'client', id: string, ip: string): void {
+  private touchLastUse(kind: 'user' | 'client', tenantId: string, id: string, ip: string): void {
     const now = Date.now();
     if (now - (this.lastUseWritten.get(id) ?? 0) < LAST_USE_INTERVAL_MS) return;
     if (this.lastUseWritten.size >= 100_000) this.lastUseWritten.clear();
     this.lastUseWritten.set(id, now);
-    (kind === 'user' ? this.credentials.touchUser(id) : this.credentials.touchClient(id, ip)).catch(
-      (err: unknown) => this.logger.warn({ err }, 'could not record last use'),
-    );
+    (kind === 'user'
+      ? this.credentials.touchUser(tenantId, id)
+      : this.credentials.touchClient(tenantId, id, ip)
+    ).catch((err: unknown) => this.logger.warn({ err }, 'could not record last use'));
   }
 }

@@ -5,6 +5,8 @@ import type { Privilege } from './privileges';
 export interface Principal {
   type: 'user' | 'client';
   id: string;
+  /** The tenant it belongs to; it acts there or, with tenants.manage, in a descendant. */
+  homeTenant: string;
   name: string;
   role: string;
   privileges: ReadonlySet<Privilege>;

@@ -14,6 +14,7 @@ export const PRIVILEGES = {
   'siem.manage': 'Manage SIEM integrations',
   'metrics.read': 'Read Prometheus metrics',
   'detections.read': 'Read the detection log and supplier statistics',
+  'tenants.manage': 'Create and manage child tenants, and act in any descendant tenant',
 } as const;
 
 export type Privilege = keyof typeof PRIVILEGES;

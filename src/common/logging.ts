@@ -73,6 +73,7 @@ export function logRequest(
     responseTime,
     ip: r.clientIp,
     principal: principal ? { type: principal.type, name: principal.name } : undefined,
+    tenant: r.tenant,
   };
   if (!res.writableFinished) {
     log.error(line, `${req.method} ${url} aborted after ${responseTime}ms`);

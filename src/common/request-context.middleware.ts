@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { IndiciumRequest } from './request';
 import type { AppConfig } from '../config/app-config';
 import { asRequestWork } from '../database/database-work';
+import { inRequestScope } from '../database/tenant-context';
 import { logRequest } from './logging';
 import { resolveClientIp } from './net/ip-utils';
 
@@ -33,7 +34,8 @@ export function requestContext(config: AppConfig, log: Logger): RequestHandler {
       config.trustedProxies,
     );
     res.once('close', () => logRequest(log, req, res, startedAt));
-    // Its statements get the request path's short database timeouts (src/database).
-    asRequestWork(next);
+    // Its statements get the request path's short database timeouts, and run in the tenant
+    // authentication settles (src/database).
+    inRequestScope(() => asRequestWork(next));
   };
 }

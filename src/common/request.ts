@@ -12,6 +12,8 @@ export interface IndiciumRequest<P extends CallerIdentity = CallerIdentity> exte
   id: string;
   clientIp: string;
   principal?: P;
+  /** The id of the tenant the request acts in, once authentication decided it. */
+  tenant?: string;
   /** Set once a controller route matched (by the guard, which runs first for every route). */
   handlerMatched?: boolean;
 }

@@ -46,4 +46,3 @@ export function parseCidrList(list: string): IpRange[] {
     .filter((s) => s.length > 0)
     .map(parseRange);
 }
-

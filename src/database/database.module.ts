@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DatabaseGuard } from './database-guard';
+import { asSchemaOwner } from './tenant-context';
 import { buildDataSourceOptions, databaseGuardFor, runMigrations } from './data-source';
 import { Sql } from './sql';
 
@@ -33,9 +34,12 @@ class DatabaseGuardModule implements OnApplicationShutdown {
       inject: [AppConfig, DatabaseGuard],
       useFactory: buildDataSourceOptions,
       dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await runMigrations(dataSource, !(options as { url?: string }).url);
-        return dataSource;
+        // As the schema's owner: the application's role may not exist before the migrations.
+        return asSchemaOwner(async () => {
+          const dataSource = await new DataSource(options!).initialize();
+          await runMigrations(dataSource, !(options as { url?: string }).url);
+          return dataSource;
+        });
       },
     }),
   ],

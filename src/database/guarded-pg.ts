@@ -1,6 +1,7 @@
 import pg, { type ClientConfig, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { destroyConnection, type DatabaseGuard } from './database-guard';
 import { currentWork, type DatabaseWork } from './database-work';
+import { TenantSession } from './tenant-context';
 
 type ConnectCallback = (
   err: Error | undefined,
@@ -26,6 +27,10 @@ function textOf(config: unknown): string {
   return typeof config === 'string' ? config : ((config as { text?: string }).text ?? '');
 }
 
+function withText(config: unknown, text: string): unknown {
+  return typeof config === 'string' ? text : { ...(config as object), text };
+}
+
 /**
  * node-postgres for TypeORM (its `driver` option) with every wait bounded by `guard`: the
  * pool's connections are GuardedClients, and taking one fails at once while the database is
@@ -40,6 +45,8 @@ export function guardedPg(guard: DatabaseGuard): typeof pg {
   class GuardedClient extends pg.Client {
     /** The kind whose timeouts the session has; undefined when a rollback may have undone a SET. */
     private session: DatabaseWork | undefined = 'request';
+    /** The role and tenant the session's statements run with (tenant-context.ts). */
+    private readonly tenancy = new TenantSession();
 
     constructor(config?: ClientConfig) {
       super({ ...config, options: guard.sessionOptions('request') });
@@ -63,13 +70,28 @@ export function guardedPg(guard: DatabaseGuard): typeof pg {
       if (guard.unreachable !== undefined) throw guard.refusal();
       const kind = currentWork();
       const settle = guard.watch(() => destroyConnection(this), kind);
-      const rollback = textOf(config).startsWith('ROLLBACK');
+      const text = textOf(config);
+      const rollback = text.startsWith('ROLLBACK');
       try {
+        const plan = this.tenancy.plan(text);
         if (this.session !== kind) {
           await super.query(guard.timeoutsFor(kind));
           this.session = kind;
         }
-        const res = await super.query(config as string, values as unknown[]);
+        if (plan.role !== undefined) {
+          await super.query(plan.role);
+          this.tenancy.roleSwitched();
+        }
+        if (plan.before !== undefined) await super.query(plan.before);
+        const statement = plan.text === undefined ? config : withText(config, plan.text);
+        let res: QueryResult;
+        try {
+          res = await super.query(statement as string, values as unknown[]);
+        } catch (err) {
+          if (plan.wrapped) await super.query('ROLLBACK');
+          throw err;
+        }
+        if (plan.wrapped) await super.query('COMMIT');
         settle();
         return res;
       } catch (err) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types } from '@electric-sql/pglite';
+import { TenantSession } from './tenant-context';
 
 /**
  * A `pg`-compatible driver module (what TypeORM's postgres dialect loads as `driver`) backed
@@ -38,12 +39,33 @@ function toPgResult(
 }
 
 class PgliteClient extends EventEmitter {
+  /** The one backend's role and transaction, as for a server connection (guarded-pg.ts). */
+  private readonly tenancy = new TenantSession();
+
   constructor(private readonly db: () => Promise<PGlite>) {
     super();
   }
 
   async query(sql: string, params?: unknown[]): Promise<PgResult> {
     const db = await this.db();
+    const plan = this.tenancy.plan(sql);
+    if (plan.role !== undefined) {
+      await db.exec(plan.role);
+      this.tenancy.roleSwitched();
+    }
+    if (plan.before !== undefined) await db.exec(plan.before);
+    let result: PgResult;
+    try {
+      result = await this.run(db, plan.text ?? sql, params);
+    } catch (err) {
+      if (plan.wrapped) await db.exec('ROLLBACK');
+      throw err;
+    }
+    if (plan.wrapped) await db.exec('COMMIT');
+    return result;
+  }
+
+  private async run(db: PGlite, sql: string, params?: unknown[]): Promise<PgResult> {
     if (params && params.length > 0) {
       return toPgResult(sql, await db.query(sql, params));
     }

@@ -9,6 +9,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Principal } from '../auth/principal';
 import { PeriodicSweep } from '../common/periodic-sweep';
 import { AppConfig } from '../config/app-config';
+import { currentTenant, inTenant } from '../database/tenant-context';
 import { MetricsService } from '../health/metrics.service';
 import type { IndicatorType } from '../indicators';
 import { DetectionsRepository, HitRow, NewDetection } from './detections.repository';
@@ -33,6 +34,8 @@ export interface SearchedResult {
 
 /** A value searched and not detected, waiting to be remembered for retro-scan. */
 export interface PendingRetro {
+  /** The tenant whose principal searched it. */
+  tenant: string;
   type: IndicatorType;
   value: string;
   principalType: string;
@@ -49,6 +52,9 @@ const MAX_PENDING_EVENTS = 200_000;
 const MAX_PENDING_RETRO = 200_000;
 const MAX_PENDING_HITS = 500_000;
 
+/** A detection event waiting for a flush, with the tenant it happened in. */
+type PendingDetection = NewDetection & { tenant: string };
+
 /** Remembers retro values (RetroScanner registers itself; a flush hands it the batch). */
 export interface RetroSink {
   remember(values: PendingRetro[]): Promise<void>;
@@ -63,11 +69,14 @@ export interface RetroSink {
 @Injectable()
 export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DetectionRecorder.name);
-  /** Pending counters per principal (`type \0 id`), per indicator (`supplier \0 type \0 value`). */
+  /**
+   * Pending counters per principal (`tenant \0 type \0 id`), per indicator
+   * (`supplier \0 type \0 value`).
+   */
   private hits = new Map<string, Map<string, HitRow>>();
   private hitCount = 0;
-  private events: NewDetection[] = [];
-  /** Pending retro values per type, by value (no concatenated key per value). */
+  private events: PendingDetection[] = [];
+  /** Pending retro values per tenant and type (`tenant \0 type`), by value. */
   private retro = new Map<string, Map<string, PendingRetro>>();
   private retroCount = 0;
   /** Values this instance remembered lately: searched again, they are not remembered again. */
@@ -136,7 +145,8 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
    * hash and a table probe, and is not remembered again (docs/api.md §11).
    */
   record(principal: Principal | undefined, results: readonly SearchedResult[]): void {
-    if (!principal || !this.on) return;
+    const tenant = currentTenant();
+    if (!principal || !this.on || tenant === undefined) return;
     const now = Date.now();
     const since = now - REMEMBER_REFRESH_MS;
     const recent = this.recent;
@@ -145,18 +155,19 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     for (const r of results) {
       if (r.result === 'detected') {
         if (mine === undefined) {
-          const key = `${principal.type}\u0000${principal.id}`;
+          const key = `${tenant}\u0000${principal.type}\u0000${principal.id}`;
           mine = this.hits.get(key);
           if (mine === undefined) this.hits.set(key, (mine = new Map<string, HitRow>()));
         }
-        for (const m of r.matches) this.hit(principal, mine, r, m, now);
+        for (const m of r.matches) this.hit(tenant, principal, mine, r, m, now);
       } else if (r.result === 'not_detected' && this.retroOn && r.normalized !== null) {
         if (who < 0) who = recent.principal(principal.type, principal.name);
         recent.hash(r.type as string, r.normalized);
         if (recent.fresh(who, since)) continue;
-        let byValue = this.retro.get(r.type as string);
+        const retroKey = `${tenant}\u0000${r.type as string}`;
+        let byValue = this.retro.get(retroKey);
         if (byValue === undefined)
-          this.retro.set(r.type as string, (byValue = new Map<string, PendingRetro>()));
+          this.retro.set(retroKey, (byValue = new Map<string, PendingRetro>()));
         const pending = byValue.get(r.normalized);
         if (pending) {
           pending.atMs = now;
@@ -165,6 +176,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
         } else if (this.retroCount < MAX_PENDING_RETRO) {
           this.retroCount++;
           byValue.set(r.normalized, {
+            tenant,
             type: r.type as IndicatorType,
             value: r.normalized,
             principalType: principal.type,
@@ -188,6 +200,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private hit(
+    tenant: string,
     principal: Principal,
     mine: Map<string, HitRow>,
     r: SearchedResult,
@@ -215,6 +228,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     } else this.dropped.inc({ kind: 'hit' });
     if (this.oldestPendingMs === 0) this.oldestPendingMs = now;
     this.event({
+      tenant,
       atMs: now,
       value: r.normalized as string,
       type: r.type as string,
@@ -229,7 +243,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  private event(e: NewDetection): void {
+  private event(e: PendingDetection): void {
     if (this.events.length >= MAX_PENDING_EVENTS) return void this.dropped.inc({ kind: 'event' });
     if (this.oldestPendingMs === 0) this.oldestPendingMs = e.atMs;
     this.events.push(e);
@@ -246,26 +260,60 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
     this.retro = new Map();
     this.retroCount = 0;
     this.oldestPendingMs = 0;
-    if (hitCount > 0 || events.length > 0) {
+    if (hitCount > 0 || events.length > 0) await this.flushHits(hits, events);
+    if (retro.size > 0 && this.retroSink) await this.flushRetro(this.retroSink, retro);
+  }
+
+  /** Each tenant's counters and events in its own tenant; a failed tenant's wait for the next flush. */
+  private async flushHits(
+    hits: Map<string, Map<string, HitRow>>,
+    events: PendingDetection[],
+  ): Promise<void> {
+    const byTenant = new Map<
+      string,
+      { hits: Map<string, Map<string, HitRow>>; rows: HitRow[]; events: PendingDetection[] }
+    >();
+    const of = (tenant: string) => {
+      let t = byTenant.get(tenant);
+      if (!t) byTenant.set(tenant, (t = { hits: new Map(), rows: [], events: [] }));
+      return t;
+    };
+    for (const [who, mine] of hits) {
+      const t = of(who.slice(0, who.indexOf('\u0000')));
+      t.hits.set(who, mine);
+      for (const h of mine.values()) t.rows.push(h);
+    }
+    for (const e of events) of(e.tenant).events.push(e);
+    for (const [tenant, t] of byTenant) {
       try {
-        const rows: HitRow[] = [];
-        for (const mine of hits.values()) for (const h of mine.values()) rows.push(h);
-        await this.repo.flush(rows, events);
-        for (const e of events)
+        await inTenant(tenant, () => this.repo.flush(t.rows, t.events));
+        for (const e of t.events)
           this.detectionsBySupplier.inc({ supplier: e.supplier, retro: String(e.retro) });
       } catch (err) {
         this.logger.warn(
           { err },
           'writing hit counters and detections failed; kept for the next flush',
         );
-        this.restore(hits, hitCount, events);
+        this.restore(t.hits, t.rows.length, t.events);
       }
     }
-    if (retro.size > 0 && this.retroSink) {
-      const values: PendingRetro[] = [];
-      for (const byValue of retro.values()) for (const v of byValue.values()) values.push(v);
+  }
+
+  private async flushRetro(
+    sink: RetroSink,
+    retro: Map<string, Map<string, PendingRetro>>,
+  ): Promise<void> {
+    const byTenant = new Map<string, PendingRetro[]>();
+    for (const byValue of retro.values()) {
+      for (const v of byValue.values()) {
+        const list = byTenant.get(v.tenant);
+        if (list) list.push(v);
+        else byTenant.set(v.tenant, [v]);
+      }
+    }
+    for (const [tenant, values] of byTenant) {
       try {
-        await this.retroSink.remember(values);
+        await inTenant(tenant, () => sink.remember(values));
         for (const v of values)
           this.recent.remembered(v.type, v.value, v.principalType, v.principal, v.atMs);
       } catch (err) {
@@ -278,7 +326,7 @@ export class DetectionRecorder implements OnApplicationBootstrap, BeforeApplicat
   private restore(
     hits: Map<string, Map<string, HitRow>>,
     hitCount: number,
-    events: NewDetection[],
+    events: PendingDetection[],
   ): void {
     let count = hitCount;
     for (const [who, arrived] of this.hits) {

@@ -9,6 +9,7 @@ import { PeriodicSweep } from '../common/periodic-sweep';
 import { AppConfig } from '../config/app-config';
 import { DetectionsRepository, PRUNE_BATCH } from './detections.repository';
 import { retroWindowMs } from './recent-values';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { RetroRepository } from './retro.repository';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -33,6 +34,7 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
     private readonly repo: DetectionsRepository,
     private readonly retro: RetroRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,6 +55,15 @@ export class DetectionRetention implements OnApplicationBootstrap, OnApplication
   }
 
   private async sweep(now: number): Promise<number> {
+    const deleted = await this.tenants.forEach(
+      () => this.sweepTenant(now),
+      (err, tenant) =>
+        this.logger.error({ err, tenant: tenant.name }, 'detection retention sweep failed'),
+    );
+    return [...deleted.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private async sweepTenant(now: number): Promise<number> {
     const cutoff = new Date(now - this.config.env.DETECTION_RETENTION_DAYS * DAY_MS);
     let deleted = 0;
     while (!this.stopped) {

@@ -6,6 +6,7 @@ import { INDICATOR_TYPE_DEFINITIONS, PrefixLengths } from '../indicators';
 import { CommittedWrite, IndicatorWriter } from '../suppliers/indicators/indicator-writer';
 import { DetectionRecorder, PendingRetro, RetroSink } from './detection-recorder';
 import { REMEMBER_REFRESH_MS, retroWindowMs } from './recent-values';
+import { inTenant } from '../database/tenant-context';
 import { RetroKeyRow, RetroRepository, RetroValueRow } from './retro.repository';
 
 /**
@@ -80,10 +81,8 @@ export class RetroScanner implements OnModuleInit, RetroSink {
 
   private async scan(w: CommittedWrite): Promise<void> {
     try {
-      const found = await this.repo.scan(
-        w.supplierId,
-        w.since,
-        retroWindowMs(this.config.env.RETROSCAN_DAYS),
+      const found = await inTenant(w.tenant, () =>
+        this.repo.scan(w.supplierId, w.since, retroWindowMs(this.config.env.RETROSCAN_DAYS)),
       );
       for (const d of found) this.retroDetections.inc({ supplier: d.supplier });
       this.recorder.counted(found.map((d) => ({ supplier: d.supplier, retro: true })));

@@ -17,6 +17,8 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import { USER_AGENT } from './feed-fetcher';
 import { FeedRunner } from './feed-runner';
+import { inTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { FeedRow, FeedsRepository, FinishedRun } from './feeds.repository';
 
 /** Who a run acts as in the audit log: no person, the scheduler itself. */
@@ -65,6 +67,7 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly audit: AuditService,
     metrics: MetricsService,
     @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly tenants: TenantDirectory,
   ) {
     const registers = [metrics.registry];
     this.runs = new Counter({
@@ -102,12 +105,14 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     for (const run of this.active.values()) run.abort.abort(new ShutdownError('shutting down'));
     await polled;
     await Promise.all([...this.active.values()].map((r) => r.done));
-    await this.feeds.release(this.owner).catch((err: unknown) =>
-      // Shutdown goes on: an unreleased lease only delays another instance until it expires.
-      this.logger.warn(
-        { err },
-        'releasing feed leases at shutdown failed; they expire by themselves',
-      ),
+    await this.tenants.forEach(
+      () => this.feeds.release(this.owner),
+      (err: unknown) =>
+        // Shutdown goes on: an unreleased lease only delays another instance until it expires.
+        this.logger.warn(
+          { err },
+          'releasing feed leases at shutdown failed; they expire by themselves',
+        ),
     );
   }
 
@@ -116,8 +121,22 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     this.loop.wake();
   }
 
+  /** Tenant by tenant, as long as this instance has room for more runs. */
   private async poll(): Promise<void> {
-    const free = this.config.env.FEED_CONCURRENCY - this.active.size;
+    let failure: unknown;
+    for (const tenant of this.tenants.working()) {
+      const free = this.config.env.FEED_CONCURRENCY - this.active.size;
+      if (free <= 0 || this.loop.stopped) break;
+      try {
+        await inTenant(tenant.id, () => this.pollTenant(free));
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private async pollTenant(free: number): Promise<void> {
     const due = await this.feeds.claimDue(this.owner, this.leaseMs, free);
     for (const feed of due) {
       if (this.loop.stopped) break;
@@ -127,6 +146,7 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Runs in the tenant of the poll that claimed it; so do its renewals and its record. */
   private start(feed: FeedRow): void {
     const abort = new AbortController();
     const timeoutMs = this.config.env.FEED_RUN_TIMEOUT_SECONDS * 1000;

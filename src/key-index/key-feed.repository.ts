@@ -5,6 +5,8 @@ import { Sql } from '../database/sql';
 /** One committed write's additions, as the change feed holds them. */
 export interface KeyChange {
   seq: string;
+  /** The tenant whose keys these are. */
+  scope: string;
   hashes: Uint8Array;
   cidr4: number[];
   cidr6: number[];
@@ -28,16 +30,22 @@ export class KeyFeedRepository {
    * Records a write's added keys in its transaction, as its last statement before COMMIT: the
    * lock (held to the commit) makes rows commit in `seq` order; NOTIFY is delivered on commit.
    */
-  async append(tx: EntityManager, hashes: Buffer, cidr4: number[], cidr6: number[]): Promise<void> {
+  async append(
+    tx: EntityManager,
+    scope: string,
+    hashes: Buffer,
+    cidr4: number[],
+    cidr6: number[],
+  ): Promise<void> {
     const sql = this.sql.in(tx);
     await sql.exec(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
     await sql.exec(
       `WITH c AS (
-         INSERT INTO search_key_changes (seq, hashes, cidr4, cidr6)
-         VALUES (nextval('search_key_change_seq'), $1, $2::smallint[], $3::smallint[])
+         INSERT INTO search_key_changes (seq, scope, hashes, cidr4, cidr6)
+         VALUES (nextval('search_key_change_seq'), $1, $2, $3::smallint[], $4::smallint[])
          RETURNING seq)
        SELECT pg_notify('${FEED_CHANNEL}', seq::text) FROM c`,
-      [hashes, cidr4, cidr6],
+      [scope, hashes, cidr4, cidr6],
     );
   }
 
@@ -52,26 +60,25 @@ export class KeyFeedRepository {
          FROM search_key_feed_state`,
     );
     const changes = await this.sql.rows<KeyChange>(
-      `SELECT seq::text AS seq, hashes, cidr4, cidr6 FROM search_key_changes
+      `SELECT seq::text AS seq, scope, hashes, cidr4, cidr6 FROM search_key_changes
         WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
       [seq, limit],
     );
     return { changes, prunedThrough: state.prunedThrough, head: state.head };
   }
 
-  /**
-   * Reads every indicator key in one snapshot, with the feed position it corresponds to: the
-   * writes that commit after it have larger `seq`s (they commit in `seq` order).
-   */
-  async scan(
-    page: number,
-    onPage: (types: string[], values: string[]) => void,
-  ): Promise<{ seq: string; rows: number }> {
+  /** The feed's last position. */
+  async head(): Promise<string> {
+    const [head] = await this.sql.rows<{ seq: string }>(
+      `SELECT coalesce(max(seq), 0)::text AS seq FROM search_key_changes`,
+    );
+    return head.seq;
+  }
+
+  /** Reads every indicator key of the tenant in one snapshot. */
+  async scan(page: number, onPage: (types: string[], values: string[]) => void): Promise<number> {
     return this.db.transaction('REPEATABLE READ', async (tx) => {
       const sql = this.sql.in(tx);
-      const [head] = await sql.rows<{ seq: string }>(
-        `SELECT coalesce(max(seq), 0)::text AS seq FROM search_key_changes`,
-      );
       let after = '00000000-0000-0000-0000-000000000000';
       let rows = 0;
       for (;;) {
@@ -87,11 +94,11 @@ export class KeyFeedRepository {
         after = b.id;
         if (b.types.length < page) break;
       }
-      return { seq: head.seq, rows };
+      return rows;
     });
   }
 
-  /** Indicators stored: the index holds at most these many live keys. */
+  /** The tenant's indicators stored. */
   async indicatorCount(): Promise<number> {
     const [r] = await this.sql.rows<{ n: string }>(
       `SELECT coalesce(sum(indicator_count), 0)::text AS n FROM suppliers`,

@@ -1,36 +1,39 @@
-import { addEncoded, encodeHash, hashKey, H, KeySet } from './key-set';
+import { addEncoded, encodeHash, hashKey, H, KeySet, scopeSeed } from './key-set';
+
+/** The unseeded scope: the fixed vectors below are the hashes of a zero seed. */
+const S = { a: 0, b: 0 };
 
 const MiB = 1024 * 1024;
 
 describe('KeySet', () => {
   it('holds every key added, across growth, and answers no for keys never added', () => {
     const set = new KeySet();
-    for (let i = 0; i < 50_000; i++) set.add('ip', `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 50_000; i++) set.add('ip', `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, S);
     expect(set.size).toBe(50_000);
     let held = 0;
     for (let i = 0; i < 50_000; i++) {
-      if (set.has('ip', `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`)) held++;
+      if (set.has('ip', `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, S)) held++;
     }
     expect(held).toBe(50_000);
     let maybes = 0;
     for (let i = 0; i < 50_000; i++) {
-      if (set.has('ip', `11.${i >> 16}.${(i >> 8) & 255}.${i & 255}`)) maybes++;
+      if (set.has('ip', `11.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, S)) maybes++;
     }
     expect(maybes).toBe(0);
   });
 
   it('tells types apart: the same value of another type is another key', () => {
     const set = new KeySet();
-    set.add('domain', 'example.com');
-    expect(set.has('domain', 'example.com')).toBe(true);
-    expect(set.has('url', 'example.com')).toBe(false);
-    expect(set.has('domain', 'example.co')).toBe(false);
-    expect(set.has('domainexample.com', '')).toBe(false);
+    set.add('domain', 'example.com', S);
+    expect(set.has('domain', 'example.com', S)).toBe(true);
+    expect(set.has('url', 'example.com', S)).toBe(false);
+    expect(set.has('domain', 'example.co', S)).toBe(false);
+    expect(set.has('domainexample.com', '', S)).toBe(false);
   });
 
   it('adds a key once however often it is added', () => {
     const set = new KeySet();
-    for (let i = 0; i < 3; i++) set.add('md5', 'd41d8cd98f00b204e9800998ecf8427e');
+    for (let i = 0; i < 3; i++) set.add('md5', 'd41d8cd98f00b204e9800998ecf8427e', S);
     expect(set.size).toBe(1);
   });
 
@@ -45,12 +48,12 @@ describe('KeySet', () => {
   it('round-trips hashes through the change feed encoding', () => {
     const keys = Array.from({ length: 1000 }, (_, i) => `host${i}.example.org`);
     const buf = Buffer.alloc(keys.length * 8);
-    keys.forEach((k, i) => encodeHash('domain', k, buf, i * 8));
+    keys.forEach((k, i) => encodeHash('domain', k, S, buf, i * 8));
     const set = new KeySet();
     addEncoded(set, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     expect(set.size).toBe(1000);
-    expect(keys.filter((k) => !set.has('domain', k))).toEqual([]);
-    hashKey('domain', keys[0]);
+    expect(keys.filter((k) => !set.has('domain', k, S))).toEqual([]);
+    hashKey('domain', keys[0], S);
     expect(buf.readUInt32BE(0)).toBe(H[0]);
     expect(buf.readUInt32BE(4)).toBe(H[1]);
   });
@@ -67,10 +70,10 @@ describe('KeySet', () => {
 
   it('answers no for 20,000 keys it does not hold, among 20,000 it holds', () => {
     const set = new KeySet();
-    for (let i = 0; i < 20_000; i++) set.add('sha256', i.toString(16).padStart(64, '0'));
+    for (let i = 0; i < 20_000; i++) set.add('sha256', i.toString(16).padStart(64, '0'), S);
     let maybes = 0;
     for (let i = 0; i < 20_000; i++) {
-      if (set.has('sha256', i.toString(16).padStart(64, 'f'))) maybes++;
+      if (set.has('sha256', i.toString(16).padStart(64, 'f'), S)) maybes++;
     }
     expect(maybes).toBe(0);
   });
@@ -89,8 +92,19 @@ describe('KeySet', () => {
       ['ip', '2001:db8::1', 1869505837, 1484115271],
     ];
     for (const [type, value, hi, lo] of vectors) {
-      hashKey(type, value);
+      hashKey(type, value, S);
       expect([type, value, H[0], H[1]]).toEqual([type, value, hi, lo]);
     }
+  });
+
+  it('keeps scopes apart: a key held in one tenant is not held in another', () => {
+    const set = new KeySet();
+    const a = scopeSeed('0b6a0e9e-5d1b-4e8e-9a43-0d3c7f0a2b11');
+    const b = scopeSeed('7d1c7a52-8a2e-4c55-b2a1-3f8c3c1d9e20');
+    for (let i = 0; i < 10_000; i++) set.add('domain', `host${i}.example`, a);
+    let leaked = 0;
+    for (let i = 0; i < 10_000; i++) if (set.has('domain', `host${i}.example`, b)) leaked++;
+    expect(leaked).toBe(0);
+    expect(set.has('domain', 'host1.example', a)).toBe(true);
   });
 });

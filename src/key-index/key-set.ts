@@ -30,13 +30,13 @@ export class KeySet {
     return this.hi.byteLength + this.lo.byteLength;
   }
 
-  add(type: string, value: string): void {
-    hashKey(type, value);
+  add(type: string, value: string, scope: ScopeSeed): void {
+    hashKey(type, value, scope);
     this.addHash(H[0], H[1]);
   }
 
-  has(type: string, value: string): boolean {
-    hashKey(type, value);
+  has(type: string, value: string, scope: ScopeSeed): boolean {
+    hashKey(type, value, scope);
     return this.hasHash(H[0], H[1]);
   }
 
@@ -88,12 +88,35 @@ export class KeySet {
 export const H = new Uint32Array(2);
 
 /**
- * Two 32-bit multiplicative hashes (cyrb53's mixing, kept at 64 bits) over type, a NUL and the
- * value, into H. Every instance computes the same hash for a key: the change feed carries it.
+ * Where a key lives (docs/tenancy.md): a tenant, or the owner of a shared supplier. It seeds
+ * the hash, so one set holds every scope's keys and a lookup in one scope never sees another's.
  */
-export function hashKey(type: string, value: string): void {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+export interface ScopeSeed {
+  readonly a: number;
+  readonly b: number;
+}
+
+const seeds = new Map<string, ScopeSeed>();
+
+/** The seed of a scope (a tenant's id); the same on every instance. */
+export function scopeSeed(scope: string): ScopeSeed {
+  let seed = seeds.get(scope);
+  if (!seed) {
+    hashKey('scope', scope, { a: 0, b: 0 });
+    seed = { a: H[0], b: H[1] };
+    seeds.set(scope, seed);
+  }
+  return seed;
+}
+
+/**
+ * Two 32-bit multiplicative hashes (cyrb53's mixing, kept at 64 bits) over the scope's seed,
+ * type, and value, into H. Every instance computes the same hash for a key: the change feed
+ * carries it.
+ */
+export function hashKey(type: string, value: string, scope: ScopeSeed): void {
+  let h1 = 0xdeadbeef ^ scope.a;
+  let h2 = 0x41c6ce57 ^ scope.b;
   for (let i = 0; i < type.length; i++) {
     const c = type.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 2654435761);
@@ -113,8 +136,14 @@ export function hashKey(type: string, value: string): void {
 }
 
 /** Appends the keys' hashes to `out` as 8 bytes each (hi, lo, big-endian): the feed's format. */
-export function encodeHash(type: string, value: string, out: Buffer, at: number): void {
-  hashKey(type, value);
+export function encodeHash(
+  type: string,
+  value: string,
+  scope: ScopeSeed,
+  out: Buffer,
+  at: number,
+): void {
+  hashKey(type, value, scope);
   out.writeUInt32BE(H[0], at);
   out.writeUInt32BE(H[1], at + 4);
 }

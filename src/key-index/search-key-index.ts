@@ -14,8 +14,10 @@ import { AppConfig } from '../config/app-config';
 import type { IndicatorType, PrefixLengths } from '../indicators';
 import { MetricsService } from '../health/metrics.service';
 import { Readiness } from '../health/readiness';
+import { inTenant, requireTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { FEED_CHANNEL, KeyChange, KeyFeedRepository } from './key-feed.repository';
-import { addEncoded, encodeHash, KeySet } from './key-set';
+import { addEncoded, encodeHash, KeySet, ScopeSeed, scopeSeed } from './key-set';
 
 /** Followers poll the feed this often (a NOTIFY wakes them sooner). */
 const POLL_MS = 250;
@@ -35,8 +37,15 @@ export class KeyAdditions {
   private buf = Buffer.alloc(8 * 1024);
   private n = 0;
   private readonly cidr = { 4: new Set<number>(), 6: new Set<number>() };
+  private readonly seed: ScopeSeed;
 
-  constructor(private readonly index: SearchKeyIndex) {}
+  /** `scope`: the tenant whose indicators the write changes. */
+  constructor(
+    private readonly index: SearchKeyIndex,
+    private readonly scope: string,
+  ) {
+    this.seed = scopeSeed(scope);
+  }
 
   add(type: string, value: string): void {
     if ((this.n + 1) * 8 > this.buf.length) {
@@ -44,7 +53,7 @@ export class KeyAdditions {
       this.buf.copy(bigger);
       this.buf = bigger;
     }
-    encodeHash(type, value, this.buf, this.n * 8);
+    encodeHash(type, value, this.seed, this.buf, this.n * 8);
     this.n++;
     if (type === 'cidr') {
       const slash = value.lastIndexOf('/');
@@ -61,20 +70,54 @@ export class KeyAdditions {
     const hashes = this.buf.subarray(0, this.n * 8);
     const cidr4 = [...this.cidr[4]];
     const cidr6 = [...this.cidr[6]];
-    this.index.apply(hashes, cidr4, cidr6);
-    await this.index.feed.append(tx, hashes, cidr4, cidr6);
+    this.index.apply(this.scope, hashes, cidr4, cidr6);
+    await this.index.feed.append(tx, this.scope, hashes, cidr4, cidr6);
   }
 }
 
-/** An index being built: the set, and the prefix lengths it has seen. */
-interface Generation {
-  keys: KeySet;
+/** The CIDR prefix lengths one scope's indicators have (or had), per family. */
+interface Lengths {
   cidr4: Uint8Array;
   cidr6: Uint8Array;
 }
 
+/** An index being built: the set of every scope's keys, and each scope's prefix lengths. */
+interface Generation {
+  keys: KeySet;
+  lengths: Map<string, Lengths>;
+}
+
 function newGeneration(expected = 0): Generation {
-  return { keys: new KeySet(expected), cidr4: new Uint8Array(33), cidr6: new Uint8Array(129) };
+  return { keys: new KeySet(expected), lengths: new Map() };
+}
+
+function lengthsOf(g: Generation, scope: string): Lengths {
+  let l = g.lengths.get(scope);
+  if (!l) g.lengths.set(scope, (l = { cidr4: new Uint8Array(33), cidr6: new Uint8Array(129) }));
+  return l;
+}
+
+/** What search asks the index within one scope. */
+export interface ScopedKeys {
+  /** Whether the key may exist in the scope: false only for a key none of its indicators has. */
+  mayHold(type: IndicatorType, value: string): boolean;
+  /** Counts one search's index answers and how many of its maybes Postgres confirmed. */
+  count(maybe: number, miss: number, confirmed: number): void;
+}
+
+const NO_LENGTHS: Lengths = { cidr4: new Uint8Array(33), cidr6: new Uint8Array(129) };
+
+function applyTo(
+  g: Generation,
+  scope: string,
+  hashes: Uint8Array,
+  cidr4: readonly number[],
+  cidr6: readonly number[],
+): void {
+  addEncoded(g.keys, hashes);
+  const lengths = lengthsOf(g, scope);
+  for (const l of cidr4) lengths.cidr4[l] = 1;
+  for (const l of cidr6) lengths.cidr6[l] = 1;
 }
 
 /**
@@ -127,6 +170,7 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     @Inject(AppConfig) private readonly config: AppConfig,
     metrics: MetricsService,
     readiness: Readiness,
+    private readonly tenants: TenantDirectory,
   ) {
     this.enabled = config.env.SEARCH_INDEX === 'on';
     this.releaseReadiness = this.enabled ? readiness.hold('search key index loading') : () => {};
@@ -182,14 +226,19 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     return this.current !== null;
   }
 
-  /** A collector for one write's additions (IndicatorWriter). */
+  /** A collector for one write's additions, in the tenant it runs in (IndicatorWriter). */
   additions(): KeyAdditions {
-    return new KeyAdditions(this);
+    return new KeyAdditions(this, requireTenant());
   }
 
-  /** Whether the key may exist: false only for a key no indicator has. */
-  mayHold(type: IndicatorType, value: string): boolean {
-    return (this.current as Generation).keys.has(type, value);
+  /** The index as one scope (a tenant's id) sees it: its keys only. */
+  scoped(scope: string): ScopedKeys {
+    const keys = (this.current as Generation).keys;
+    const seed = scopeSeed(scope);
+    return {
+      mayHold: (type, value) => keys.has(type, value, seed),
+      count: (maybe, miss, confirmed) => this.count(maybe, miss, confirmed),
+    };
   }
 
   /** Counts one search's index answers and how many of its maybes Postgres confirmed. */
@@ -200,9 +249,9 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     if (maybe > confirmed) this.confirmations.inc({ result: 'not_found' }, maybe - confirmed);
   }
 
-  /** The CIDR prefix lengths any indicator has (or had), per family: no query needed. */
-  prefixLengths(): PrefixLengths {
-    const g = this.current as Generation;
+  /** The CIDR prefix lengths any of the scope's indicators has (or had): no query needed. */
+  prefixLengths(scope: string): PrefixLengths {
+    const g = (this.current as Generation).lengths.get(scope) ?? NO_LENGTHS;
     const lens = (present: Uint8Array): number[] => {
       const out: number[] = [];
       present.forEach((p, len) => p && out.push(len));
@@ -212,12 +261,14 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Adds hashes (feed format) to the index and to one being built, so neither misses them. */
-  apply(hashes: Uint8Array, cidr4: readonly number[], cidr6: readonly number[]): void {
+  apply(
+    scope: string,
+    hashes: Uint8Array,
+    cidr4: readonly number[],
+    cidr6: readonly number[],
+  ): void {
     for (const g of [this.current, this.building]) {
-      if (!g) continue;
-      addEncoded(g.keys, hashes);
-      for (const l of cidr4) g.cidr4[l] = 1;
-      for (const l of cidr6) g.cidr6[l] = 1;
+      if (g) applyTo(g, scope, hashes, cidr4, cidr6);
     }
   }
 
@@ -264,7 +315,7 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
 
   private applyChanges(changes: KeyChange[]): void {
     for (const c of changes) {
-      this.apply(c.hashes, c.cidr4, c.cidr6);
+      this.apply(c.scope, c.hashes, c.cidr4, c.cidr6);
       this.seq = c.seq;
     }
     if (BigInt(this.seq) > BigInt(this.headSeq)) this.headSeq = this.seq;
@@ -280,26 +331,20 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
       for (let attempt = 0; !this.stopped; attempt++) {
         try {
           const started = Date.now();
-          const expected = await this.feed.indicatorCount();
+          const expected = await this.indicatorCount();
           const g = (this.building = newGeneration(expected));
-          const { seq } = await this.feed.scan(SCAN_PAGE, (types, values) => {
-            for (let i = 0; i < types.length; i++) {
-              g.keys.add(types[i], values[i]);
-              if (types[i] === 'cidr') {
-                const v = values[i];
-                const len = Number(v.slice(v.lastIndexOf('/') + 1));
-                (v.includes(':') ? g.cidr6 : g.cidr4)[len] = 1;
-              }
-            }
-          });
+          const seq = await this.feed.head();
+          // Tenant by tenant, each in a snapshot taken after `seq`: the feed from `seq` on is
+          // applied again below (adding a key twice is harmless).
+          for (const tenant of this.tenants.working()) {
+            await inTenant(tenant.id, () => this.scanTenant(g, tenant.id));
+          }
           let at = seq;
           for (;;) {
             const { changes, prunedThrough } = await this.feed.since(at, FEED_PAGE);
             if (BigInt(prunedThrough) > BigInt(at)) throw new Error('feed pruned during the build');
             for (const c of changes) {
-              addEncoded(g.keys, c.hashes);
-              for (const l of c.cidr4) g.cidr4[l] = 1;
-              for (const l of c.cidr6) g.cidr6[l] = 1;
+              applyTo(g, c.scope, c.hashes, c.cidr4, c.cidr6);
               at = c.seq;
             }
             if (changes.length < FEED_PAGE) break;
@@ -329,12 +374,39 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     return this.rebuilding;
   }
 
+  /** Adds one tenant's indicators to a generation being built. */
+  private async scanTenant(g: Generation, scope: string): Promise<void> {
+    const seed = scopeSeed(scope);
+    const lengths = lengthsOf(g, scope);
+    await this.feed.scan(SCAN_PAGE, (types, values) => {
+      for (let i = 0; i < types.length; i++) {
+        g.keys.add(types[i], values[i], seed);
+        if (types[i] === 'cidr') {
+          const v = values[i];
+          const len = Number(v.slice(v.lastIndexOf('/') + 1));
+          (v.includes(':') ? lengths.cidr6 : lengths.cidr4)[len] = 1;
+        }
+      }
+    });
+  }
+
+  /** Indicators stored in every tenant: the index holds at most these many live keys. */
+  private async indicatorCount(): Promise<number> {
+    const counts = await this.tenants.forEach(
+      () => this.feed.indicatorCount(),
+      (err) => {
+        throw err;
+      },
+    );
+    return [...counts.values()].reduce((a, b) => a + b, 0);
+  }
+
   /** Prunes the feed and rebuilds once dead keys pass the threshold. */
   private async tidy(): Promise<void> {
     if (this.stopped || !this.current || this.rebuilding) return;
     try {
       await this.feed.prune(FEED_RETENTION_MINUTES);
-      const live = await this.feed.indicatorCount();
+      const live = await this.indicatorCount();
       const held = this.current.keys.size;
       if (held > 10_000 && held - live > held * DEAD_KEY_SHARE) void this.rebuild('dead_keys');
     } catch (err) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PrincipalDirectory } from '../auth/principal-directory';
-import { isPrivilege, Privilege } from '../auth/privileges';
+import { ALL_PRIVILEGES, isPrivilege, Privilege } from '../auth/privileges';
 import { Sql } from '../database/sql';
 
 export interface RoleRow {
@@ -29,6 +29,15 @@ export class RolesRepository {
     directory: PrincipalDirectory,
   ) {
     this.writes = sql.followedBy(() => directory.invalidate());
+  }
+
+  /** A new tenant's built-in roles: Administrator (every privilege) and Analyst (search). */
+  async insertBuiltIns(tx: EntityManager): Promise<void> {
+    await this.writes.in(tx).exec(
+      `INSERT INTO roles (name, description, built_in, privileges) VALUES
+         ('Administrator', 'Every privilege', true, $1), ('Analyst', 'Search only', true, '{search}')`,
+      [ALL_PRIVILEGES],
+    );
   }
 
   async listAfter(afterName: string | null, limit: number): Promise<RoleRow[]> {

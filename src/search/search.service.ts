@@ -13,7 +13,8 @@ import {
   PrefixLengths,
   planValue,
 } from './search-plan';
-import { SearchKeyIndex } from '../key-index/search-key-index';
+import { ScopedKeys, SearchKeyIndex } from '../key-index/search-key-index';
+import { requireTenant } from '../database/tenant-context';
 import { MatchRow, SearchRepository } from './search.repository';
 
 const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
@@ -184,7 +185,7 @@ export class SearchService {
       if (slicer.due(i)) await slicer.pause();
     }
     if (v4 === 0 && v6 === 0) return NO_LENGTHS;
-    if (this.keyIndex.ready) return this.keyIndex.prefixLengths();
+    if (this.keyIndex.ready) return this.keyIndex.prefixLengths(requireTenant());
     if (v6 === 0 && v4 <= FEW_ADDRESSES) return ALL_IPV4_LENGTHS;
     return this.repo.prefixLengths();
   }
@@ -197,7 +198,7 @@ export class SearchService {
     const { subjects, perValue } = await canonicalise(values, slicer);
     const lens = await this.prefixLengthsFor(subjects, slicer);
     // With the key index loaded, only keys it may hold go to Postgres (docs/api.md §5).
-    const index = this.keyIndex.ready ? this.keyIndex : null;
+    const index = this.keyIndex.ready ? this.keyIndex.scoped(requireTenant()) : null;
     const plan = await planLookups(subjects, lens, index, slicer);
 
     // Look up, set-based.
@@ -265,7 +266,7 @@ interface LookupPlan {
 async function planLookups(
   subjects: readonly Subject[],
   lens: PrefixLengths,
-  index: SearchKeyIndex | null,
+  index: ScopedKeys | null,
   slicer: Slicer,
 ): Promise<LookupPlan> {
   const p: LookupPlan = {

@@ -20,6 +20,8 @@ import {
 } from './siem-integrations.repository';
 import { ReceiverGone } from './receiver-gone';
 import { SendResult, SiemSender } from './siem-sender';
+import { inTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { PRODUCT_VERSION } from './siem-integrations.service';
 
 const POLL_MS = 1_000;
@@ -120,6 +122,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     private readonly audit: AuditRepository,
     private readonly detections: DetectionsService,
     @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -145,11 +148,13 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     await listener?.end().catch((err: Error) => {
       this.logger.debug(`SIEM LISTEN session did not end cleanly at shutdown: ${err.message}`);
     });
-    await this.integrations.release(this.owner).catch((err: Error) => {
-      this.logger.warn(
-        `SIEM leases not released at shutdown (${err.message}); they expire within ${LEASE_MS} ms`,
-      );
-    });
+    await this.tenants.forEach(
+      () => this.integrations.release(this.owner),
+      (err) =>
+        this.logger.warn(
+          `SIEM leases not released at shutdown (${(err as Error).message}); they expire within ${LEASE_MS} ms`,
+        ),
+    );
   }
 
   /** Runs delivery now, or once more right after the run in progress. */
@@ -157,16 +162,29 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     this.loop.wake();
   }
 
+  /** Every tenant's integrations, each delivered in its own tenant (its records only). */
   private async runOnce(): Promise<void> {
-    const mine = await this.integrations.claim(this.owner, LEASE_MS);
-    const ids = new Set(mine.map((i) => i.id));
+    const mine: Array<{ tenant: string; integration: SiemIntegrationRow }> = [];
+    let failure: unknown;
+    for (const tenant of this.tenants.working()) {
+      try {
+        const claimed = await inTenant(tenant.id, () =>
+          this.integrations.claim(this.owner, LEASE_MS),
+        );
+        for (const integration of claimed) mine.push({ tenant: tenant.id, integration });
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    const ids = new Set(mine.map((m) => m.integration.id));
     for (const [id, { sender }] of this.senders) {
       if (!ids.has(id)) {
         sender.close();
         this.senders.delete(id);
       }
     }
-    await Promise.all(mine.map((i) => this.attempt(i)));
+    await Promise.all(mine.map((m) => inTenant(m.tenant, () => this.attempt(m.integration))));
+    if (failure !== undefined) throw failure;
   }
 
   /** Delivers unless backing off; while backing off, a receiver found back ends the wait. */

@@ -41,6 +41,15 @@ export const FALSE_POSITIVE_SUPPLIER = 'FalsePositive';
 export class SuppliersRepository {
   constructor(private readonly sql: Sql) {}
 
+  /** A new tenant's built-in suppliers, as the first migration made them for `default`. */
+  async insertBuiltIns(manager: EntityManager): Promise<void> {
+    await this.sql.in(manager).exec(
+      `INSERT INTO suppliers (name, vendor, description, built_in) VALUES
+         ('InternalTI', 'Indicium', 'The organisation''s own indicators', true),
+         ('${FALSE_POSITIVE_SUPPLIER}', 'Indicium', 'Values that must never be reported as detected', true)`,
+    );
+  }
+
   /** Ordered case-insensitively by name; `after` is the lowercased name of the last row. */
   listAfter(after: string | null, limit: number): Promise<SupplierRow[]> {
     return this.sql.rows(

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT_ID, inTenant } from '../database/tenant-context';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -51,20 +52,23 @@ export class UsersService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const generated = this.config.env.ADMIN_PASSWORD === undefined;
     const password = this.config.env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
-    const created = await this.db.transaction(async (tx) => {
-      if (!this.config.usesEmbeddedDatabase) {
-        await this.users.lockBootstrap(tx);
-      }
-      if ((await this.users.count(tx)) > 0) return false;
-      const passwordHash = await this.hasher.hash(password);
-      await this.users.insert(tx, {
-        username: 'admin',
-        passwordHash,
-        role: ADMIN_ROLE,
-        status: 'active',
-      });
-      return true;
-    });
+    // The first administrator is the root tenant's (the operator's).
+    const created = await inTenant(DEFAULT_TENANT_ID, () =>
+      this.db.transaction(async (tx) => {
+        if (!this.config.usesEmbeddedDatabase) {
+          await this.users.lockBootstrap(tx);
+        }
+        if ((await this.users.count(tx)) > 0) return false;
+        const passwordHash = await this.hasher.hash(password);
+        await this.users.insert(tx, {
+          username: 'admin',
+          passwordHash,
+          role: ADMIN_ROLE,
+          status: 'active',
+        });
+        return true;
+      }),
+    );
     if (!created) return;
     this.logger.log('Created the initial administrator "admin"');
     if (generated) {

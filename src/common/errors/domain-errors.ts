@@ -93,6 +93,19 @@ export class FeedNotFoundError extends coded('feed_not_found') {
   }
 }
 
+/** The same answer whether the tenant exists or only lies outside the principal's reach. */
+export class TenantNotFoundError extends coded('tenant_not_found') {
+  constructor() {
+    super('tenant not found');
+  }
+}
+
+export class TenantHasChildrenError extends coded('tenant_has_children') {
+  constructor(name: string) {
+    super(`Tenant "${name}" still has child tenants; delete them first`);
+  }
+}
+
 export class CollectionNotFoundError extends coded('collection_not_found') {}
 
 export class NameTakenError extends coded('name_taken') {}

@@ -37,6 +37,8 @@ const SAMPLES: Record<ErrorClassName, () => DomainError> = {
   ApiClientNotFoundError: () =>
     new errors.ApiClientNotFoundError('0b6a0e9e-5d1b-4e8e-9a43-0d3c7f0a2b11'),
   FeedNotFoundError: () => new errors.FeedNotFoundError('Acme'),
+  TenantNotFoundError: () => new errors.TenantNotFoundError(),
+  TenantHasChildrenError: () => new errors.TenantHasChildrenError('acme'),
   CollectionNotFoundError: () => new errors.CollectionNotFoundError('No collection x'),
   NameTakenError: () => new errors.NameTakenError('A tag named "APT28" already exists'),
   BuiltInImmutableError: () =>

@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   user_not_found: { status: 404, description: 'No user has this id' },
   api_client_not_found: { status: 404, description: 'No API client has this id' },
   feed_not_found: { status: 404, description: 'The supplier has no feed' },
+  tenant_not_found: {
+    status: 404,
+    description: 'No tenant of this name that the principal may act in (whether it exists or not)',
+  },
   collection_not_found: {
     status: 404,
     description: 'No TAXII collection has this id, or it holds no such object',
@@ -58,6 +62,7 @@ export const ERROR_CODES = {
     description: 'The change would leave no active Administrator',
   },
   feed_running: { status: 409, description: 'The feed is running now' },
+  tenant_has_children: { status: 409, description: 'The tenant still has child tenants' },
   payload_too_large: { status: 413, description: 'The body is larger than the endpoint takes' },
   unsupported_media_type: {
     status: 415,

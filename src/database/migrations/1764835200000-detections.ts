@@ -69,7 +69,9 @@ export class Detections1764835200000 implements MigrationInterface {
         CONSTRAINT retro_values_identity_key UNIQUE (value, type)
       )`);
     await q.query(`CREATE INDEX retro_values_searched_idx ON retro_values (searched_at)`);
-    await q.query(`CREATE INDEX retro_values_addr_idx ON retro_values (addr) WHERE addr IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX retro_values_addr_idx ON retro_values (addr) WHERE addr IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE retro_keys (
         value_id   bigint NOT NULL REFERENCES retro_values(id) ON DELETE CASCADE,

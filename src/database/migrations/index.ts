@@ -11,6 +11,7 @@ import { SearchKeyFeed1764748800000 } from './1764748800000-search-key-feed';
 import { Detections1764835200000 } from './1764835200000-detections';
 import { DetectionsLighterWrites1765008000000 } from './1765008000000-detections-lighter-writes';
 import { SiemRelpTransport1765180800000 } from './1765180800000-siem-relp-transport';
+import { Tenants1765353600000 } from './1765353600000-tenants';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Detections1764835200000,
   DetectionsLighterWrites1765008000000,
   SiemRelpTransport1765180800000,
+  Tenants1765353600000,
 ];

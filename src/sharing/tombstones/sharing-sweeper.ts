@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PeriodicSweep } from '../../common/periodic-sweep';
+import { TenantDirectory } from '../../tenancy/tenant-directory';
 import { SharingRepository } from '../sharing.repository';
 
 /** Revoked versions stay published this long after a removal (docs/api.md §10: at least 30 days). */
@@ -20,7 +21,10 @@ export class SharingSweeper implements OnApplicationBootstrap, OnApplicationShut
     (err: unknown) => this.logger.error({ err }, 'tombstone sweep failed'),
   );
 
-  constructor(private readonly repo: SharingRepository) {}
+  constructor(
+    private readonly repo: SharingRepository,
+    private readonly tenants: TenantDirectory,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.sweeper.start(SWEEP_INTERVAL_MS);
@@ -36,6 +40,14 @@ export class SharingSweeper implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async sweep(): Promise<number> {
+    const purged = await this.tenants.forEach(
+      () => this.sweepTenant(),
+      (err, tenant) => this.logger.error({ err, tenant: tenant.name }, 'tombstone sweep failed'),
+    );
+    return [...purged.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private async sweepTenant(): Promise<number> {
     const purged = await this.repo.purgeTombstones(TOMBSTONE_DAYS);
     await this.repo.compactTombstones();
     await this.repo.compactChanges();

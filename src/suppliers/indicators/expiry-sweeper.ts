@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PeriodicSweep } from '../../common/periodic-sweep';
 import { SuppliersRepository } from '../suppliers.repository';
+import { TenantDirectory } from '../../tenancy/tenant-directory';
 import { IndicatorWriter, SWEEP_BATCH } from './indicator-writer';
 
 /** How often expired indicators are purged. */
@@ -25,6 +26,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly suppliers: SuppliersRepository,
     private readonly writer: IndicatorWriter,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -42,7 +44,17 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     return this.sweeper.runOnce();
   }
 
+  /** Every tenant in turn, each in its own tenant. */
   private async sweep(): Promise<number> {
+    const purged = await this.tenants.forEach(
+      () => this.sweepTenant(),
+      (err, tenant) =>
+        this.logger.error({ err, tenant: tenant.name }, 'expired-indicator sweep failed'),
+    );
+    return [...purged.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private async sweepTenant(): Promise<number> {
     let purged = 0;
     for (const id of await this.suppliers.listIds()) {
       while (!this.stopped && (await this.writer.hasExpired(id))) {

@@ -10,6 +10,7 @@ import { TagsRepository } from '../../tags/tags.repository';
 import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
 import type { WriteRequest, WriteResult } from './write-request';
+import { requireTenant } from '../../database/tenant-context';
 import { WriteRun } from './write-run';
 
 /** Writes creating at least this many rows refresh the planner statistics. */
@@ -19,6 +20,8 @@ export type { WriteFailure, WriteRequest, WriteResult } from './write-request';
 
 /** A committed write that created indicators: what retro-scan checks (created at or after `since`). */
 export interface CommittedWrite {
+  /** The tenant the write ran in: work that follows it runs there too. */
+  tenant: string;
   supplierId: string;
   since: Date;
   created: number;
@@ -118,7 +121,12 @@ export class IndicatorWriter {
       if (result.created >= ANALYZE_AFTER_ROWS) await this.analyze();
       if (result.created > 0) {
         for (const listener of this.committedListeners)
-          listener({ supplierId: supplier.id, since, created: result.created });
+          listener({
+            tenant: requireTenant(),
+            supplierId: supplier.id,
+            since,
+            created: result.created,
+          });
       }
       return result;
     } finally {
