@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { currentTenant } from '../database/tenant-context';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** `?limit=` and `?cursor=` of every list (docs/api.md §1). */
@@ -28,8 +30,19 @@ export interface Page<T> {
 }
 
 /** A keyset cursor: the sort key of the last row, opaque to clients. */
+/**
+ * Which tenant a cursor was minted in: a short digest of its id, first in the key, so a cursor
+ * of one tenant is refused (400) in another (docs/tenancy.md) without naming either.
+ */
+function tenantTag(): string {
+  const tenant = currentTenant();
+  return tenant === undefined
+    ? ''
+    : createHash('sha256').update(tenant).digest('base64url').slice(0, 8);
+}
+
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+  return Buffer.from(JSON.stringify([tenantTag(), ...key])).toString('base64url');
 }
 
 /** What one key of a cursor must be: any text, a UUID, or a non-negative integer. */
@@ -73,13 +86,10 @@ export function decodeCursor(
       const exact = Buffer.from(text, 'utf8').equals(bytes);
       const fields = typeof shape === 'number' ? null : shape;
       const arity = typeof shape === 'number' ? shape : shape.length;
-      if (
-        exact &&
-        Array.isArray(key) &&
-        key.length === arity &&
-        key.every((k, i) => (fields ? fits(k, fields[i]) : fits(k, 'text') || fits(k, 'int')))
-      ) {
-        return key as Array<string | number>;
+      if (exact && Array.isArray(key) && key.length === arity + 1 && key[0] === tenantTag()) {
+        const rest: unknown[] = key.slice(1);
+        if (rest.every((k, i) => (fields ? fits(k, fields[i]) : fits(k, 'text') || fits(k, 'int'))))
+          return rest as Array<string | number>;
       }
     }
   } catch {

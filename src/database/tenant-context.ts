@@ -38,6 +38,9 @@ function checked(tenantId: string): string {
 
 const scopes = new AsyncLocalStorage<Scope>();
 
+/** A utility statement, not a query: it takes no snapshot, so SET TRANSACTION may still follow. */
+const setTenant = (tenant: string): string => `SET LOCAL indicium.tenant = '${tenant}'`;
+
 /** Runs `fn` (and everything it starts) in `tenantId`. */
 export function inTenant<T>(tenantId: string, fn: () => T): T {
   return scopes.run(new Scope(checked(tenantId), false, false), fn);
@@ -85,6 +88,14 @@ export function asOwnerNow(): boolean {
 const BEGINS = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i;
 const ENDS = /^\s*(?:COMMIT|END|ABORT|ROLLBACK(?!\s+TO\b)(?:\s+(?:WORK|TRANSACTION))?\s*(?:;|$))/i;
 
+/**
+ * For a connection of its own outside the pool (a COPY download): what to send before its one
+ * statement, in order, so that it runs as the application role inside a transaction of `tenant`.
+ */
+export function ownConnectionSetup(tenant: string): [string, string] {
+  return [`SET ROLE ${APP_ROLE}`, `BEGIN READ ONLY; ${setTenant(checked(tenant))}`];
+}
+
 /** What to send around one statement so that it runs with the right role and tenant. */
 export interface StatementPlan {
   /** A role switch to send first, alone: never inside a transaction, which could undo it. */
@@ -96,9 +107,6 @@ export interface StatementPlan {
   /** The statement runs in a transaction of ours: COMMIT after it, ROLLBACK if it fails. */
   wrapped: boolean;
 }
-
-/** A utility statement, not a query: it takes no snapshot, so SET TRANSACTION may still follow. */
-const setTenant = (tenant: string): string => `SET LOCAL indicium.tenant = '${tenant}'`;
 
 /**
  * One connection's view of its session: the role it runs as and whether a transaction is open

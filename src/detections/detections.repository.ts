@@ -111,7 +111,7 @@ export class DetectionsRepository {
              JOIN suppliers s ON s.name = u.supplier
              JOIN indicators i ON i.value = u.value AND i.type = u.type AND i.supplier_id = s.id
             ORDER BY i.id, u."principalType", u."principalId"
-           ON CONFLICT (indicator_id, principal_type, principal_id) DO UPDATE
+           ON CONFLICT (tenant_id, indicator_id, principal_type, principal_id) DO UPDATE
               SET hits = indicator_hits.hits + EXCLUDED.hits,
                   principal_name = EXCLUDED.principal_name,
                   first_hit_at = least(indicator_hits.first_hit_at, EXCLUDED.first_hit_at),

@@ -54,7 +54,7 @@ export class RetroRepository {
        ), up AS (
          INSERT INTO retro_values (type, value, addr, principal_type, principal, searched_at)
          SELECT t, val, addr, pt, p, to_timestamp(at / 1000.0) FROM v ORDER BY val, t
-         ON CONFLICT (value, type) DO UPDATE
+         ON CONFLICT (tenant_id, value, type) DO UPDATE
             SET searched_at = greatest(retro_values.searched_at, EXCLUDED.searched_at),
                 principal_type = EXCLUDED.principal_type, principal = EXCLUDED.principal
           WHERE retro_values.searched_at < EXCLUDED.searched_at - make_interval(secs => $3::float8 / 1000)

@@ -103,7 +103,7 @@ export class FeedsRepository {
       `INSERT INTO feeds (supplier_id, url, format, mode, interval_minutes, enabled, auth_type, credentials,
          csv, taxii, tls_verify, ca_certificate)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (supplier_id) DO UPDATE SET url = $2, format = $3, mode = $4, interval_minutes = $5,
+       ON CONFLICT (tenant_id, supplier_id) DO UPDATE SET url = $2, format = $3, mode = $4, interval_minutes = $5,
          enabled = $6, auth_type = $7, credentials = $8, csv = $9, taxii = $10, tls_verify = $11,
          ca_certificate = $12, next_run_at = now(), updated_at = now(),
          validators = CASE WHEN feeds.url = $2 AND feeds.format = $3 THEN feeds.validators ELSE '{}' END,

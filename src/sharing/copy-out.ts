@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { PglitePool } from '../database/pglite-pool';
+import { ownConnectionSetup, requireTenant } from '../database/tenant-context';
 import { CopyOutStream } from './copy-lines';
 
 const logger = new Logger('CopyOut');
@@ -74,6 +75,8 @@ export class CopyOut {
     if (!pool) throw new Error('COPY needs a Postgres server');
     const config = (pool as unknown as { options: ClientConfig }).options;
     const db = this.db;
+    // Its own connection: the role and the tenant are set on it explicitly (RLS applies).
+    const [asApp, inTenant] = ownConnectionSetup(requireTenant());
     const slots = {
       take: (): boolean => this.open < this.connections && ++this.open > 0,
       give: (): void => void this.open--,
@@ -112,6 +115,8 @@ export class CopyOut {
         pid = (client as unknown as { processID: number }).processID;
         try {
           if (aborted) return;
+          await client.query(asApp);
+          await client.query(inTenant);
           stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT (FORMAT binary)`));
           for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
           finished = true;

@@ -58,7 +58,7 @@ const UPSERT_SQL = `WITH input AS (
   FROM input CROSS JOIN LATERAL
        (SELECT CASE WHEN t = ANY ($11::text[]) THEN v::cidr END AS n) AS net
   ORDER BY v, t
-  ON CONFLICT (supplier_id, type, value) DO UPDATE SET
+  ON CONFLICT (tenant_id, supplier_id, type, value) DO UPDATE SET
     context = EXCLUDED.context, confidence = EXCLUDED.confidence,
     first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
     expires_at = EXCLUDED.expires_at, effective_expires_at = EXCLUDED.effective_expires_at,
