@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { basic, createTestApp, TestApp } from './support/test-app';
+import { basic, createTestApp, ownerDb, TestApp } from './support/test-app';
 
 interface AuditRecord {
   id: string;
@@ -361,7 +360,7 @@ describe('audit log (docs/api.md §6)', () => {
   });
 
   it('the database rejects UPDATE, DELETE and TRUNCATE of audit records', async () => {
-    const db = t.app.get(DataSource);
+    const db = ownerDb(t);
     await expect(
       db.query(`UPDATE audit_log SET actor_name = 'mallory' WHERE sequence = 1`),
     ).rejects.toThrow(/append-only/);

@@ -1,10 +1,9 @@
-import { DataSource } from 'typeorm';
 import type { IndicatorType } from '../src/indicators';
 import { BlocklistService } from '../src/sharing/blocklist/blocklist.service';
 import { FalsePositiveSet } from '../src/sharing/blocklist/false-positive-set';
 import { suppressedSql } from '../src/sharing/blocklist/false-positive-sql';
 import { CopyOut, litArray } from '../src/sharing/copy-out';
-import { createTestApp, TestApp } from './support/test-app';
+import { appDb, createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
 /**
@@ -210,7 +209,7 @@ describe('blocklist through COPY', () => {
       cases.push(['email', `u@${name}`]);
     }
     const sql = suppressedSql(fp)!;
-    const db = t.app.get(DataSource);
+    const db = appDb(t);
     const types = cases.map(([type]) => type);
     const values = cases.map(([, value]) => value);
     // A cidr with host bits set is not canonical: those generated ones are skipped.

@@ -1,8 +1,7 @@
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
 import { RetroScanner } from '../src/detections/retro-scanner';
-import { DataSource } from 'typeorm';
-import { createTestApp, TestApp, withDatabase } from './support/test-app';
+import { appDb, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
 interface Detection {
@@ -76,7 +75,7 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       items.find((i) => i.indicator === 'evil.com') as unknown as { lastHitAt: string }
     ).lastHitAt;
     expect(Date.now() - Date.parse(lastHitAt)).toBeLessThan(60_000);
-    const rows: unknown[] = await t.app.get(DataSource).query(
+    const rows: unknown[] = await appDb(t).query(
       `SELECT h.principal_name AS p, h.hits::int AS n FROM indicator_hits h
          JOIN indicators i ON i.id = h.indicator_id JOIN suppliers s ON s.id = i.supplier_id
         WHERE s.name = 'AcmeFeed' AND i.value = 'evil.com' ORDER BY 1`,
@@ -309,7 +308,7 @@ describe('DETECTIONS=off (docs/api.md §11)', () => {
     const log = await t.api().get('/api/v1/detections').set('Authorization', ti.admin);
     expect(log.status).toBe(200);
     expect(log.body.items).toEqual([]);
-    const db = t.app.get(DataSource);
+    const db = appDb(t);
     expect(
       await db.query(
         `SELECT (SELECT count(*) FROM indicator_hits)::int AS hits,

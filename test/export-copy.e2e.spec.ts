@@ -2,7 +2,6 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Test } from 'supertest';
-import { DataSource } from 'typeorm';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { CopyOut } from '../src/sharing/copy-out';
 import { ExportService } from '../src/sharing/export/export.service';
@@ -12,8 +11,10 @@ import {
   createTestApp,
   EMBEDDED_BOOT_TIMEOUT_MS,
   TestApp,
+  appDb,
   withDatabase,
 } from './support/test-app';
+import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
 
 /** The whole body as a string, whatever its media type. */
@@ -205,8 +206,12 @@ describe('export through COPY', () => {
         SELECT s.id, 'domain', 'host' || g || '.example.org', '{"campaign":"bulk"}'
           FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
       const url = dbUrl();
-      if (url) await withDatabase(url, (c) => c.query(seed));
-      else await t.app.get(DataSource).query(seed);
+      // As the owner on a connection of its own: the rows go to the default tenant.
+      if (url)
+        await withDatabase(url, (c) =>
+          c.query(`SET indicium.tenant = '${DEFAULT_TENANT_ID}'; ${seed}`),
+        );
+      else await appDb(t).query(seed);
       await t.app.listen(0, '127.0.0.1');
       port = (t.app.getHttpServer().address() as AddressInfo).port;
       auth = basic(t.admin.username, t.admin.password);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
+import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import {
   createDatabase,
   ServerProcess,
@@ -38,6 +39,7 @@ describe('exports streamed with RSS bounded (docs/api.md §10)', () => {
       expect((await server.request('POST', '/api/v1/suppliers', { name })).status).toBe(201);
     }
     await withDatabase(db.url, async (c) => {
+      await c.query(`SET indicium.tenant = '${DEFAULT_TENANT_ID}'`);
       for (const [name, n] of [
         ['Small', SMALL],
         ['Big', BIG],

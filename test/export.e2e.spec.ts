@@ -4,12 +4,12 @@ import { get as httpGet, type IncomingMessage, type ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'supertest';
-import { DataSource } from 'typeorm';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import type { ExportFormat } from '../src/sharing/export/export-formats';
 import { EXPORT_BATCH, ExportService } from '../src/sharing/export/export.service';
 import { SharingRepository } from '../src/sharing/sharing.repository';
-import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { appDb, basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
 
 /** RFC 4180 records (quoted fields, doubled quotes, CRLF and embedded newlines). */
@@ -249,8 +249,12 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
                jsonb_build_object('campaign', 'bulk', 'note', repeat('x', 600))
           FROM suppliers s CROSS JOIN generate_series(1, ${N}) g WHERE s.name = 'Big'`;
       const url = dbUrl();
-      if (url) await withDatabase(url, (c) => c.query(seed));
-      else await t.app.get(DataSource).query(seed);
+      // As the owner on a connection of its own: the rows go to the default tenant.
+      if (url)
+        await withDatabase(url, (c) =>
+          c.query(`SET indicium.tenant = '${DEFAULT_TENANT_ID}'; ${seed}`),
+        );
+      else await appDb(t).query(seed);
       exports = t.app.get(ExportService);
       await t.app.listen(0, '127.0.0.1');
       const http = t.app.getHttpServer();

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExpirySweeper } from '../src/suppliers/indicators/expiry-sweeper';
-import { createTestApp, TestApp } from './support/test-app';
+import { appDb, createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
 
 const MiB = 1024 * 1024;
@@ -498,7 +498,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       .send({ retentionMinutes: 0 })
       .expect(200);
     // Backdate updated_at through the API is impossible; emulate time passing in SQL.
-    const ds = t.app.get((await import('typeorm')).DataSource);
+    const ds = appDb(t);
     await ds.query(
       `UPDATE indicators SET updated_at = now() - interval '2 minutes'
        WHERE supplier_id = (SELECT id FROM suppliers WHERE name = 'ExpFeed')`,

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { DataSource } from 'typeorm';
 import { AuthRefusalsService } from '../src/auth/auth-refusals.service';
 import { LockoutService } from '../src/auth/lockout.service';
 import {
@@ -11,7 +10,7 @@ import {
   TestDatabase,
   withDatabase,
 } from './support/server-process';
-import { basic, createTestApp, TestApp } from './support/test-app';
+import { appDb, basic, createTestApp, TestApp } from './support/test-app';
 
 /**
  * Lockouts shared by every instance and kept across restarts (docs/api.md §2), and the
@@ -146,7 +145,7 @@ describe('lockout state and refusal audit (one instance)', () => {
   let t: TestApp;
   const admin = (): string => basic(t.admin.username, t.admin.password);
   const sql = <R = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> =>
-    t.app.get(DataSource).query(text, params);
+    appDb(t).query(text, params);
   const refusals = (): AuthRefusalsService => t.app.get(AuthRefusalsService);
 
   beforeAll(async () => {

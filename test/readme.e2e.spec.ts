@@ -2,12 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createDatabase,
-  killAll,
-  ServerProcess,
-  TestDatabase,
-} from './support/server-process';
+import { createDatabase, killAll, ServerProcess, TestDatabase } from './support/server-process';
 import { ADMIN_PASSWORD } from './support/test-app';
 import {
   missingAnswer,

@@ -2,8 +2,7 @@ import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { DetectionRetention } from '../src/detections/detection-retention';
 import { REMEMBER_REFRESH_MS } from '../src/detections/recent-values';
 import { RetroScanner } from '../src/detections/retro-scanner';
-import { DataSource } from 'typeorm';
-import { createTestApp, TestApp } from './support/test-app';
+import { appDb, createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 
 interface Detection {
@@ -115,7 +114,7 @@ describe('retro-scan (docs/api.md §11)', () => {
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     ]);
     await t.app.get(DetectionRecorder).flush();
-    const keys: unknown[] = await t.app.get(DataSource).query(
+    const keys: unknown[] = await appDb(t).query(
       `SELECT k.key_value AS key, k.matched_by AS by FROM retro_keys k JOIN retro_values v ON v.id = k.value_id
           WHERE v.value IN ('fp.exact.example', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
           ORDER BY 1`,
@@ -156,12 +155,10 @@ describe('retro-scan (docs/api.md §11)', () => {
   }
 
   async function remembered(value: string): Promise<Remembered[]> {
-    return t.app
-      .get(DataSource)
-      .query(
-        `SELECT searched_at AS at, principal, xmin::text AS version FROM retro_values WHERE value = $1`,
-        [value],
-      );
+    return appDb(t).query(
+      `SELECT searched_at AS at, principal, xmin::text AS version FROM retro_values WHERE value = $1`,
+      [value],
+    );
   }
 
   async function searchAs(auth: string, values: string[]): Promise<void> {
@@ -229,11 +226,9 @@ describe('retro-scan (docs/api.md §11)', () => {
   it('finds a value whose searched_at lags its last search by up to the hour: the window is RETROSCAN_DAYS plus that hour', async () => {
     await search(['late.edge.example']);
     await t.app.get(DetectionRecorder).flush();
-    await t.app
-      .get(DataSource)
-      .query(
-        `UPDATE retro_values SET searched_at = now() - interval '7 days 30 minutes' WHERE value = 'late.edge.example'`,
-      );
+    await appDb(t).query(
+      `UPDATE retro_values SET searched_at = now() - interval '7 days 30 minutes' WHERE value = 'late.edge.example'`,
+    );
     await uploadAndScan('LateFeed', [{ indicator: 'edge.example' }]);
     expect((await retroDetections()).map((d) => d.value)).toContain('late.edge.example');
     // Kept by the sweep too; past the window it goes.
@@ -244,7 +239,7 @@ describe('retro-scan (docs/api.md §11)', () => {
   it('does not look back further than RETROSCAN_DAYS, and forgets older values', async () => {
     await search(['old.stale.example']);
     await t.app.get(DetectionRecorder).flush();
-    const db = t.app.get(DataSource);
+    const db = appDb(t);
     await db.query(
       `UPDATE retro_values SET searched_at = now() - interval '8 days' WHERE value = 'old.stale.example'`,
     );

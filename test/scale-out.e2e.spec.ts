@@ -147,6 +147,53 @@ describe('two instances, one database (issue 7)', () => {
     }
   });
 
+  it('a tenant offboarded or suspended on A stops working on B within 5 s', async () => {
+    for (const name of ['scale-gone', 'scale-paused']) {
+      expect((await a.request('POST', '/api/v1/tenants', { name })).status).toBe(201);
+      const user = await a.request(
+        'POST',
+        '/api/v1/users',
+        { username: `${name}-admin`, password: 'correct horse battery', role: 'Administrator' },
+        undefined,
+        'application/json',
+        { 'X-Indicium-Tenant': name },
+      );
+      expect(user.status).toBe(201);
+    }
+    const gone = basic('scale-gone-admin', 'correct horse battery');
+    const paused = basic('scale-paused-admin', 'correct horse battery');
+    for (const auth of [gone, paused]) {
+      expect((await b.request('GET', '/api/v1/me', undefined, auth)).status).toBe(200);
+    }
+    expect((await a.request('DELETE', '/api/v1/tenants/scale-gone')).status).toBe(204);
+    expect(
+      (await a.request('PATCH', '/api/v1/tenants/scale-paused', { status: 'suspended' })).status,
+    ).toBe(200);
+    const changedAt = Date.now();
+    const lastAccepted = new Map<string, number>();
+    const refused = new Set<string>();
+    await waitFor(
+      async () => {
+        for (const auth of [gone, paused]) {
+          if (refused.has(auth)) continue;
+          const sentAt = Date.now();
+          const res = await b.request('GET', '/api/v1/me', undefined, auth);
+          if (res.status === 200) lastAccepted.set(auth, sentAt);
+          else {
+            expect(res.status).toBe(401);
+            refused.add(auth);
+          }
+        }
+        return refused.size === 2;
+      },
+      REVOCATION_MS + 5_000,
+      'B to refuse the principals of the offboarded and the suspended tenant',
+    );
+    for (const auth of [gone, paused]) {
+      expect((lastAccepted.get(auth) ?? changedAt) - changedAt).toBeLessThan(REVOCATION_MS);
+    }
+  });
+
   it('an indicator uploaded via A is found by a search on A at once, and on B within 1 s', async () => {
     expect(
       (await a.request('POST', '/api/v1/suppliers', { name: 'ScaleFeed', vendor: 'Scale' })).status,

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { pgArray } from '../src/database/pg-array';
 import { prepare, Sql } from '../src/database/sql';
+import { asSchemaOwner } from '../src/database/tenant-context';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** The query helper on the configured database (server Postgres, or embedded without DATABASE_URL). */
@@ -13,7 +14,11 @@ describe('Sql (database query helper)', () => {
     t = await createTestApp();
     sql = t.app.get(Sql);
     db = t.app.get(DataSource);
-    await sql.exec(`CREATE TABLE sql_helper_probe (id int PRIMARY KEY, label text NOT NULL)`);
+    // A table of the test's own, made by the schema's owner for the application role.
+    await asSchemaOwner(async () => {
+      await sql.exec(`CREATE TABLE sql_helper_probe (id int PRIMARY KEY, label text NOT NULL)`);
+      await sql.exec(`GRANT ALL ON sql_helper_probe TO indicium_app`);
+    });
   });
 
   afterAll(async () => {

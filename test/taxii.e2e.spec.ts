@@ -1,9 +1,9 @@
 import Ajv from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { SharingSweeper } from '../src/sharing/tombstones/sharing-sweeper';
-import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { appDb, basic, createTestApp, TestApp, withDatabase } from './support/test-app';
+import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
 
 const TAXII = 'application/taxii+json;version=2.1';
@@ -243,9 +243,9 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     expect(second.objects[0]).toMatchObject({ id: original.id, revoked: true });
     expect(Date.parse(second.objects[0].modified)).toBeGreaterThan(Date.parse(revoked.modified));
     await t.app.get(SharingSweeper).sweepOnce();
-    const tombstones = await t.app
-      .get(DataSource)
-      .query(`SELECT deleted_at FROM indicator_tombstones WHERE value = 'host3.example.net'`);
+    const tombstones = await appDb(t).query(
+      `SELECT deleted_at FROM indicator_tombstones WHERE value = 'host3.example.net'`,
+    );
     expect(tombstones).toHaveLength(1);
     const all = (await client.poll(collection, 1000)).objects.filter((o) => o.id === original.id);
     expect(all).toEqual([second.objects[0]]);
@@ -258,6 +258,7 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     await withDatabase(url, async (writer) => {
       // Another writer: its transaction starts now, stamps its row with that time, commits late.
       await writer.query('BEGIN');
+      await writer.query(`SET LOCAL indicium.tenant = '${DEFAULT_TENANT_ID}'`);
       await writer.query(
         `INSERT INTO indicators (supplier_id, type, value) SELECT id, 'domain', 'late.example.com' FROM suppliers WHERE name = 'Acme'`,
       );

@@ -3,6 +3,7 @@ import { PeriodicSweep } from '../common/periodic-sweep';
 import { DataSource } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
+import { DEFAULT_TENANT_ID, inTenant } from '../database/tenant-context';
 import { AuthRefusalsRepository, RefusalKind } from './auth-refusals.repository';
 
 const FLUSH_INTERVAL_MS = 15_000;
@@ -53,38 +54,41 @@ export class AuthRefusalsService implements OnModuleInit, OnModuleDestroy {
   /**
    * Turns every tally of a minute that ended before `before` (default: the current minute, by
    * the database clock) into one audit record, in the transaction that deletes it; returns how
-   * many records it wrote.
+   * many records it wrote. Refusals come before any tenant is known: they are the platform
+   * operator's, audited in `default`.
    */
   async flush(before?: Date): Promise<number> {
     let written = 0;
     for (;;) {
-      const batch = await this.db.transaction(async (tx) => {
-        const tallies = await this.refusals.takeClosed(tx, before ?? null, FLUSH_BATCH);
-        for (const t of tallies) {
-          const ctx: AuditContext = {
-            actorType: 'anonymous',
-            actorId: null,
-            actorName: t.firstContext.actorName,
-            ip: t.ip,
-            userAgent: t.firstContext.userAgent,
-            requestId: t.firstContext.requestId,
-          };
-          await this.audit.record(tx, ctx, {
-            action: 'auth.refused',
-            entityType: 'principal',
-            entityName: t.firstContext.actorName,
-            operation: 'auth',
-            outcome: 'denied',
-            newValue: {
-              reason: t.kind,
-              count: t.count,
-              firstAt: t.firstAt.toISOString(),
-              lastAt: t.lastAt.toISOString(),
-            },
-          });
-        }
-        return tallies.length;
-      });
+      const batch = await inTenant(DEFAULT_TENANT_ID, () =>
+        this.db.transaction(async (tx) => {
+          const tallies = await this.refusals.takeClosed(tx, before ?? null, FLUSH_BATCH);
+          for (const t of tallies) {
+            const ctx: AuditContext = {
+              actorType: 'anonymous',
+              actorId: null,
+              actorName: t.firstContext.actorName,
+              ip: t.ip,
+              userAgent: t.firstContext.userAgent,
+              requestId: t.firstContext.requestId,
+            };
+            await this.audit.record(tx, ctx, {
+              action: 'auth.refused',
+              entityType: 'principal',
+              entityName: t.firstContext.actorName,
+              operation: 'auth',
+              outcome: 'denied',
+              newValue: {
+                reason: t.kind,
+                count: t.count,
+                firstAt: t.firstAt.toISOString(),
+                lastAt: t.lastAt.toISOString(),
+              },
+            });
+          }
+          return tallies.length;
+        }),
+      );
       written += batch;
       if (batch < FLUSH_BATCH) return written;
     }

@@ -1,9 +1,16 @@
-import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiNotFoundResponse,
 } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -14,6 +21,7 @@ import {
 import { Auth, Public } from '../auth/auth.decorator';
 import { ErrorBody } from '../common/errors/error-body.dto';
 import { DatabaseGuard } from '../database/database-guard';
+import { DEFAULT_TENANT_ID, requireTenant } from '../database/tenant-context';
 import { MetricsService } from './metrics.service';
 import { Readiness } from './readiness';
 
@@ -73,13 +81,19 @@ export class HealthController {
     throw new ServiceUnavailableException(`Not ready: ${causes.join(', ')}`);
   }
 
-  /** Prometheus metrics (text exposition format). */
+  /**
+   * Prometheus metrics (text exposition format). They describe the whole instance (every
+   * tenant's feeds and suppliers among the labels), so they are the operator's: a principal
+   * acting in any tenant but `default` is answered as if the path did not exist.
+   */
   @Get('metrics')
   @Auth('metrics.read')
   @ApiProduces('text/plain')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ description: 'Acting in a tenant other than default', type: ErrorBody })
   render(): Promise<string> {
+    if (requireTenant() !== DEFAULT_TENANT_ID) throw new NotFoundException('Cannot GET /metrics');
     return this.metrics.render();
   }
 }

@@ -327,6 +327,7 @@ export class ServerProcess {
     body?: unknown,
     auth: string | null = this.adminAuth,
     contentType = 'application/json',
+    headers: Record<string, string> = {},
   ): Promise<ServerResponse> {
     const payload =
       body === undefined
@@ -341,6 +342,7 @@ export class ServerProcess {
           method,
           agent: false,
           headers: {
+            ...headers,
             ...(auth ? { Authorization: auth } : {}),
             ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
           },

@@ -9,6 +9,8 @@ import request from 'supertest';
 import { createApp, CreateAppOptions } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { PglitePool } from '../../src/database/pglite-pool';
+import { asSchemaOwner, DEFAULT_TENANT_ID, inTenant } from '../../src/database/tenant-context';
+import { DataSource } from 'typeorm';
 import { Readiness } from '../../src/health/readiness';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -152,4 +154,22 @@ export async function withDatabase<T>(url: string, fn: (c: Client) => Promise<T>
 /** `Authorization: Basic …` for a name and secret. */
 export function basic(name: string, secret: string): string {
   return `Basic ${Buffer.from(`${name}:${secret}`).toString('base64')}`;
+}
+
+/** What specs need of the app's own connection pool: statements, in one scope. */
+export interface ScopedDb {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+}
+
+/** The app's pool as the application uses it: in the default tenant, under RLS. */
+export function appDb(t: TestApp): ScopedDb {
+  const ds = t.app.get(DataSource);
+  return { query: (sql, params) => inTenant(DEFAULT_TENANT_ID, () => ds.query(sql, params)) };
+}
+
+/** The app's pool as the schema's owner (the login role): what a DBA at a psql prompt sees. */
+export function ownerDb(t: TestApp): ScopedDb {
+  const ds = t.app.get(DataSource);
+  return { query: (sql, params) => asSchemaOwner(() => ds.query(sql, params)) };
 }

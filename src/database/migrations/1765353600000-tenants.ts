@@ -341,12 +341,20 @@ export class Tenants1765353600000 implements MigrationInterface {
     await q.query(`
       DO $$ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
-          CREATE ROLE ${APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+          CREATE ROLE ${APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS;
         END IF;
       END $$`);
     await q.query(`DO $$ BEGIN
         IF NOT pg_has_role(current_user, '${APP_ROLE}', 'MEMBER') THEN
           EXECUTE format('GRANT ${APP_ROLE} TO %I', current_user);
+        END IF;
+      END $$`);
+    // TAXII's publication horizon reads other sessions' open transactions (pg_stat_activity):
+    // the application role must see them whoever writes (docs in src/sharing/taxii).
+    await q.query(`DO $$ BEGIN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+          ALTER ROLE ${APP_ROLE} INHERIT;
+          GRANT pg_read_all_stats TO ${APP_ROLE};
         END IF;
       END $$`);
     await q.query(`GRANT USAGE ON SCHEMA public TO ${APP_ROLE}`);
