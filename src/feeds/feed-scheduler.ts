@@ -123,14 +123,14 @@ export class FeedScheduler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Tenant by tenant, as long as this instance has room for more runs. */
   private async poll(): Promise<void> {
-    let failure: unknown;
+    let failure: Error | undefined;
     for (const tenant of this.tenants.working()) {
       const free = this.config.env.FEED_CONCURRENCY - this.active.size;
       if (free <= 0 || this.loop.stopped) break;
       try {
         await inTenant(tenant.id, () => this.pollTenant(free));
       } catch (err) {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
       }
     }
     if (failure !== undefined) throw failure;

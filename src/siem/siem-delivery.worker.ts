@@ -165,7 +165,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
   /** Every tenant's integrations, each delivered in its own tenant (its records only). */
   private async runOnce(): Promise<void> {
     const mine: Array<{ tenant: string; integration: SiemIntegrationRow }> = [];
-    let failure: unknown;
+    let failure: Error | undefined;
     for (const tenant of this.tenants.working()) {
       try {
         const claimed = await inTenant(tenant.id, () =>
@@ -173,7 +173,7 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
         );
         for (const integration of claimed) mine.push({ tenant: tenant.id, integration });
       } catch (err) {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
       }
     }
     const ids = new Set(mine.map((m) => m.integration.id));
