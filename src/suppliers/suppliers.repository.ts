@@ -34,8 +34,6 @@ const COLUMNS = `id, name, vendor, description, status, confidence,
   built_in AS "builtIn", indicator_count::float8 AS "indicatorCount",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-export const FALSE_POSITIVE_SUPPLIER = 'FalsePositive';
-
 /** Supplier rows. Writers lock the supplier row before its indicators (see the migration). */
 @Injectable()
 export class SuppliersRepository {

@@ -5,6 +5,7 @@ import {
   normalizeIndicator,
 } from '../../indicators';
 import { TAG_NAME } from '../../tags/tag-name';
+import { FALSE_POSITIVE_SUPPLIER } from '../built-in-suppliers';
 
 /** Context field names (docs/api.md §3); also what a supplier's actionableFields may name. */
 export const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
@@ -166,7 +167,7 @@ export function validateEntry(raw: unknown, rules: EntryRules): EntryResult {
     const err = contextError(raw.context, rules.ownContextFields);
     if (err) return fail(err);
     if (rules.forbidContext && Object.keys(raw.context).length > 0) {
-      return fail('FalsePositive indicators may not carry context');
+      return fail(`${FALSE_POSITIVE_SUPPLIER} indicators may not carry context`);
     }
     context = JSON.stringify(raw.context);
   }
