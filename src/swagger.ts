@@ -5,7 +5,7 @@ import { PACKAGE_INFO } from './config/package-info';
 import { documentPipelineResponses } from './common/openapi-conventions';
 import { FALSE_POSITIVE_SUPPLIER, INTERNAL_TI_SUPPLIER } from './suppliers/built-in-suppliers';
 
-export const TOKEN_URL = '/api/v1/oauth/token';
+const TOKEN_URL = '/api/v1/oauth/token';
 
 /** Every @ApiTags name, in the order Swagger UI shows the sections. */
 const TAGS: ReadonlyArray<[string, string]> = [

@@ -27,7 +27,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** A keyset cursor: the sort key of the last row, opaque to clients. */
+/**
+ * A keyset cursor: the sort key of the last row, opaque to clients.
+ * @internal exported for tests
+ */
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }

@@ -38,7 +38,7 @@ export type FalsePositiveRule = 'exact' | 'network' | 'domain' | 'url' | 'email'
  * it has no address; `sameSize` whether a network of exactly its size counts (not for a network
  * value: the same network is its exact match, found by identity).
  */
-export interface RetroContainment {
+interface RetroContainment {
   contains: boolean;
   inNetwork: { matchedBy: MatchedBy; sameSize: boolean } | null;
 }
@@ -66,7 +66,7 @@ export interface IndicatorTypeDefinition {
 }
 
 /** Digits and dots only, or two colons or more (no domain or bare URL has any): meant as an IP. */
-export const LOOKS_LIKE_IP = /^[\d.]+$|^[0-9a-z.]*:[0-9a-z.]*:[0-9a-z.:%]*$/i;
+const LOOKS_LIKE_IP = /^[\d.]+$|^[0-9a-z.]*:[0-9a-z.]*:[0-9a-z.:%]*$/i;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9a-f]+$/i;
 

@@ -3,7 +3,7 @@ import { PeriodicSweep } from '../../common/periodic-sweep';
 import { SharingRepository } from '../sharing.repository';
 
 /** Revoked versions stay published this long after a removal (docs/api.md §10: at least 30 days). */
-export const TOMBSTONE_DAYS = 30;
+const TOMBSTONE_DAYS = 30;
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 /**

@@ -16,7 +16,7 @@ import { WriteRun } from './write-run';
 /** Writes creating at least this many rows refresh the planner statistics. */
 const ANALYZE_AFTER_ROWS = 50_000;
 
-export type { WriteFailure, WriteRequest, WriteResult } from './write-request';
+export type { WriteRequest, WriteResult } from './write-request';
 
 /** A committed write that created indicators: what retro-scan checks (created at or after `since`). */
 export interface CommittedWrite {
