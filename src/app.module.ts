@@ -56,7 +56,7 @@ class AppValidationPipe extends ValidationPipe {
 }
 
 /** Validation errors name the field; unknown fields are rejected (docs/api.md §1). */
-export const validationPipe = new AppValidationPipe({
+const validationPipe = new AppValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

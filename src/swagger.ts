@@ -3,15 +3,16 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorBody } from './common/errors/error-body.dto';
 import { PACKAGE_INFO } from './config/package-info';
 import { documentPipelineResponses } from './common/openapi-conventions';
+import { FALSE_POSITIVE_SUPPLIER, INTERNAL_TI_SUPPLIER } from './suppliers/built-in-suppliers';
 
-export const TOKEN_URL = '/api/v1/oauth/token';
+const TOKEN_URL = '/api/v1/oauth/token';
 
 /** Every @ApiTags name, in the order Swagger UI shows the sections. */
 const TAGS: ReadonlyArray<[string, string]> = [
   ['Search', 'Is this value known-bad, who says so, and why?'],
   [
     'Suppliers',
-    'Sources of indicators: the built-in InternalTI and FalsePositive, and custom ones',
+    `Sources of indicators: the built-in ${INTERNAL_TI_SUPPLIER} and ${FALSE_POSITIVE_SUPPLIER}, and custom ones`,
   ],
   ['Indicators', "A supplier's indicators: streamed upsert, list, delete"],
   ['Feeds', 'Suppliers that Indicium pulls: a feed URL, format and schedule, its state and runs'],

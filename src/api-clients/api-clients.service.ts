@@ -24,7 +24,7 @@ import {
   UpdateApiClientDto,
 } from './dto/api-client.dto';
 
-export function toApiClientDto(row: ApiClientRow): ApiClientDto {
+function toApiClientDto(row: ApiClientRow): ApiClientDto {
   return {
     id: row.id,
     name: row.name,

@@ -31,7 +31,7 @@ export interface AuditRecord {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** Every field of a record except `hash`, in this fixed list: what the hash covers. */
-export const HASHED_FIELDS = [
+const HASHED_FIELDS = [
   'sequence',
   'id',
   'timestamp',
@@ -54,6 +54,7 @@ export const HASHED_FIELDS = [
  * Canonical JSON: object keys sorted by UTF-16 code unit at every depth, no whitespace,
  * `undefined` members dropped, strings/numbers/booleans/null as JSON.stringify writes them.
  * Timestamps are already ISO 8601 strings with milliseconds (`2025-01-01T00:00:00.000Z`).
+ * @internal exported for tests
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -64,7 +65,10 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** The canonical form of a record: its HASHED_FIELDS (missing ones as null), canonical JSON. */
+/**
+ * The canonical form of a record: its HASHED_FIELDS (missing ones as null), canonical JSON.
+ * @internal exported for tests
+ */
 export function canonicalRecord(record: Omit<AuditRecord, 'hash'>): string {
   const picked: Record<string, unknown> = {};
   for (const field of HASHED_FIELDS) picked[field] = record[field] ?? null;

@@ -22,7 +22,7 @@ import type { IndiciumRequest, Principal } from './principal';
 
 const PUBLIC = Symbol('public');
 /** Names the tenant a request acts in (docs/api.md §12); absent, the principal's home. */
-export const TENANT_HEADER = 'x-indicium-tenant';
+const TENANT_HEADER = 'x-indicium-tenant';
 /** What a route declared: @Public(), an @Auth() privilege (or any principal), or nothing. */
 type AccessRule = RequiredAccess | typeof PUBLIC | undefined;
 const AUTHENTICATION_REQUIRED =

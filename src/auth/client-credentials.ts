@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
  * Credential formats. Prefixes make leaked values recognisable to secret scanners and tell
  * the authenticator, from the Basic username alone, that it is an API client.
  */
-export const CLIENT_ID_PREFIX = 'ind_';
+const CLIENT_ID_PREFIX = 'ind_';
 export const CLIENT_SECRET_PREFIX = 'inds_';
 export const ACCESS_TOKEN_PREFIX = 'indt_';
 

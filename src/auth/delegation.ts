@@ -5,7 +5,7 @@ import type { Principal } from './principal';
 import type { Privilege } from './privileges';
 
 /** A role as delegation sees it: its name and what it grants. */
-export interface RoleGrant {
+interface RoleGrant {
   name: string;
   privileges: ReadonlyArray<Privilege>;
 }
@@ -26,6 +26,7 @@ export interface DelegatedAct {
   edits?: RoleGrant;
 }
 
+/** @internal exported for tests */
 export interface DelegationDenial {
   reason: string;
   missing: Privilege[];
@@ -44,6 +45,7 @@ function lacking(
  * create what it holds itself, may not act on a principal (or role) holding more than it
  * does, never changes its own role and never edits the role it holds. Holding every
  * privilege (Administrator) passes every subset test. Null: allowed.
+ * @internal exported for tests
  */
 export function delegationDenial(
   actor: Pick<Principal, 'type' | 'id' | 'role' | 'privileges'>,
@@ -83,7 +85,7 @@ function principalLabel(act: DelegatedAct): string {
 }
 
 /** 403 for an act the delegation rule forbids; carries its audit record. */
-export class DelegationDeniedException extends ForbiddenException {
+class DelegationDeniedException extends ForbiddenException {
   constructor(
     readonly denial: DelegationDenial,
     readonly act: DelegatedAct,

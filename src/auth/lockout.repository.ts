@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { prepare, Sql } from '../database/sql';
 
-export type LockoutKind = 'principal' | 'ip';
+type LockoutKind = 'principal' | 'ip';
 
 /** A principal's or IP's standing, as of the query. */
 export interface LockoutState {

@@ -30,7 +30,7 @@ const SEARCH_PATH = '/api/v1/search';
  * No documented body nests more than a few levels. Deeper JSON is refused before validation,
  * whose recursive transform would overflow the stack (a 500) on hostile nesting.
  */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 /**
  * Field names that the validation pipe would silently drop (its prototype-pollution guard), so
  * they would be neither applied nor refused: refused here, like every unknown field.
@@ -47,7 +47,7 @@ const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'pr
 const JSON_SHARE_PER_BYTE = 2;
 const SEARCH_SHARE_PER_BYTE = 4;
 const SEARCH_SHARE_PER_VALUE = 1024;
-export const UPLOAD_SHARE = 32 * MiB;
+const UPLOAD_SHARE = 32 * MiB;
 
 function bodyShare(search: boolean, declaredBytes: number | undefined): number {
   const limit = search ? SEARCH_LIMIT : DEFAULT_LIMIT;

@@ -10,6 +10,7 @@ const SECRET_PARAM = /(pass|secret|token|authorization|api[-_]?key)/i;
 /** Client secrets and access tokens by their prefix, wherever they stand in a URL. */
 const SECRET_SHAPED = /(?<![A-Za-z0-9])ind[st]_[A-Za-z0-9_-]*/g;
 
+/** @internal exported for tests */
 export function redactUrl(rawUrl: string): string {
   const url = rawUrl.includes('ind') ? rawUrl.replace(SECRET_SHAPED, '[Redacted]') : rawUrl;
   const q = url.indexOf('?');
@@ -86,7 +87,10 @@ export function logRequest(
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-/** Repeats of one warning or error within this long are collapsed into a count. */
+/**
+ * Repeats of one warning or error within this long are collapsed into a count.
+ * @internal exported for tests
+ */
 export const REPEAT_INTERVAL_MS = 10_000;
 /** Distinct messages tracked at once; past this, lines are written as they come (bounded memory). */
 const MAX_TRACKED = 1_000;

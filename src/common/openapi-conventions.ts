@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HeaderObject, OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 
 /** Where the error body of docs/api.md §1 lives in the document. */
-export const ERROR_BODY_REF = '#/components/schemas/ErrorBody';
+const ERROR_BODY_REF = '#/components/schemas/ErrorBody';
 
 export const RETRY_AFTER_HEADER: Record<string, HeaderObject> = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },

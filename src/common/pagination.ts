@@ -29,7 +29,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** A keyset cursor: the sort key of the last row, opaque to clients. */
 /**
  * Which tenant a cursor was minted in: a short digest of its id, first in the key, so a cursor
  * of one tenant is refused (400) in another (docs/tenancy.md) without naming either.
@@ -41,6 +40,10 @@ function tenantTag(): string {
     : createHash('sha256').update(tenant).digest('base64url').slice(0, 8);
 }
 
+/**
+ * A keyset cursor: the sort key of the last row and its tenant, opaque to clients.
+ * @internal exported for tests
+ */
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
   return Buffer.from(JSON.stringify([tenantTag(), ...key])).toString('base64url');
 }

@@ -43,6 +43,29 @@ describe('PeriodicSweep', () => {
       jest.useRealTimers();
     }
   });
+
+  it('stop waits for a failing sweep, which its starter reports once, and does not reject', async () => {
+    jest.useFakeTimers();
+    try {
+      const g = gate();
+      const errors: unknown[] = [];
+      const sweep = new PeriodicSweep(
+        async () => {
+          await g.promise;
+          throw new Error('db down');
+        },
+        (err) => errors.push(err),
+      );
+      sweep.start(1_000);
+      await jest.advanceTimersByTimeAsync(1_000);
+      const stopped = sweep.stop();
+      g.open();
+      await expect(stopped).resolves.toBeUndefined();
+      expect(errors).toEqual([new Error('db down')]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 function fail(err: unknown): never {

@@ -23,9 +23,13 @@ export class PeriodicSweep<T> {
     return this.running;
   }
 
-  /** Stops the timer and waits for the sweep in progress, whatever its outcome. */
+  /**
+   * Stops the timer and waits for the sweep in progress, whatever its outcome: a failure is not
+   * dropped here, it reaches whoever started that sweep (the timer hands it to onError, a
+   * runOnce caller gets the rejection), so reporting it again would log it twice.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await Promise.allSettled([this.running]);
   }
 }

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 
 /** Who is calling, as far as cross-cutting code needs to know; auth attaches the full principal. */
-export interface CallerIdentity {
+interface CallerIdentity {
   type: 'user' | 'client';
   id: string;
   name: string;

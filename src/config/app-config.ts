@@ -19,7 +19,7 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
@@ -315,6 +315,7 @@ const MAX_DATABASE_WAIT_MS = 10_000;
  * The longest a request waits for an unreachable database: a connection (or the wait for one),
  * then its statement's timeout and a second's grace; long work, whose statement is checked on
  * by a probe after that, waits for the probe's connection too.
+ * @internal exported for tests
  */
 export function databaseWaitBoundMs(
   env: Pick<EnvironmentVariables, 'DATABASE_ACQUIRE_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'>,

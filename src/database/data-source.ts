@@ -9,9 +9,10 @@ import { PglitePool, pgliteDriver } from './pglite-pool';
 
 /** Advisory-lock key under which migrations run, so instances starting together take turns. */
 const MIGRATION_LOCK_KEY = 7301_2026;
+/** @internal exported for tests */
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
-export function embeddedDatabaseDir(config: AppConfig): string {
+function embeddedDatabaseDir(config: AppConfig): string {
   return join(resolve(config.env.DATA_DIR), 'pgdata');
 }
 
@@ -29,7 +30,7 @@ const SESSION_OPTIONS =
 /** Our side's TCP keepalive: an idle connection to a host that vanished is noticed. */
 const KEEPALIVE_DELAY_MS = 10_000;
 
-export function databaseWaits(config: AppConfig): DatabaseWaits {
+function databaseWaits(config: AppConfig): DatabaseWaits {
   const env = config.env;
   return {
     acquireMs: env.DATABASE_ACQUIRE_TIMEOUT_MS,

@@ -4,7 +4,7 @@ import { classifyDatabaseError, DatabaseUnavailable } from './database-unavailab
 import type { DatabaseWork } from './database-work';
 
 /** How long a statement of one kind may run on the server, and wait for a lock there. */
-export interface StatementLimits {
+interface StatementLimits {
   statementMs: number;
   lockMs: number;
 }
@@ -21,7 +21,7 @@ export interface DatabaseWaits {
  * Past its statement timeout a live server has cancelled the statement and said so; this long
  * after it, silence means the server or the path to it is stalled.
  */
-export const GRACE_MS = 1_000;
+const GRACE_MS = 1_000;
 /** While the database is unreachable, it is probed this often. */
 const PROBE_INTERVAL_MS = 500;
 

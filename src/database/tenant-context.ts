@@ -46,11 +46,6 @@ export function inTenant<T>(tenantId: string, fn: () => T): T {
   return scopes.run(new Scope(checked(tenantId), false, false), fn);
 }
 
-/** Runs `fn` outside any tenant: only platform tables can be read. */
-export function outsideTenants<T>(fn: () => T): T {
-  return scopes.run(new Scope(undefined, false, false), fn);
-}
-
 /** Runs `fn` as the schema's owner (migrations, test setup): no role switch, no tenant. */
 export function asSchemaOwner<T>(fn: () => T): T {
   return scopes.run(new Scope(undefined, true, false), fn);
@@ -81,7 +76,7 @@ export function requireTenant(): string {
 }
 
 /** Whether statements run now as the schema's owner. */
-export function asOwnerNow(): boolean {
+function asOwnerNow(): boolean {
   return scopes.getStore()?.owner ?? false;
 }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Sql } from '../database/sql';
-import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/suppliers.repository';
+import { INDICATOR_TYPE_DEFINITIONS, INDICATOR_TYPES } from '../indicators';
+import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
 import { APPEND_LOCK, jsonRows, PRUNE_BATCH } from './detections.repository';
 
 /** A value to remember: type, value, address (or null), principal type and name, epoch ms. */
@@ -25,6 +26,24 @@ export interface RetroKeyRow {
 export interface RetroDetection {
   supplier: string;
 }
+
+/*
+ * The network part of the scan, from the registry's `retro` entries (types and matched_by
+ * are literals of closed unions, so inlined): which new indicators contain addresses, which
+ * remembered types have one and how a match is reported, and which count only when narrower.
+ */
+const inList = (types: readonly string[]): string => types.map((t) => `'${t}'`).join(', ');
+const CONTAINING = INDICATOR_TYPES.filter((t) => INDICATOR_TYPE_DEFINITIONS[t].retro.contains);
+const CONTAINED = INDICATOR_TYPES.flatMap((t) => {
+  const n = INDICATOR_TYPE_DEFINITIONS[t].retro.inNetwork;
+  return n ? [{ type: t, ...n }] : [];
+});
+const NARROWER_ONLY = CONTAINED.filter((c) => !c.sameSize).map((c) => c.type);
+const IN_NETWORK_MATCHED_BY = `CASE rv.type ${CONTAINED.map((c) => `WHEN '${c.type}' THEN '${c.matchedBy}'`).join(' ')} END`;
+const SIZE_COUNTS =
+  NARROWER_ONLY.length === 0
+    ? 'true'
+    : `(rv.type NOT IN (${inList(NARROWER_ONLY)}) OR masklen(rv.addr) > masklen(f.network))`;
 
 /** The SQL of retro-scan: `retro_values` / `retro_keys` (owned here) and retro detections. */
 @Injectable()
@@ -99,13 +118,14 @@ export class RetroRepository {
            SELECT k.value_id, f.id, k.matched_by
              FROM fresh f JOIN retro_keys k ON k.key_value = f.value AND k.key_type = f.type
            UNION ALL
-           SELECT rv.id, f.id, CASE WHEN rv.type = 'url' THEN 'host' ELSE 'cidr' END
+           SELECT rv.id, f.id, ${IN_NETWORK_MATCHED_BY}
              FROM fresh f JOIN retro_values rv
-               ON f.type = 'cidr' AND rv.addr IS NOT NULL
+               ON f.type IN (${inList(CONTAINING)}) AND rv.addr IS NOT NULL
+              AND rv.type IN (${inList(CONTAINED.map((c) => c.type))})
               AND rv.addr >= f.network
               AND rv.addr <= set_masklen(broadcast(f.network), CASE family(f.network) WHEN 4 THEN 32 ELSE 128 END)
               AND rv.addr <<= f.network
-              AND (rv.type <> 'cidr' OR masklen(rv.addr) > masklen(f.network))
+              AND ${SIZE_COUNTS}
          ), fps AS (
            SELECT id FROM suppliers WHERE built_in AND name = '${FALSE_POSITIVE_SUPPLIER}'
          )

@@ -7,12 +7,12 @@ import { parseIp } from '../common/net/ip-utils';
 import { PACKAGE_INFO } from '../config/package-info';
 
 export const USER_AGENT = `Indicium/${PACKAGE_INFO.version}`;
-export const MAX_REDIRECTS = 5;
-export const MAX_BODY_BYTES = 512 * 1024 * 1024;
-export const CONNECT_TIMEOUT_MS = 10_000;
+const MAX_REDIRECTS = 5;
+const MAX_BODY_BYTES = 512 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The fetch failed; the message is what the feed status shows as `lastError`. */
-export class FeedFetchError extends Error {}
+class FeedFetchError extends Error {}
 
 export interface FetchOptions {
   headers: Record<string, string>;
@@ -40,7 +40,7 @@ export type FetchResult =
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** Loopback, private, link-local, CGNAT, multicast, reserved…: anything but public unicast. */
-export function isPrivateAddress(address: string): boolean {
+function isPrivateAddress(address: string): boolean {
   const ip = parseIp(address);
   if (!ip) return true;
   return ip.range() !== 'unicast';

@@ -17,7 +17,7 @@ import { parseTextFeed } from './parsers/text-feed';
 /** The context names the importers set themselves (docs/api.md §9), beside lowercase ones. */
 const FEED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(['stixId', 'mispEvent']);
 
-export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 const STIX_ACCEPT = 'application/stix+json, application/json';
 const MAX_REJECTED_SAMPLE = 20;
 /** A MISP manifest or event file is read whole (events are small; manifests list them). */
@@ -78,7 +78,7 @@ async function readWhole(body: ByteStream, limit: number, what: string): Promise
 async function* noEntries(): AsyncGenerator<never> {}
 
 /** A message for lastError: what went wrong, never a stack or a credential. */
-export function describeFailure(err: unknown): string {
+function describeFailure(err: unknown): string {
   if (err instanceof DomainError) return err.message;
   if (err instanceof Error) return err.message.slice(0, 1024);
   return String(err).slice(0, 1024);

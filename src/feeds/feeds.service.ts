@@ -20,7 +20,7 @@ import { DEFAULT_CSV } from './parsers/csv-feed';
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 /** The feed as the API shows it: credentials only as `configured`. */
-export function toFeedDto(row: FeedRow): FeedDto {
+function toFeedDto(row: FeedRow): FeedDto {
   return {
     url: row.url,
     format: row.format,

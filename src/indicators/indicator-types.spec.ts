@@ -41,3 +41,31 @@ describe('indicator type registry', () => {
     expect(INDICATOR_TYPE_DEFINITIONS[type].containedAddress(value)).toBe(address);
   });
 });
+
+describe('retro containment entries', () => {
+  const SAMPLE: Record<string, string> = {
+    ip: '198.51.100.7',
+    cidr: '10.0.0.0/8',
+    domain: 'evil.com',
+    url: '198.51.100.7/x',
+    email: 'a@evil.com',
+    md5: 'd41d8cd98f00b204e9800998ecf8427e',
+    sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  };
+
+  it.each(INDICATOR_TYPES)(
+    '%s: reported inside a network exactly when it can have an address',
+    (type) => {
+      const definition = INDICATOR_TYPE_DEFINITIONS[type];
+      const address = definition.containedAddress(SAMPLE[type]);
+      expect(definition.retro.inNetwork !== null).toBe(address !== null);
+    },
+  );
+
+  it('only network types contain remembered values (today: cidr)', () => {
+    const containing = INDICATOR_TYPES.filter((t) => INDICATOR_TYPE_DEFINITIONS[t].retro.contains);
+    expect(containing).toEqual(['cidr']);
+    for (const t of containing) expect(NETWORK_TYPES).toContain(t);
+  });
+});

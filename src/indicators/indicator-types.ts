@@ -10,7 +10,7 @@ import {
 } from './canonical-forms';
 import { INDICATOR_TYPES, IndicatorType } from './indicator-type';
 import { formatIp, parseIpLiteral } from './ip-literal';
-import { LookupKey, PrefixLengths, pushCovering, pushHost } from './lookup-keys';
+import { LookupKey, MatchedBy, PrefixLengths, pushCovering, pushHost } from './lookup-keys';
 import { URL_SCHEME } from './url-canonical';
 
 /**
@@ -31,6 +31,18 @@ export interface DetectionRule {
  */
 export type FalsePositiveRule = 'exact' | 'network' | 'domain' | 'url' | 'email';
 
+/**
+ * Retro-scan by network (docs/api.md §5 rules): a new indicator of a type that `contains`
+ * matches the remembered values whose address (`containedAddress`) lies in its network.
+ * `inNetwork` is how a remembered value of this type is reported then (`matchedBy`), null when
+ * it has no address; `sameSize` whether a network of exactly its size counts (not for a network
+ * value: the same network is its exact match, found by identity).
+ */
+interface RetroContainment {
+  contains: boolean;
+  inNetwork: { matchedBy: MatchedBy; sameSize: boolean } | null;
+}
+
 /** Everything Indicium knows about one indicator type; adding a type is adding one of these. */
 export interface IndicatorTypeDefinition {
   /** Validates a value declared as this type; returns its canonical form (docs/api.md §3). */
@@ -46,6 +58,7 @@ export interface IndicatorTypeDefinition {
   falsePositive: FalsePositiveRule;
   /** The address a CIDR indicator could contain, or null (which prefix lengths to plan). */
   containedAddress(value: string): string | null;
+  retro: RetroContainment;
   /** STIX 2.1 patterning: the object paths a value of this type can be, and the one for a value. */
   stix: { paths: readonly string[]; pathFor(value: string): string };
   /** Hashes: the length in hex digits. */
@@ -53,12 +66,13 @@ export interface IndicatorTypeDefinition {
 }
 
 /** Digits and dots only, or two colons or more (no domain or bare URL has any): meant as an IP. */
-export const LOOKS_LIKE_IP = /^[\d.]+$|^[0-9a-z.]*:[0-9a-z.]*:[0-9a-z.:%]*$/i;
+const LOOKS_LIKE_IP = /^[\d.]+$|^[0-9a-z.]*:[0-9a-z.]*:[0-9a-z.:%]*$/i;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9a-f]+$/i;
 
 const none = (): LookupKey[] => [];
 const noAddress = (): null => null;
+const noContainment: RetroContainment = { contains: false, inNetwork: null };
 const ipFamilyPath = (value: string): string =>
   value.includes(':') ? 'ipv6-addr:value' : 'ipv4-addr:value';
 const IP_PATHS = ['ipv4-addr:value', 'ipv6-addr:value'] as const;
@@ -84,6 +98,7 @@ function hashType(type: IndicatorType, length: number, stixPath: string): Indica
     matchesWithin: false,
     falsePositive: 'exact',
     containedAddress: noAddress,
+    retro: noContainment,
     stix: fixed(stixPath),
     hexLength: length,
   };
@@ -114,6 +129,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
       matchesWithin: false,
       falsePositive: 'network',
       containedAddress: (value) => value,
+      retro: { contains: false, inNetwork: { matchedBy: 'cidr', sameSize: true } },
       stix: { paths: IP_PATHS, pathFor: ipFamilyPath },
     },
     cidr: {
@@ -143,6 +159,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
       matchesWithin: true,
       falsePositive: 'network',
       containedAddress: (value) => value,
+      retro: { contains: true, inNetwork: { matchedBy: 'cidr', sameSize: false } },
       stix: { paths: IP_PATHS, pathFor: ipFamilyPath },
     },
     md5: hashType('md5', 32, 'file:hashes.MD5'),
@@ -168,6 +185,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
       matchesWithin: false,
       falsePositive: 'email',
       containedAddress: noAddress,
+      retro: noContainment,
       stix: fixed('email-addr:value'),
     },
     url: {
@@ -195,6 +213,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
         const host = urlHost(value);
         return host.type === 'ip' ? host.value : null;
       },
+      retro: { contains: false, inNetwork: { matchedBy: 'host', sameSize: true } },
       stix: fixed('url:value'),
     },
     domain: {
@@ -211,6 +230,7 @@ export const INDICATOR_TYPE_DEFINITIONS: Readonly<Record<IndicatorType, Indicato
       matchesWithin: false,
       falsePositive: 'domain',
       containedAddress: noAddress,
+      retro: noContainment,
       stix: fixed('domain-name:value'),
     },
   };

@@ -67,7 +67,7 @@ export function parseRawIp(text: string): IpAddress | null {
   return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
 }
 
-export function isIpv6(addr: IpAddress): addr is ipaddr.IPv6 {
+function isIpv6(addr: IpAddress): addr is ipaddr.IPv6 {
   return addr.kind() === 'ipv6';
 }
 

@@ -61,6 +61,7 @@ export function pushCovering(
 /**
  * Canonical `network/len` strings for every `len` in `lengths` shorter than `prefix`.
  * IPv4 uses integer masks (the hot case); IPv6 clears bits in the byte array.
+ * @internal exported for tests
  */
 export function coveringNetworks(
   family: 4 | 6,

@@ -84,7 +84,10 @@ export class KeySet {
   }
 }
 
-/** The last hashKey result (hi, lo): no allocation per key on the search hot path. */
+/**
+ * The last hashKey result (hi, lo): no allocation per key on the search hot path.
+ * @internal exported for tests
+ */
 export const H = new Uint32Array(2);
 
 /**
@@ -113,6 +116,7 @@ export function scopeSeed(scope: string): ScopeSeed {
  * Two 32-bit multiplicative hashes (cyrb53's mixing, kept at 64 bits) over the scope's seed,
  * type, and value, into H. Every instance computes the same hash for a key: the change feed
  * carries it.
+ * @internal exported for tests
  */
 export function hashKey(type: string, value: string, scope: ScopeSeed): void {
   let h1 = 0xdeadbeef ^ scope.a;

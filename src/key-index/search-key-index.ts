@@ -288,8 +288,14 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     if (this.housekeeping) clearInterval(this.housekeeping);
     const listener = this.listener;
     this.listener = null;
-    await listener?.end().catch(() => undefined);
-    await this.rebuilding?.catch(() => undefined);
+    await listener?.end().catch((err: Error) => {
+      // Nothing waits on this session any more: the feed is read by polling until we stop.
+      this.logger.debug(
+        `search key index LISTEN session did not end cleanly at shutdown: ${err.message}`,
+      );
+    });
+    // Never rejects: each build attempt catches its own failure (this.builds logs it).
+    await this.rebuilding;
     await this.follower.stop();
   }
 
@@ -438,7 +444,13 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
         if (!this.stopped) this.listens.failed(err);
       }
       if (this.listener === client) this.listener = null;
-      await client.end().catch(() => undefined);
+      await client.end().catch((err: Error) => {
+        // The session is dropped and a new one opened; the first of a run of failures is told.
+        if (attempt === 0)
+          this.logger.debug(
+            `broken search key index LISTEN session did not end cleanly: ${err.message}`,
+          );
+      });
       if (this.stopped) return;
       this.wake();
       await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));

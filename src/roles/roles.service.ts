@@ -15,7 +15,7 @@ import { decodeCursor, Page, toPage } from '../common/pagination';
 import { CreateRoleDto, PrivilegeDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
 import { RoleRow, RolesRepository } from './roles.repository';
 
-export function toRoleDto(row: RoleRow): RoleDto {
+function toRoleDto(row: RoleRow): RoleDto {
   return {
     name: row.name,
     description: row.description,

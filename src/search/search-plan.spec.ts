@@ -1,4 +1,5 @@
-import { coveringNetworks, normalizeIndicator } from '../indicators';
+import { normalizeIndicator } from '../indicators';
+import { coveringNetworks } from '../indicators/lookup-keys';
 import { ALL_IPV4_LENGTHS, containmentFamily, planValue } from './search-plan';
 
 const lens = { 4: [0, 8, 16, 24, 30], 6: [32, 48, 64] } as const;

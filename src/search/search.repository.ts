@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { IndicatorType } from '../indicators';
 import { prepare, Sql } from '../database/sql';
+import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
 import { tagsJsonOf } from '../tags/tag-sql';
 import { CoalescingLookup } from './coalescing-lookup';
 import type { PrefixLengths } from './search-plan';
@@ -30,7 +31,7 @@ const ACTIVE = `s.status = 'enabled' AND (i.effective_expires_at IS NULL OR i.ef
 const MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_seen AS "firstSeen",
   i.last_seen AS "lastSeen", i.updated_at AS "updatedAt", s.name AS supplier, s.vendor,
   s.confidence AS "supplierConfidence", s.actionable_fields AS "actionableFields",
-  (s.built_in AND s.name = 'FalsePositive') AS "falsePositive",
+  (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}') AS "falsePositive",
   ${tagsJsonOf('i.id')} AS tags`;
 
 const PREFIX_LENGTHS = prepare<{ f: number; l: number }>(
@@ -131,7 +132,7 @@ export class SearchRepository {
              FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
             WHERE i.network > q.net
               AND i.network <= set_masklen(broadcast(q.net), CASE family(q.net) WHEN 4 THEN 32 ELSE 128 END)::cidr
-              AND i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = 'FalsePositive')
+              AND i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
             ORDER BY i.network
             LIMIT $2) m`,
       [networks, limit],

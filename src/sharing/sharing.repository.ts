@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hitSumsBetween } from '../detections/hit-sql';
 import type { IndicatorType } from '../indicators';
-import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/suppliers.repository';
+import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
 import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 import { lit, litArray } from './copy-out';
 

@@ -23,9 +23,12 @@ const MAX_HEADER = 53;
 const MAX_ANSWER_BYTES = 64 * 1024;
 const HEADER = /^(\d{1,9}) ([A-Za-z]{1,32}) (\d{1,9})([ \n])/;
 /** Unanswered commands at most: librelp's default window. */
-export const RELP_WINDOW = 128;
+const RELP_WINDOW = 128;
 
-/** The first complete frame in `buf` and its size, or undefined while more bytes are needed. */
+/**
+ * The first complete frame in `buf` and its size, or undefined while more bytes are needed.
+ * @internal exported for tests
+ */
 export function parseFrame(buf: Buffer): { frame: RelpFrame; size: number } | undefined {
   const head = buf.subarray(0, MAX_HEADER + 1).toString('latin1');
   const m = HEADER.exec(head);
@@ -48,6 +51,7 @@ export function parseFrame(buf: Buffer): { frame: RelpFrame; size: number } | un
   return { frame: { txnr: Number(txnr), command, data }, size };
 }
 
+/** @internal exported for tests */
 export function encodeFrame(txnr: number, command: string, data: string): Buffer {
   const body = Buffer.from(data, 'utf8');
   const head = `${txnr} ${command} ${body.length}`;

@@ -200,8 +200,12 @@ export class SiemDeliveryWorker implements OnApplicationBootstrap, OnModuleDestr
     b.nextProbe = Date.now() + PROBE_INTERVAL_MS;
     try {
       await this.senderFor(integration).sender.probe();
-    } catch {
+    } catch (err) {
       // Expected while the receiver is gone or stalled; the delivery failure was logged.
+      if (!b.down)
+        this.logger.debug(
+          `SIEM integration "${integration.name}" probe failed (${(err as Error).message}); still backing off`,
+        );
       b.down = true;
       return false;
     }

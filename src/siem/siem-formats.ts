@@ -2,20 +2,23 @@ import type { AuditRecord } from '../audit/audit-chain';
 import { isIndicatorType, type IndicatorType } from '../indicators';
 
 /** Syslog facility 13, "log audit" (RFC 5424 §6.2.1). */
-export const SYSLOG_FACILITY = 13;
+const SYSLOG_FACILITY = 13;
 const APP_NAME = 'indicium';
 
 /** failure/denied → warning (4); success → notice (5). */
-export function syslogSeverity(outcome: AuditRecord['outcome']): number {
+function syslogSeverity(outcome: AuditRecord['outcome']): number {
   return outcome === 'success' ? 5 : 4;
 }
 
 /** CEF severity 0–10: success 3 (low), failure 6, denied 7. */
-export function cefSeverity(outcome: AuditRecord['outcome']): number {
+function cefSeverity(outcome: AuditRecord['outcome']): number {
   return outcome === 'success' ? 3 : outcome === 'failure' ? 6 : 7;
 }
 
-/** CEF header fields: `\` → `\\`, `|` → `\|`; line breaks are not allowed there and become spaces. */
+/**
+ * CEF header fields: `\` → `\\`, `|` → `\|`; line breaks are not allowed there and become spaces.
+ * @internal exported for tests
+ */
 export function cefHeader(value: string): string {
   return value
     .replace(/\\/g, '\\\\')
@@ -23,7 +26,10 @@ export function cefHeader(value: string): string {
     .replace(/\r\n|\r|\n/g, ' ');
 }
 
-/** CEF extension values: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`. */
+/**
+ * CEF extension values: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`.
+ * @internal exported for tests
+ */
 export function cefValue(value: string): string {
   return value
     .replace(/\\/g, '\\\\')
@@ -32,6 +38,7 @@ export function cefValue(value: string): string {
     .replace(/\r/g, '\\r');
 }
 
+/** @internal exported for tests */
 export function toCef(r: AuditRecord, version: string): string {
   const header = ['CEF:0', 'Indicium', 'Indicium', version, r.action, r.action]
     .map(cefHeader)
@@ -119,7 +126,7 @@ function detectionValueKey(type: string): string {
   return DETECTION_VALUE_KEY[type];
 }
 
-export function detectionToCef(d: DetectionEvent, version: string): string {
+function detectionToCef(d: DetectionEvent, version: string): string {
   const header = [
     'CEF:0',
     'Indicium',

@@ -34,7 +34,7 @@ export const PRODUCT_VERSION = PACKAGE_INFO.version;
 const SYSLOG_FIELDS = ['transport', 'host', 'port', 'format', 'tlsInsecure', 'caCert'] as const;
 const WEBHOOK_FIELDS = ['url', 'secret'] as const;
 
-export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto {
+function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto {
   const t = targetColumns(r.target);
   return {
     id: r.id,
@@ -66,7 +66,7 @@ export function toSiemIntegrationDto(r: SiemIntegrationRow): SiemIntegrationDto 
  * syslog needs transport/host/port/format, webhook needs url/secret, and neither accepts
  * the other's fields. Fields of a previous type are dropped when the type changes.
  */
-export function resolveFields(
+function resolveFields(
   dto: UpdateSiemIntegrationDto,
   existing?: SiemIntegrationRow,
 ): SiemIntegrationFields {

@@ -28,9 +28,9 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** How long a receiver may take to acknowledge (RELP), take our bytes, or close after us. */
 const ANSWER_TIMEOUT_MS = 5_000;
 const WEBHOOK_TIMEOUT_MS = 10_000;
-export const SIGNATURE_HEADER = 'X-Indicium-Signature';
+const SIGNATURE_HEADER = 'X-Indicium-Signature';
 
-export function webhookSignature(secret: string, body: string): string {
+function webhookSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SupplierStatus } from './dto/supplier.dto';
 import { Sql } from '../database/sql';
+import { FALSE_POSITIVE_SUPPLIER, INTERNAL_TI_SUPPLIER } from './built-in-suppliers';
 
 export interface SupplierRow {
   id: string;
@@ -34,8 +35,6 @@ const COLUMNS = `id, name, vendor, description, status, confidence,
   built_in AS "builtIn", indicator_count::float8 AS "indicatorCount",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-export const FALSE_POSITIVE_SUPPLIER = 'FalsePositive';
-
 /** Supplier rows. Writers lock the supplier row before its indicators (see the migration). */
 @Injectable()
 export class SuppliersRepository {
@@ -45,7 +44,7 @@ export class SuppliersRepository {
   async insertBuiltIns(manager: EntityManager): Promise<void> {
     await this.sql.in(manager).exec(
       `INSERT INTO suppliers (name, vendor, description, built_in) VALUES
-         ('InternalTI', 'Indicium', 'The organisation''s own indicators', true),
+         ('${INTERNAL_TI_SUPPLIER}', 'Indicium', 'The organisation''s own indicators', true),
          ('${FALSE_POSITIVE_SUPPLIER}', 'Indicium', 'Values that must never be reported as detected', true)`,
     );
   }

@@ -17,7 +17,7 @@ import {
 import { IndicatorWriter } from './indicators/indicator-writer';
 import { SupplierRow, SuppliersRepository } from './suppliers.repository';
 
-export function toSupplierDto(row: SupplierRow): SupplierDto {
+function toSupplierDto(row: SupplierRow): SupplierDto {
   return {
     name: row.name,
     vendor: row.vendor,

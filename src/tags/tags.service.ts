@@ -7,7 +7,7 @@ import { decodeCursor, Page, toPage } from '../common/pagination';
 import { CreateTagDto, TagDto, UpdateTagDto } from './dto/tag.dto';
 import { TagRow, TagsRepository } from './tags.repository';
 
-export function toTagDto(row: TagRow): TagDto {
+function toTagDto(row: TagRow): TagDto {
   return {
     name: row.name,
     weight: row.weight,

@@ -21,7 +21,7 @@ import { RoleRow, RolesRepository } from '../roles/roles.repository';
 import { CreateUserDto, MeDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { ADMIN_ROLE, UserRow, UsersRepository } from './users.repository';
 
-export function toUserDto(row: UserRow): UserDto {
+function toUserDto(row: UserRow): UserDto {
   return {
     id: row.id,
     username: row.username,

@@ -13,7 +13,7 @@ import {
 import { PageDto } from '../../common/pagination';
 import { STATUSES, type Status } from '../../users/dto/user.dto';
 
-export const IP_MODES = ['allow_all', 'restricted'] as const;
+const IP_MODES = ['allow_all', 'restricted'] as const;
 export type IpMode = (typeof IP_MODES)[number];
 
 export class IpRestrictionDto {

@@ -1,11 +1,5 @@
-import {
-  formatRange,
-  parseCidrList,
-  parseForwardedHop,
-  parseIp,
-  parseRange,
-  resolveClientIp,
-} from './ip-utils';
+import { parseCidrList } from '../../config/ip-range';
+import { formatRange, parseForwardedHop, parseIp, parseRange, resolveClientIp } from './ip-utils';
 
 describe('ip-utils', () => {
   it.each([

@@ -1,15 +1,9 @@
 import ipaddr from 'ipaddr.js';
 import { type IpAddress, type IpRange, parseIp } from '../../config/ip-range';
 
-export {
-  type IpAddress,
-  type IpRange,
-  parseCidrList,
-  parseIp,
-  parseRange,
-} from '../../config/ip-range';
+export { type IpAddress, type IpRange, parseIp, parseRange } from '../../config/ip-range';
 
-export function rangeContains(range: IpRange, addr: IpAddress): boolean {
+function rangeContains(range: IpRange, addr: IpAddress): boolean {
   return addr.kind() === range[0].kind() && addr.match(range);
 }
 
@@ -18,7 +12,7 @@ export function anyRangeContains(ranges: ReadonlyArray<IpRange>, addr: IpAddress
 }
 
 /** Canonical text form: IPv4 dotted-decimal, IPv6 per RFC 5952. */
-export function formatIp(addr: IpAddress): string {
+function formatIp(addr: IpAddress): string {
   return addr.toString();
 }
 
@@ -36,6 +30,7 @@ export function formatRange([addr, prefix]: IpRange): string {
 /**
  * One X-Forwarded-For hop: a bare address, `ip:port` (IPv4) or `[v6]` / `[v6]:port`, the port
  * stripped. Null when it is anything else (`unknown`, an obfuscated name, garbage).
+ * @internal exported for tests
  */
 export function parseForwardedHop(hop: string): IpAddress | null {
   const text = hop.trim();

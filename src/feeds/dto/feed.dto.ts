@@ -26,8 +26,8 @@ import {
   type FeedOutcome,
 } from '../feed-config';
 
-export const MAX_URL_LENGTH = 2048;
-export const MAX_CSV_COLUMN_INDEX = 1000;
+const MAX_URL_LENGTH = 2048;
+const MAX_CSV_COLUMN_INDEX = 1000;
 const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
 function isColumn(v: unknown): boolean {

@@ -5,7 +5,7 @@ import { ByteStream, clip, FeedContextValue, FeedItem, MalformedFeedError } from
 import { MAX_LINE_BYTES } from './text-feed';
 
 /** A column by header name, or by 0-based index. */
-export type CsvColumn = string | number;
+type CsvColumn = string | number;
 
 export interface CsvMapping {
   valueColumn: CsvColumn;

@@ -33,7 +33,7 @@ export type ByteStream = AsyncIterable<Buffer>;
 export class MalformedFeedError extends Error {}
 
 /** Context strings are capped like upload context strings. */
-export const CONTEXT_STRING_MAX = 4096;
+const CONTEXT_STRING_MAX = 4096;
 
 export function clip(value: string): string {
   return value.length > CONTEXT_STRING_MAX ? value.slice(0, CONTEXT_STRING_MAX) : value;

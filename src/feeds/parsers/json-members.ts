@@ -1,7 +1,7 @@
 import { ByteStream, MalformedFeedError } from './feed-item';
 
 /** One element of the streamed array; a STIX object is far smaller. */
-export const MAX_ELEMENT_BYTES = 8 * 1024 * 1024;
+const MAX_ELEMENT_BYTES = 8 * 1024 * 1024;
 /** The top-level object without the streamed array (ids, `more`, `next`…). */
 const MAX_SKELETON_BYTES = 1024 * 1024;
 
@@ -36,7 +36,7 @@ const enum Mode {
  * Only one element is held at a time, so a bundle of any size needs constant memory; a body
  * that ends early (a dropped connection) throws at `end()`.
  */
-export class JsonMemberStream {
+class JsonMemberStream {
   private mode = Mode.Top;
   private depth = 0;
   private inString = false;

@@ -16,7 +16,7 @@ import { INDICATOR_TYPE_DEFINITIONS, INDICATOR_TYPES, type IndicatorType } from 
  * A hand-written recursive-descent parser: the subset is small and the reasons can be precise.
  */
 
-export interface StixComparison {
+interface StixComparison {
   /** Canonical object path, e.g. `ipv4-addr:value`, `file:hashes.'SHA-256'`. */
   objectPath: string;
   value: string;
@@ -26,7 +26,7 @@ export interface StixComparison {
 export type StixPatternResult =
   { ok: true; comparisons: StixComparison[] } | { ok: false; reason: string };
 
-export const MAX_PATTERN_LENGTH = 64 * 1024;
+const MAX_PATTERN_LENGTH = 64 * 1024;
 
 type Token =
   | { t: 'punct'; v: '[' | ']' | '(' | ')' | ':' | '.' | '='; at: number }
@@ -67,7 +67,7 @@ function isWordChar(c: number): boolean {
 }
 
 /** Splits a pattern into tokens; quoted strings keep their unescaped value. */
-export function tokenize(src: string): Token[] {
+function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {

@@ -8,7 +8,7 @@ export const MAX_LINE_BYTES = 64 * 1024;
  * The lines of a byte stream, without their `\n` / `\r\n`. Decodes UTF-8 across chunk borders
  * and holds at most one line.
  */
-export async function* linesOf(body: ByteStream): AsyncGenerator<string> {
+async function* linesOf(body: ByteStream): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of body) {

@@ -12,7 +12,7 @@ import {
 import { PageDto } from '../../common/pagination';
 import { ALL_PRIVILEGES, Privilege } from '../../auth/privileges';
 
-export const ROLE_NAME = /^[A-Za-z0-9 _-]{1,64}$/;
+const ROLE_NAME = /^[A-Za-z0-9 _-]{1,64}$/;
 
 export class CreateRoleDto {
   /** Unique, case-sensitive. */

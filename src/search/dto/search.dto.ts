@@ -5,7 +5,7 @@ import { SEARCH_MAX_VALUES } from '../../common/body-parser.middleware';
 import { SELF_VALIDATED } from '../../common/self-validated';
 import { TagRefDto } from '../../tags/dto/tag-ref.dto';
 
-export const MAX_VALUES = SEARCH_MAX_VALUES;
+const MAX_VALUES = SEARCH_MAX_VALUES;
 export const DEFAULT_MATCHES_LIMIT = 100;
 
 /**

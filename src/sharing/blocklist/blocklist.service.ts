@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { UnknownReferenceError, ValidationError } from '../../common/errors/domain-errors';
 import { INDICATOR_TYPES, isIndicatorType, type IndicatorType } from '../../indicators';
+import { FALSE_POSITIVE_SUPPLIER } from '../../suppliers/built-in-suppliers';
 import { TagsRepository } from '../../tags/tags.repository';
 import type { BlocklistQuery } from '../dto/sharing.dto';
 import { BlocklistFilter, BlocklistRow, SharingRepository } from '../sharing.repository';
@@ -101,7 +102,7 @@ export class BlocklistService {
         if (!s) throw new UnknownReferenceError(`suppliers: no supplier named "${name}"`);
         if (s.falsePositive) {
           throw new ValidationError(
-            'suppliers: FalsePositive holds values never to block; it cannot be listed',
+            `suppliers: ${FALSE_POSITIVE_SUPPLIER} holds values never to block; it cannot be listed`,
           );
         }
         return s;

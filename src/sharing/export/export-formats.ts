@@ -21,7 +21,7 @@ export interface ExportFormatter {
   tail(): string;
 }
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'id',
   'indicator',
   'type',
@@ -65,6 +65,7 @@ export const EXPORT_FORMATTERS: Record<ExportFormat, () => ExportFormatter> = {
 /**
  * One STIX `indicator` object (toStixIndicator's, with the x_indicium_ hit properties, key
  * for key) from a record of SharingRepository.stixRecords: Node adds the id and the pattern.
+ * @internal exported for tests
  */
 export function stixObjectOf(supplierId: string, record: string): string {
   const t1 = record.indexOf('\t');

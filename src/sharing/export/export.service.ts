@@ -5,7 +5,10 @@ import { CHUNK_CHARS, keysetBatches, type Body } from '../stream-body';
 import { SharingRepository } from '../sharing.repository';
 import { EXPORT_FORMATTERS, stixObjects, type ExportFormat } from './export-formats';
 
-/** Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory. */
+/**
+ * Rows per keyset batch: big enough to amortise a query, small enough to stay constant memory.
+ * @internal exported for tests
+ */
 export const EXPORT_BATCH = 5_000;
 
 export interface PreparedExport {

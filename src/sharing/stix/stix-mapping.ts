@@ -10,16 +10,22 @@ import { INDICATOR_TYPE_DEFINITIONS, type IndicatorType } from '../../indicators
  */
 
 /** The UUIDv5 namespace of Indicium's STIX ids (fixed forever: changing it renames every object). */
-export const INDICIUM_STIX_NAMESPACE = '2c18735c-efaa-4902-bef2-abe160840507';
+const INDICIUM_STIX_NAMESPACE = '2c18735c-efaa-4902-bef2-abe160840507';
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** A UUID's 16 bytes, as a UUIDv5 namespace. */
+/**
+ * A UUID's 16 bytes, as a UUIDv5 namespace.
+ * @internal exported for tests
+ */
 export function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
 }
 
-/** RFC 9562 UUIDv5: SHA-1 of namespace bytes + UTF-8 name, with version and variant bits set. */
+/**
+ * RFC 9562 UUIDv5: SHA-1 of namespace bytes + UTF-8 name, with version and variant bits set.
+ * @internal exported for tests
+ */
 export function uuidv5(name: string, namespace: Buffer): string {
   const h = createHash('sha1').update(namespace).update(name, 'utf8').digest();
   h[6] = (h[6] & 0x0f) | 0x50;
@@ -39,7 +45,10 @@ export function stixIdOf(supplierId: string, type: IndicatorType, value: string)
   return `indicator--${uuidv5(`${supplierId}/${type}/${value}`, NAMESPACE)}`;
 }
 
-/** A STIX patterning string literal: `\` and `'` escaped with a backslash (STIX 2.1 §9.2). */
+/**
+ * A STIX patterning string literal: `\` and `'` escaped with a backslash (STIX 2.1 §9.2).
+ * @internal exported for tests
+ */
 export function stixString(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
@@ -92,7 +101,7 @@ export interface StixIndicator {
 }
 
 /** STIX timestamps: RFC 3339 UTC with exactly millisecond precision (`created`/`modified` MUST). */
-export function stixTimestamp(d: Date): string {
+function stixTimestamp(d: Date): string {
   return d.toISOString();
 }
 

@@ -17,7 +17,7 @@ export class TaxiiAcceptMiddleware implements NestMiddleware {
   }
 }
 
-export function acceptsTaxii21(accept: string): boolean {
+function acceptsTaxii21(accept: string): boolean {
   return accept.split(',').some((range) => {
     const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
     if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false;

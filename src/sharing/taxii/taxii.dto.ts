@@ -6,7 +6,7 @@ import { ALL_ERROR_CODES, type ErrorCode } from '../../common/errors/error-codes
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 export const TAXII_DEFAULT_LIMIT = 1000;
-export const TAXII_MAX_LIMIT = 10_000;
+const TAXII_MAX_LIMIT = 10_000;
 
 /** Query of the objects and manifest endpoints (TAXII 2.1 §3.4 filtering, §3.6 paging). */
 export class TaxiiObjectsQuery {

@@ -4,7 +4,7 @@ import { TenantDirectory } from '../../tenancy/tenant-directory';
 import { SharingRepository } from '../sharing.repository';
 
 /** Revoked versions stay published this long after a removal (docs/api.md §10: at least 30 days). */
-export const TOMBSTONE_DAYS = 30;
+const TOMBSTONE_DAYS = 30;
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 /**

@@ -16,10 +16,10 @@ import { PageDto } from '../../common/pagination';
 import { CONTEXT_FIELD } from '../indicators/indicator-entry';
 
 export const SUPPLIER_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-export const SUPPLIER_STATUSES = ['enabled', 'disabled'] as const;
+const SUPPLIER_STATUSES = ['enabled', 'disabled'] as const;
 export type SupplierStatus = (typeof SUPPLIER_STATUSES)[number];
 /** 100 years; 0 means "never expire". */
-export const MAX_RETENTION_MINUTES = 52_560_000;
+const MAX_RETENTION_MINUTES = 52_560_000;
 export const DEFAULT_DESCRIPTION = 'REST API supplier';
 
 export class CreateSupplierDto {

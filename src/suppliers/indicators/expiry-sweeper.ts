@@ -5,7 +5,7 @@ import { TenantDirectory } from '../../tenancy/tenant-directory';
 import { IndicatorWriter, SWEEP_BATCH } from './indicator-writer';
 
 /** How often expired indicators are purged. */
-export const SWEEP_INTERVAL_MS = 60_000;
+const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Purges expired indicators (own expiresAt or supplier retention passed) every

@@ -5,12 +5,13 @@ import {
   normalizeIndicator,
 } from '../../indicators';
 import { TAG_NAME } from '../../tags/tag-name';
+import { FALSE_POSITIVE_SUPPLIER } from '../built-in-suppliers';
 
 /** Context field names (docs/api.md §3); also what a supplier's actionableFields may name. */
 export const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
 /** Documented bounds of one upload entry. */
-export const ENTRY_LIMITS = {
+const ENTRY_LIMITS = {
   contextFields: 100,
   contextString: 4096,
   contextArray: 100,
@@ -31,8 +32,6 @@ const ENTRY_FIELDS: ReadonlySet<string> = new Set([
 /** ISO 8601: a date, or a date-time with an explicit zone (Z or ±hh:mm). */
 const ISO_8601 =
   /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
-
-export type ContextValue = string | number | boolean | string[];
 
 /** A validated, normalised upload entry, ready to stage. */
 export interface IndicatorEntry {
@@ -166,7 +165,7 @@ export function validateEntry(raw: unknown, rules: EntryRules): EntryResult {
     const err = contextError(raw.context, rules.ownContextFields);
     if (err) return fail(err);
     if (rules.forbidContext && Object.keys(raw.context).length > 0) {
-      return fail('FalsePositive indicators may not carry context');
+      return fail(`${FALSE_POSITIVE_SUPPLIER} indicators may not carry context`);
     }
     context = JSON.stringify(raw.context);
   }

@@ -12,7 +12,7 @@ import { IndicatorWriter } from './indicator-writer';
 import { parseEntries } from './upload-parser';
 
 /** docs/api.md §1: indicator uploads may be up to 128 MiB. */
-export const UPLOAD_LIMIT_BYTES = 128 * MiB;
+const UPLOAD_LIMIT_BYTES = 128 * MiB;
 
 export type UploadFormat = 'json' | 'ndjson';
 

@@ -7,7 +7,8 @@ import { asLongWork } from '../../database/database-work';
 import { keyString, lookupOf, ValueLookup } from '../../indicators';
 import { SearchKeyIndex } from '../../key-index/search-key-index';
 import { TagsRepository } from '../../tags/tags.repository';
-import { FALSE_POSITIVE_SUPPLIER, SuppliersRepository } from '../suppliers.repository';
+import { FALSE_POSITIVE_SUPPLIER } from '../built-in-suppliers';
+import { SuppliersRepository } from '../suppliers.repository';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
 import type { WriteRequest, WriteResult } from './write-request';
 import { requireTenant } from '../../database/tenant-context';
@@ -16,7 +17,7 @@ import { WriteRun } from './write-run';
 /** Writes creating at least this many rows refresh the planner statistics. */
 const ANALYZE_AFTER_ROWS = 50_000;
 
-export type { WriteFailure, WriteRequest, WriteResult } from './write-request';
+export type { WriteRequest, WriteResult } from './write-request';
 
 /** A committed write that created indicators: what retro-scan checks (created at or after `since`). */
 export interface CommittedWrite {

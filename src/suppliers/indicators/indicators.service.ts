@@ -16,13 +16,13 @@ import { IndicatorWriter } from './indicator-writer';
 import { IndicatorRow, IndicatorsRepository } from './indicators.repository';
 
 /** Most entries one DELETE body may name (the body is also capped at 1 MiB). */
-export const MAX_DELETE_ENTRIES = 10_000;
+const MAX_DELETE_ENTRIES = 10_000;
 
 function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
 }
 
-export function toIndicatorDto(r: IndicatorRow): IndicatorDto {
+function toIndicatorDto(r: IndicatorRow): IndicatorDto {
   return {
     id: r.id,
     indicator: r.indicator,
@@ -41,7 +41,7 @@ export function toIndicatorDto(r: IndicatorRow): IndicatorDto {
 }
 
 /** Validates a DELETE body `[{indicator, type?}]`; a 400 names the entry and field. */
-export function parseDeleteBody(body: unknown): ValueLookup[] {
+function parseDeleteBody(body: unknown): ValueLookup[] {
   if (!Array.isArray(body)) {
     throw new ValidationError('The body must be a JSON array of {indicator, type?}');
   }

@@ -9,11 +9,13 @@
  */
 import { MalformedBodyError } from '../../common/errors/domain-errors';
 
+/** @internal exported for tests */
 export const MAX_ENTRY_BYTES = 1024 * 1024;
 
+/** @internal exported for tests */
 export type EntrySink = (value: unknown, index: number) => void;
 
-export interface EntryStreamParser {
+interface EntryStreamParser {
   write(chunk: Buffer): void;
   /** Call when the body is complete; throws if it ended early. */
   end(): void;
@@ -57,7 +59,10 @@ function parseError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Splits a top-level JSON array into its elements. */
+/**
+ * Splits a top-level JSON array into its elements.
+ * @internal exported for tests
+ */
 export class JsonArrayParser implements EntryStreamParser {
   private state = State.BeforeArray;
   private kind = Kind.Container;
@@ -245,7 +250,10 @@ export class JsonArrayParser implements EntryStreamParser {
   }
 }
 
-/** One JSON value per line; blank lines are skipped and do not count as entries. */
+/**
+ * One JSON value per line; blank lines are skipped and do not count as entries.
+ * @internal exported for tests
+ */
 export class NdjsonParser implements EntryStreamParser {
   private pieces: Buffer[] = [];
   private pieceBytes = 0;

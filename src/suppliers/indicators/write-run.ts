@@ -10,7 +10,10 @@ import type { WriteFailure, WriteRequest, WriteResult } from './write-request';
 import { BatchWrite, IndicatorsRepository } from './indicators.repository';
 import { UpsertBatch } from './upsert-batch';
 
-/** Entries per write statement: large enough to amortise a round trip, small enough to stream. */
+/**
+ * Entries per write statement: large enough to amortise a round trip, small enough to stream.
+ * @internal exported for tests
+ */
 export const UPSERT_BATCH_ROWS = 20_000;
 export interface WriteRunDeps {
   db: DataSource;

@@ -3,7 +3,7 @@ import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class
 import { PageDto } from '../../common/pagination';
 import { TAG_NAME } from '../tag-name';
 
-export const TAG_COLOR = /^#[0-9a-fA-F]{6}$/;
+const TAG_COLOR = /^#[0-9a-fA-F]{6}$/;
 
 export class CreateTagDto {
   /** Stored uppercase; unique. */

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageDto } from '../../common/pagination';
 
-export const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export class CreateTenantDto {
   /** Unique platform-wide; also what `X-Indicium-Tenant` names. */

@@ -10,6 +10,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { INDICATOR_TYPES, IndicatorType } from '../../../indicators';
+import { FALSE_POSITIVE_SUPPLIER } from '../../built-in-suppliers';
 import { PageDto, PageQuery } from '../../../common/pagination';
 import { TagRefDto } from '../../../tags/dto/tag-ref.dto';
 import { TAG_NAME } from '../../../tags/tag-name';
@@ -84,8 +85,7 @@ export class UploadEntryDto {
   type?: IndicatorType;
   @ApiPropertyOptional({
     type: Object,
-    description:
-      'Field names ^[a-z0-9][a-z0-9_-]{0,254}$ (≤100 fields); values string (≤4096), number, boolean or string[] (≤100). Replaced on update. Not allowed for FalsePositive.',
+    description: `Field names ^[a-z0-9][a-z0-9_-]{0,254}$ (≤100 fields); values string (≤4096), number, boolean or string[] (≤100). Replaced on update. Not allowed for ${FALSE_POSITIVE_SUPPLIER}.`,
   })
   context?: Record<string, unknown>;
   @ApiPropertyOptional({

@@ -3,7 +3,7 @@ import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from 'class-valid
 import { SUPPLIER_NAME } from '../../dto/supplier.dto';
 
 /** Most values one assign/unassign request may name. */
-export const MAX_TAG_ASSIGN_VALUES = 10_000;
+const MAX_TAG_ASSIGN_VALUES = 10_000;
 
 export class TagAssignmentDto {
   /** The supplier whose indicators get (or lose) the tag; case-insensitive. */
