@@ -24,12 +24,13 @@ export async function writeSearchResponse(
   const slicer = new Slicer(1);
   res.write('{"results":[');
   for (let at = 0; at < results.length && !res.destroyed; at += RESULTS_PER_CHUNK) {
+    // Before the work, not after: a chunk resumed by the socket's drain waits for its turn.
+    if (slicer.due(0)) await slicer.pause();
     const chunk = JSON.stringify(results.slice(at, at + RESULTS_PER_CHUNK));
     // The chunk's array brackets off; a comma between chunks.
     const body = chunk.slice(1, -1);
     const flowing = res.write(at === 0 ? body : `,${body}`);
     if (!flowing) await drained(res);
-    if (slicer.due(0)) await slicer.pause();
   }
   res.end(']}');
 }
