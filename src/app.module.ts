@@ -6,6 +6,7 @@ import {
   Module,
   NestModule,
   ValidationPipe,
+  type ValidationPipeOptions,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
@@ -54,14 +55,15 @@ class AppValidationPipe extends ValidationPipe {
 }
 
 /** Validation errors name the field; unknown fields are rejected (docs/api.md §1). */
-export const validationPipe = new AppValidationPipe({
+export const validationOptions: ValidationPipeOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
   forbidUnknownValues: true,
   stopAtFirstError: false,
   validationError: { target: false, value: false },
-});
+};
+export const validationPipe = new AppValidationPipe(validationOptions);
 
 @Module({})
 export class AppModule implements NestModule {

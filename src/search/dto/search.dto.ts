@@ -34,7 +34,13 @@ export class SearchQueryDto extends MatchesLimit {
   value!: string;
 }
 
+/**
+ * Validated by SearchRequestPipe, not by the global ValidationPipe; the decorators stay as the
+ * reference its spec checks it against.
+ */
 export class SearchRequestDto extends MatchesLimit {
+  static readonly [SELF_VALIDATED] = true;
+
   /** 1–100,000 values, answered in order; a value that is not a valid indicator gets `invalid`. */
   @ApiProperty({
     type: [String],
