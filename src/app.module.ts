@@ -8,6 +8,7 @@ import {
   Module,
   NestModule,
   ValidationPipe,
+  type ValidationPipeOptions,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
@@ -55,15 +56,19 @@ class AppValidationPipe extends ValidationPipe {
   }
 }
 
-/** Validation errors name the field; unknown fields are rejected (docs/api.md §1). */
-const validationPipe = new AppValidationPipe({
+/**
+ * Validation errors name the field; unknown fields are rejected (docs/api.md §1).
+ * @internal exported for tests (the search body pipe is checked against it)
+ */
+export const validationOptions: ValidationPipeOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
   forbidUnknownValues: true,
   stopAtFirstError: false,
   validationError: { target: false, value: false },
-});
+};
+const validationPipe = new AppValidationPipe(validationOptions);
 
 @Module({})
 export class AppModule implements NestModule {

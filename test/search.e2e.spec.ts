@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
@@ -449,6 +451,100 @@ describe('search (docs/api.md §5)', () => {
     expect(res.body.results).toHaveLength(100_000);
     expect(res.body.results[5]).toMatchObject({ value: '10.0.0.5', result: 'detected' });
     expect(res.body.results[99_999]).toMatchObject({ value: 'evil.com', result: 'detected' });
+  }, 120_000);
+
+  /** POSTs `chunks` as one body (chunked when no Content-Length is given): status and body. */
+  async function postRaw(
+    chunks: Buffer[],
+    headers: Record<string, string | number>,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    if (!t.http.address()) await new Promise<void>((r) => t.http.listen(0, '127.0.0.1', r));
+    const { port } = t.http.address() as AddressInfo;
+    return new Promise((done, fail) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/search',
+          method: 'POST',
+          agent: false,
+          headers: { Authorization: admin, ...headers },
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => {
+            const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<
+              string,
+              unknown
+            >;
+            delete body.requestId;
+            done({ status: res.statusCode!, body });
+          });
+        },
+      );
+      req.on('error', fail);
+      for (const c of chunks) req.write(c);
+      req.end();
+    });
+  }
+
+  it('parses bodies over 1 MiB a slice at a time: the same answers and refusals as express.json()', async () => {
+    const values: unknown[] = Array.from({ length: 50_000 }, (_, i) => `h${i}.example.com`);
+    values[7] = 'evil.com';
+    values[8] = { not: 'a string' };
+    const big = JSON.stringify({ values, matchesLimit: 2 }, null, 1);
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    const bodies: Array<[string, string | Buffer]> = [
+      ['spaced out, with a byte order mark', `\ufeff ${big}\n`],
+      ['malformed near the end', big.replace(/"h49998.example.com"/, '"h29998" "x"')],
+      ['malformed near the start', big.replace('"values"', '"values" [')],
+      ['cut short', big.slice(0, -10)],
+      ['a string at the top level', JSON.stringify('x'.repeat(1_100_000))],
+      ['only spaces', ' '.repeat(1024 * 1024 + 1)],
+      ['an unknown field', big.replace('"matchesLimit"', '"limit"')],
+      ['an own __proto__ field', big.replace('"matchesLimit"', '"__proto__"')],
+      ['a value array too long', JSON.stringify({ values: Array(100_001).fill('aa.example.com') })],
+      [
+        'invalid UTF-8 in a value',
+        Buffer.concat([
+          Buffer.from(big.slice(0, 40)),
+          Buffer.from([0xe2, 0x22]),
+          Buffer.from(big.slice(41)),
+        ]),
+      ],
+    ];
+    for (const [what, text] of bodies) {
+      const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
+      // A parameter besides the charset sends the same body through express.json() as before.
+      const before = await postRaw([bytes], {
+        'Content-Type': 'application/json; profile=whole',
+        'Content-Length': bytes.length,
+      });
+      const sliced = await postRaw([bytes], {
+        'Content-Type': 'application/json',
+        'Content-Length': bytes.length,
+      });
+      const chunked = await postRaw([bytes.subarray(0, 1000), bytes.subarray(1000)], {
+        'Content-Type': 'application/json; charset=utf-8',
+      });
+      expect({ what, ...sliced }).toEqual({ what, ...before });
+      expect({ what, ...chunked }).toEqual({ what, ...before });
+    }
+    const ok = await postRaw([Buffer.from(big)], { 'Content-Type': 'application/json' });
+    expect(ok.status).toBe(200);
+    const results = ok.body.results as Array<Record<string, unknown>>;
+    expect(results).toHaveLength(50_000);
+    expect(results[7]).toMatchObject({ value: 'evil.com', result: 'detected' });
+    expect(results[8]).toMatchObject({ value: { not: 'a string' }, result: 'invalid' });
+    // Bodies over the limit: 413, declared or not.
+    const huge = Buffer.alloc(64 * 1024 * 1024 + 1, 0x20);
+    for (const headers of [{ 'Content-Length': huge.length }, {}] as Array<
+      Record<string, number>
+    >) {
+      const refused = await postRaw([huge], { 'Content-Type': 'application/json', ...headers });
+      expect(refused).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
+    }
   }, 120_000);
 
   it('Analysts and custom search-only roles may search; a role without search may not', async () => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import {
   createDatabase,
@@ -13,11 +14,17 @@ const VALUES = 100_000;
 const BULK_CLIENTS = 20;
 const BUDGET_MB = 256;
 /**
- * The bound every /health/live answer is held to here, on a shared 2-core machine running
- * other test suites: generous against the 100 ms target (measured in the figures of the
- * closing note), far below the 9.3 s it took when bulk work ran in one synchronous piece.
+ * What /health/live is held to while bulk work runs (probed from a process of its own). The
+ * target is 100 ms (docs/api.md §8), which holds when the machine has the cores to spare: 20
+ * concurrent 100,000-value searches gave a p99 of ~50-60 ms and a max of ~80-150 ms at a load
+ * average of 2-5 on this shared 2-core machine. At a load average of 9-13 (other suites
+ * running) the process waits for a core: p99 up to ~140 ms, max up to ~415 ms, for these
+ * searches and for the large bodies; the bounds leave about twice that. Before bulk work
+ * yielded it was 9.3 s; before it shared one slice per event-loop turn (and its bodies were
+ * parsed and validated in one piece), p99 ~170-310 ms and max ~0.4-1.3 s.
  */
-const LIVE_BOUND_MS = 2_500;
+const LIVE_P99_BOUND_MS = 300;
+const LIVE_MAX_BOUND_MS = 1_000;
 /** What the process may grow by over its idle RSS: the budget, plus V8's garbage slack. */
 const RSS_SLACK = 200 * MiB;
 
@@ -49,18 +56,63 @@ function sampleRss(pid: number): { stop: () => number } {
   };
 }
 
-/** GET /health/live one after another until `done` settles: every answer's time. */
+/** The 99th percentile of `times`. */
+function p99(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+}
+
+/** What a run's liveness probes took, for the test's output. */
+function described(times: readonly number[]): string {
+  return `${times.length} liveness probes, p99 ${Math.round(p99(times))} ms, max ${Math.round(Math.max(...times))} ms`;
+}
+
+/** The liveness bounds (LIVE_P99_BOUND_MS, LIVE_MAX_BOUND_MS) over a run's probes. */
+function expectLive(times: readonly number[], atLeast: number): void {
+  expect(times.length).toBeGreaterThan(atLeast);
+  expect(p99(times)).toBeLessThan(LIVE_P99_BOUND_MS);
+  expect(Math.max(...times)).toBeLessThan(LIVE_MAX_BOUND_MS);
+}
+
+/**
+ * GETs /health/live one after another until stdin closes, then prints every answer's time
+ * (or the first status that was not 200). Run in a process of its own: timed from this test
+ * process, the probes also waited for its own event loop, which sends the bulk bodies and
+ * takes in the answers (a second or more on a loaded machine).
+ */
+const PROBE = `
+const http = require('node:http');
+let stop = false;
+process.stdin.on('close', () => (stop = true)).resume();
+const times = [];
+const probe = () => {
+  const started = performance.now();
+  http.get({ host: '127.0.0.1', port: Number(process.argv[1]), path: '/health/live', agent: false }, (res) => {
+    res.resume();
+    res.on('end', () => {
+      times.push(performance.now() - started);
+      if (res.statusCode !== 200) return process.stdout.write(JSON.stringify({ status: res.statusCode }));
+      if (stop) return process.stdout.write(JSON.stringify({ times }));
+      probe();
+    });
+  });
+};
+probe();
+`;
+
+/** /health/live probed from a process of its own until `done` settles: every answer's time. */
 async function timeLiveness(server: ServerProcess, done: Promise<unknown>): Promise<number[]> {
-  let finished = false;
-  void done.finally(() => (finished = true));
-  const times: number[] = [];
-  while (!finished) {
-    const started = performance.now();
-    const res = await server.request('GET', '/health/live', undefined, null);
-    times.push(performance.now() - started);
-    expect(res.status).toBe(200);
-  }
-  return times;
+  const child = spawn(process.execPath, ['-e', PROBE, String(server.port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await done.finally(() => child.stdin.end());
+  await exited;
+  const report = JSON.parse(out) as { times?: number[]; status?: number };
+  expect(report.status ?? 200).toBe(200);
+  return report.times!;
 }
 
 interface Answer {
@@ -172,7 +224,7 @@ describe('work budget: bulk work never starves the process', () => {
     const peak = rss.stop();
     const answers = await searches;
     process.stdout.write(
-      `bulk: ${live.length} liveness probes, max ${Math.round(Math.max(...live))} ms; ` +
+      `bulk: ${described(live)}; ` +
         `RSS idle ${Math.round(idle / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB\n`,
     );
 
@@ -185,12 +237,11 @@ describe('work budget: bulk work never starves the process', () => {
       expect(results.filter((r) => r.result === 'detected')).toHaveLength(VALUES / 1000);
       expect(results[VALUES - 1].value).toBe(values[VALUES - 1]);
     }
-    expect(live.length).toBeGreaterThan(BULK_CLIENTS);
-    expect(Math.max(...live)).toBeLessThan(LIVE_BOUND_MS);
+    expectLive(live, BULK_CLIENTS);
     expect(peak - idle).toBeLessThan(BUDGET_MB * MiB + RSS_SLACK);
   }, 240_000);
 
-  it('large bodies beyond the budget and its queue get 429 with Retry-After, not memory', async () => {
+  it('large bodies beyond the budget and its queue get 429 with Retry-After, not memory; /health/live answers throughout', async () => {
     // A budget that one such search fits (it takes ~330 MiB), two do not: they run one at a time.
     const budgetMb = 512;
     const s = await start({ WORK_BUDGET_MB: String(budgetMb), WORK_QUEUE_LENGTH: '2' });
@@ -203,15 +254,17 @@ describe('work budget: bulk work never starves the process', () => {
     expect(payload.length).toBeLessThan(64 * MiB);
     const idle = rssOf(s.pid);
     const rss = sampleRss(s.pid);
-    const answers = await Promise.all(
+    const bodies = Promise.all(
       Array.from({ length: BULK_CLIENTS }, () => post(s, '/api/v1/search', payload)),
     );
+    const live = await timeLiveness(s, bodies);
     const peak = rss.stop();
+    const answers = await bodies;
 
     const served = answers.filter((a) => a.status === 200);
     const refused = answers.filter((a) => a.status === 429);
     process.stdout.write(
-      `bodies: ${served.length} served, ${refused.length} refused; ` +
+      `bodies: ${served.length} served, ${refused.length} refused; ${described(live)}; ` +
         `RSS idle ${Math.round(idle / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB\n`,
     );
     expect(served.length + refused.length).toBe(BULK_CLIENTS);
@@ -231,6 +284,7 @@ describe('work budget: bulk work never starves the process', () => {
       });
     }
     expect(peak - idle).toBeLessThan(budgetMb * MiB + RSS_SLACK);
+    expectLive(live, 1);
     // The budget came back: a small search is served at once.
     expect((await post(s, '/api/v1/search', Buffer.from('{"values":["a.example"]}'))).status).toBe(
       200,

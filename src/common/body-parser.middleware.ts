@@ -7,6 +7,8 @@ import {
 } from '@nestjs/common';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import { readBody } from './body-reader';
+import { parseJsonSliced } from './sliced-json';
 import { WorkBudget } from './work-budget';
 
 export const MiB = 1024 * 1024;
@@ -18,6 +20,13 @@ const searchJson = express.json({ limit: SEARCH_LIMIT, strict: true });
 const defaultJson = express.json({ limit: DEFAULT_LIMIT, strict: true });
 /** Values one search takes (docs/api.md, limits). */
 export const SEARCH_MAX_VALUES = 100_000;
+/**
+ * Search bodies from this size on (or of unknown size) are read as bytes and parsed a slice at
+ * a time (readBody, parseJsonSliced); smaller ones, and any with a charset other than UTF-8 or
+ * a content encoding, go through express.json() as before.
+ */
+const SLICED_FROM = 1 * MiB;
+const PLAIN_JSON = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
 const form = express.urlencoded({ limit: 1 * MiB, extended: false });
 
 /** Routes that read their body as a stream themselves (with their own limit). */
@@ -94,24 +103,84 @@ export class BodyParserMiddleware implements NestMiddleware {
   }
 
   private parse(path: string, req: Request, res: Response, next: NextFunction): void {
-    const json = path === SEARCH_PATH ? searchJson : defaultJson;
-    json(req, res, (err?: unknown) => {
+    const checked = (err?: unknown): void => {
       if (err) return next(err);
-      const parseForm = FORM_PATHS.has(path) ? form : skipParser;
-      parseForm(req, res, (formErr?: unknown) => {
-        if (formErr) return next(formErr);
-        if (req.body === undefined) {
-          return next(
-            new HttpException(
-              `Unsupported Content-Type "${String(req.headers['content-type'] ?? '')}"; send application/json`,
-              HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-            ),
-          );
-        }
-        const problem = bodyProblem(req.body, path !== SEARCH_PATH);
-        if (problem) return next(new BadRequestException(problem));
-        next();
-      });
+      this.check(path, req, res, next);
+    };
+    if (path !== SEARCH_PATH) return defaultJson(req, res, checked);
+    const length = Number(req.headers['content-length']);
+    const encoding = req.headers['content-encoding'];
+    const plain =
+      PLAIN_JSON.test(String(req.headers['content-type'] ?? '')) &&
+      (encoding === undefined || encoding.toLowerCase() === 'identity');
+    if (!plain || length < SLICED_FROM) return searchJson(req, res, checked);
+    readBody(req, SEARCH_LIMIT)
+      .then(parseSearchBytes)
+      .then((body) => {
+        req.body = body;
+        checked();
+      }, next);
+  }
+
+  private check(path: string, req: Request, res: Response, next: NextFunction): void {
+    const parseForm = FORM_PATHS.has(path) ? form : skipParser;
+    parseForm(req, res, (formErr?: unknown) => {
+      if (formErr) return next(formErr);
+      if (req.body === undefined) {
+        return next(
+          new HttpException(
+            `Unsupported Content-Type "${String(req.headers['content-type'] ?? '')}"; send application/json`,
+            HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          ),
+        );
+      }
+      const problem = bodyProblem(req.body, path !== SEARCH_PATH);
+      if (problem) return next(new BadRequestException(problem));
+      next();
+    });
+  }
+}
+
+/**
+ * A search body's bytes parsed as express.json({ strict: true }) would, to the same value or
+ * the same error, but a slice at a time; a text it cannot take apart (invalid JSON among
+ * them) is parsed whole, for JSON.parse's own error message.
+ */
+async function parseSearchBytes(bytes: Buffer): Promise<unknown> {
+  const sliced = await parseJsonSliced(bytes);
+  if (sliced) return sliced.value;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return strictJson(bytes.toString('utf8', bom ? 3 : 0));
+}
+
+/** body-parser's json() parse with `strict` (its errors too: type entity.parse.failed). */
+function strictJson(text: string): unknown {
+  if (text.length === 0) return {};
+  let i = 0;
+  while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  const first = text[i] as string | undefined;
+  try {
+    if (first !== '{' && first !== '[') {
+      // JSON.parse's own message for the first character, as body-parser words it.
+      const at = first ? i : -1;
+      const masked = at < 0 ? '' : text.slice(0, at) + '#'.repeat(text.length - at);
+      try {
+        JSON.parse(masked);
+      } catch (e) {
+        const err = e as SyntaxError;
+        err.message = err.message.replace(/#+/g, (m) => text.substring(at, at + m.length));
+        throw err;
+      }
+      throw new SyntaxError('strict violation');
+    }
+    return JSON.parse(text);
+  } catch (e) {
+    throw Object.assign(e as SyntaxError, {
+      expose: true,
+      status: 400,
+      statusCode: 400,
+      type: 'entity.parse.failed',
+      body: text,
     });
   }
 }

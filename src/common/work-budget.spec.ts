@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { WorkBudget } from './work-budget';
+import { Slicer, WorkBudget } from './work-budget';
 
 const MiB = 1024 * 1024;
 
@@ -96,5 +96,38 @@ describe('WorkBudget', () => {
     leaving.done();
     expect(await settled(takes)).toEqual(['refused 429', 'taken']);
     expect(b.available).toBe(0);
+  });
+});
+
+describe('Slicer', () => {
+  it('resumes paused work one slice per event-loop turn, first come first served', async () => {
+    const order: string[] = [];
+    let ticking = true;
+    const tick = (): void => {
+      order.push('turn');
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const work = async (name: string): Promise<void> => {
+      const slicer = new Slicer(1);
+      for (let i = 0; i < 3; i++) {
+        await slicer.pause();
+        order.push(name);
+      }
+    };
+    await Promise.all(['a', 'b', 'c'].map(work));
+    ticking = false;
+    const resumes = order.filter((o) => o !== 'turn');
+    expect(resumes).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c']);
+    // Never two slices in one turn: a turn of other work between any two.
+    order.forEach((o, i) => {
+      if (o !== 'turn' && i > 0) expect(order[i - 1]).toBe('turn');
+    });
+  });
+
+  it('is due at once: bulk work starts in a turn of its own, not in the callback that began it', () => {
+    expect(new Slicer(1).due(0)).toBe(true);
+    expect(new Slicer(4).due(3)).toBe(true);
+    expect(new Slicer(4).due(2)).toBe(false);
   });
 });

@@ -126,13 +126,39 @@ export class WorkBudgetModule {}
 /** How long synchronous work may run before it lets the event loop serve others. */
 const SLICE_MS = 4;
 
+/** Paused work waiting for its next slice, first come first served. */
+const waiting: Array<() => void> = [];
+let turnScheduled = false;
+
+/**
+ * Resumes one paused piece of work per event-loop turn. Resuming every paused request at once
+ * (each its own setImmediate) made one turn cost a slice per concurrent request: 20 bulk
+ * searches held the loop ~100 ms per turn, and /health/live waited that long.
+ */
+function nextTurn(): void {
+  turnScheduled = false;
+  const resume = waiting.shift();
+  // Queued from within this turn, so it runs in the next one, after that turn's I/O.
+  if (waiting.length > 0) scheduleTurn();
+  resume?.();
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(nextTurn);
+}
+
 /**
  * Lets a long loop give the event loop a turn every SLICE_MS (docs/api.md §8): a 100,000-value
  * search planned in one piece held /health/live for seconds. Checked every `every` steps, so
- * a loop pays one clock read per batch, and a short loop (a single search) never yields.
+ * a loop pays one clock read per batch, and a short loop (a single search) never yields. All
+ * slicers of the process share one queue: the event loop runs at most one slice of bulk work
+ * per turn, however many requests hold bulk work.
  */
 export class Slicer {
-  private sliceStart = performance.now();
+  /** Due from the start: bulk work begins in a turn of its own, not in the I/O callback. */
+  private sliceStart = -Infinity;
 
   constructor(private readonly every = 512) {}
 
@@ -142,7 +168,10 @@ export class Slicer {
   }
 
   async pause(): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((resume) => {
+      waiting.push(resume);
+      scheduleTurn();
+    });
     this.sliceStart = performance.now();
   }
 }

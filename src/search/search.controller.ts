@@ -17,6 +17,7 @@ import {
   SearchResultDto,
 } from './dto/search.dto';
 import { SearchQueryPipe } from './search-query.pipe';
+import { SearchRequestPipe } from './search-request.pipe';
 import { writeSearchResponse } from './search-response';
 import { SearchService } from './search.service';
 
@@ -59,7 +60,7 @@ export class SearchController {
   @ApiOkResponse({ type: SearchResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorBody })
   async many(
-    @Body() body: SearchRequestDto,
+    @Body(SearchRequestPipe) body: SearchRequestDto,
     @Req() req: IndiciumRequest,
     @Res() res: Response,
   ): Promise<void> {

@@ -5,7 +5,7 @@ import { SEARCH_MAX_VALUES } from '../../common/body-parser.middleware';
 import { SELF_VALIDATED } from '../../common/self-validated';
 import { TagRefDto } from '../../tags/dto/tag-ref.dto';
 
-const MAX_VALUES = SEARCH_MAX_VALUES;
+export const MAX_VALUES = SEARCH_MAX_VALUES;
 export const DEFAULT_MATCHES_LIMIT = 100;
 
 /**
@@ -34,7 +34,13 @@ export class SearchQueryDto extends MatchesLimit {
   value!: string;
 }
 
+/**
+ * Validated by SearchRequestPipe, not by the global ValidationPipe; the decorators stay as the
+ * reference its spec checks it against.
+ */
 export class SearchRequestDto extends MatchesLimit {
+  static readonly [SELF_VALIDATED] = true;
+
   /** 1–100,000 values, answered in order; a value that is not a valid indicator gets `invalid`. */
   @ApiProperty({
     type: [String],
