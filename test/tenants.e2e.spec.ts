@@ -195,6 +195,27 @@ describe('tenants (docs/api.md §12)', () => {
       ]);
     });
 
+    it('concurrent searches of two tenants (merged lookups) each see only their own', async () => {
+      const burst = Array.from({ length: 60 }, (_, i) => {
+        const [auth, own, other] =
+          i % 2 === 0
+            ? [acme, 'evil.acme.example', 'evil.globex.example']
+            : [globex, 'evil.globex.example', 'evil.acme.example'];
+        return Promise.all([
+          as(auth).get(`/api/v1/search?value=${own}`),
+          as(auth).get(`/api/v1/search?value=${other}`),
+        ]);
+      });
+      for (const [mine, theirs] of await Promise.all(burst)) {
+        expect([mine.status, mine.body.result, theirs.status, theirs.body.result]).toEqual([
+          200,
+          'detected',
+          200,
+          'not_detected',
+        ]);
+      }
+    });
+
     it("another tenant's objects answer 404, and writes change nothing", async () => {
       const user = await as(root, 'globex').get('/api/v1/users').expect(200);
       const globexUser = (user.body.items as Array<{ id: string; username: string }>).find(

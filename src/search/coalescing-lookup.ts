@@ -1,3 +1,5 @@
+import { inTenant, requireTenant } from '../database/tenant-context';
+
 /** A lookup of keys (`values[k]`, `types[k]`) whose rows name their key by 1-based `ord`. */
 export type KeyLookup<R extends { ord: number }> = (
   values: string[],
@@ -5,6 +7,8 @@ export type KeyLookup<R extends { ord: number }> = (
 ) => Promise<R[]>;
 
 interface Waiting<R> {
+  /** The tenant the lookup runs in: lookups of different tenants never share a statement. */
+  tenant: string;
   values: string[];
   types: string[];
   resolve: (rows: R[]) => void;
@@ -17,7 +21,9 @@ interface Waiting<R> {
  * queue and the next free slot runs all of them as one statement (one round trip, one
  * executor start, one index-probe loop) and hands each its own rows back with its own `ord`s.
  * This is the shape of load a SIEM makes: many single searches at the same moment.
- * Lookups with more than `maxBatchKeys` keys (bulk searches) run on their own.
+ * Lookups with more than `maxBatchKeys` keys (bulk searches) run on their own. Only lookups of
+ * one tenant are merged, and the statement runs in that tenant (docs/tenancy.md), whichever
+ * request's turn it is that starts it.
  */
 export class CoalescingLookup<R extends { ord: number }> {
   private running = 0;
@@ -31,26 +37,30 @@ export class CoalescingLookup<R extends { ord: number }> {
 
   run(values: string[], types: string[]): Promise<R[]> {
     if (values.length > this.maxBatchKeys) return this.lookup(values, types);
+    const tenant = requireTenant();
     return new Promise<R[]>((resolve, reject) => {
-      this.waiting.push({ values, types, resolve, reject });
+      this.waiting.push({ tenant, values, types, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) {
+      // The oldest lookup's tenant, and every lookup of it waiting behind (up to the bound).
+      const tenant = this.waiting[0].tenant;
+      const batch: Array<Waiting<R>> = [];
+      const rest: Array<Waiting<R>> = [];
       let keys = 0;
-      let n = 0;
-      while (
-        n < this.waiting.length &&
-        (n === 0 || keys + this.waiting[n].values.length <= this.maxBatchKeys)
-      ) {
-        keys += this.waiting[n].values.length;
-        n++;
+      for (const w of this.waiting) {
+        const fits = batch.length === 0 || keys + w.values.length <= this.maxBatchKeys;
+        if (w.tenant === tenant && fits) {
+          batch.push(w);
+          keys += w.values.length;
+        } else rest.push(w);
       }
-      const batch = this.waiting.splice(0, n);
+      this.waiting = rest;
       this.running++;
-      void this.runBatch(batch).finally(() => {
+      void inTenant(tenant, () => this.runBatch(batch)).finally(() => {
         this.running--;
         this.pump();
       });
