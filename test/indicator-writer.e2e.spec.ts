@@ -3,6 +3,7 @@ import { IndicatorWriter, WriteRequest } from '../src/suppliers/indicators/indic
 import { NoValidEntriesError } from '../src/common/errors/domain-errors';
 import { UPSERT_BATCH_ROWS } from '../src/suppliers/indicators/write-run';
 import { createTestApp, TestApp } from './support/test-app';
+import { DEFAULT_TENANT_ID, inTenant } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
 
 /** The one writer path (feeds call it directly): replace, removals, abort, all-or-nothing. */
@@ -22,7 +23,12 @@ describe('IndicatorWriter', () => {
   beforeAll(async () => {
     t = await createTestApp();
     h = threatIntel(t);
-    writer = t.app.get(IndicatorWriter);
+    // Below HTTP, as a request of the default tenant would call it.
+    const w = t.app.get(IndicatorWriter);
+    writer = {
+      write: (...args: Parameters<IndicatorWriter['write']>) =>
+        inTenant(DEFAULT_TENANT_ID, () => w.write(...args)),
+    } as IndicatorWriter;
     await h.createTag('C2', { weight: 5 });
   });
   afterAll(() => t.close());
