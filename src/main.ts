@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { createApp } from './app.factory';
@@ -6,28 +8,10 @@ import { AppConfig, ConfigError } from './config/app-config';
 import { loadTlsMaterial } from './tls';
 
 async function bootstrap(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = AppConfig.load();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
+  const config = loadConfig();
   const tls = config.env.TLS === 'on' ? await loadTlsMaterial(config) : undefined;
-  // Asynchronous stdout: a request never waits for its log line's write(2); flushed on exit.
-  const logDestination = pino.destination({ dest: 1, sync: false });
-  process.once('exit', () => {
-    try {
-      logDestination.flushSync();
-    } catch {
-      // nothing more can be done for the log at exit
-    }
-  });
   const app = await createApp(config, {
-    logDestination,
+    logDestination: asyncStdout(),
     httpsOptions: tls ? { key: tls.key, cert: tls.cert } : undefined,
   });
   const server = app.getHttpServer();
@@ -44,8 +28,38 @@ async function bootstrap(): Promise<void> {
       `(database: ${config.usesEmbeddedDatabase ? 'embedded' : 'server'}; docs: /docs)`,
   );
   if (tls?.generated) logger.warn('Generated a self-signed TLS certificate in DATA_DIR/tls');
+  stopOnSignals(app, config, logger);
+}
 
-  // Graceful shutdown: stop accepting, let in-flight requests finish (bounded), close the pool.
+/** The configuration; a configuration error ends the process with its message alone. */
+function loadConfig(): AppConfig {
+  try {
+    return AppConfig.load();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+/** Asynchronous stdout: a request never waits for its log line's write(2); flushed on exit. */
+function asyncStdout(): ReturnType<typeof pino.destination> {
+  const logDestination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      logDestination.flushSync();
+    } catch {
+      // nothing more can be done for the log at exit
+    }
+  });
+  return logDestination;
+}
+
+/** Graceful shutdown: stop accepting, let in-flight requests finish (bounded), close the pool. */
+function stopOnSignals(app: INestApplication, config: AppConfig, logger: Logger): void {
+  const server = app.getHttpServer() as Server;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

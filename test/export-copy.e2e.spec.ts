@@ -14,7 +14,7 @@ import {
   appDb,
   withDatabase,
 } from './support/test-app';
-import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
+import { DEFAULT_TENANT_ID, inTenant } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
 
 /** The whole body as a string, whatever its media type. */
@@ -118,7 +118,8 @@ describe('export through COPY', () => {
     };
     const read = async (select: string): Promise<string> => {
       const parts: Buffer[] = [];
-      for await (const c of copy.lines(select, unused)) parts.push(Buffer.from(c));
+      const body = inTenant(DEFAULT_TENANT_ID, () => copy.lines(select, unused));
+      for await (const c of body) parts.push(Buffer.from(c));
       return Buffer.concat(parts).toString('utf8');
     };
     const big = `SELECT repeat(chr(97 + g % 26), g * 997) FROM generate_series(1, 300) g`;
@@ -141,15 +142,19 @@ describe('export through COPY', () => {
     const copy = t.app.get(CopyOut);
     if (!copy.available) return;
     const held = Array.from({ length: copy.connections }, () =>
-      copy.lines(`SELECT repeat('x', 1000) FROM generate_series(1, 1000000)`, () =>
-        Readable.from(['fallback\n']),
+      inTenant(DEFAULT_TENANT_ID, () =>
+        copy.lines(`SELECT repeat('x', 1000) FROM generate_series(1, 1000000)`, () =>
+          Readable.from(['fallback\n']),
+        ),
       ),
     );
     const iterators = held.map((b) => b[Symbol.asyncIterator]());
     const firsts = await Promise.all(iterators.map((it) => it.next()));
     expect(firsts.every((r) => Buffer.isBuffer(r.value))).toBe(true);
     const extra: string[] = [];
-    for await (const c of copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])))
+    for await (const c of inTenant(DEFAULT_TENANT_ID, () =>
+      copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])),
+    ))
       extra.push(c.toString());
     expect(extra).toEqual(['fallback\n']);
     for (const [k, b] of held.entries()) {
@@ -170,7 +175,9 @@ describe('export through COPY', () => {
     expect(left).toBe(0);
     // The slots are free again.
     const again: string[] = [];
-    for await (const c of copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])))
+    for await (const c of inTenant(DEFAULT_TENANT_ID, () =>
+      copy.lines(`SELECT 'copy'`, () => Readable.from(['fallback\n'])),
+    ))
       again.push(c.toString());
     expect(again.join('')).toBe('copy\n');
   });

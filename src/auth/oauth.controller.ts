@@ -82,6 +82,58 @@ function basicCredentials(header: string | undefined): [string, string] | null {
   return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
 }
 
+/** A reader of the token request's form fields: each once, a string of at most MAX_FIELD. */
+function formFields(req: IndiciumRequest, body: unknown): (name: string) => string | undefined {
+  if (!req.is('application/x-www-form-urlencoded') || typeof body !== 'object' || body === null) {
+    throw new OAuthError(400, 'invalid_request', 'Send an application/x-www-form-urlencoded body');
+  }
+  const form = body as Record<string, unknown>;
+  return (name) => {
+    const v = form[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length > MAX_FIELD) {
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        `${name} must be given once, as a string of at most ${MAX_FIELD} characters`,
+      );
+    }
+    return v;
+  };
+}
+
+function checkGrantType(grantType: string | undefined): void {
+  if (grantType === undefined)
+    throw new OAuthError(400, 'invalid_request', 'grant_type is required');
+  if (grantType !== 'client_credentials') {
+    throw new OAuthError(
+      400,
+      'unsupported_grant_type',
+      'Only grant_type=client_credentials is supported',
+    );
+  }
+}
+
+/** The client id and secret, from the form body or HTTP Basic (not both). */
+function clientCredentials(
+  req: IndiciumRequest,
+  field: (name: string) => string | undefined,
+): [string, string] {
+  const fromBody = field('client_id') !== undefined || field('client_secret') !== undefined;
+  const fromHeader = basicCredentials(req.headers.authorization);
+  if (fromBody && fromHeader) {
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'Send client credentials either in the body or as HTTP Basic, not both',
+    );
+  }
+  const [clientId, secret] = fromHeader ?? [field('client_id') ?? '', field('client_secret') ?? ''];
+  if (!clientId || !secret)
+    throw new OAuthError(401, 'invalid_client', 'Client authentication is required');
+  return [clientId, secret];
+}
+
 /** OAuth 2.0 client credentials grant (RFC 6749 §4.4) for API clients and Swagger UI. */
 @ApiTags('OAuth 2.0')
 @Controller('api/v1/oauth')
@@ -110,51 +162,9 @@ export class OAuthController {
   @ApiUnauthorizedResponse({ description: 'invalid_client', type: OAuthErrorBody })
   @ApiForbiddenResponse({ description: 'Client IP not in the allow-list', type: OAuthErrorBody })
   async token(@Req() req: IndiciumRequest, @Body() body: unknown): Promise<TokenResponse> {
-    if (!req.is('application/x-www-form-urlencoded') || typeof body !== 'object' || body === null) {
-      throw new OAuthError(
-        400,
-        'invalid_request',
-        'Send an application/x-www-form-urlencoded body',
-      );
-    }
-    const form = body as Record<string, unknown>;
-    const field = (name: string): string | undefined => {
-      const v = form[name];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string' || v.length > MAX_FIELD) {
-        throw new OAuthError(
-          400,
-          'invalid_request',
-          `${name} must be given once, as a string of at most ${MAX_FIELD} characters`,
-        );
-      }
-      return v;
-    };
-    const grantType = field('grant_type');
-    if (grantType === undefined)
-      throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    if (grantType !== 'client_credentials') {
-      throw new OAuthError(
-        400,
-        'unsupported_grant_type',
-        'Only grant_type=client_credentials is supported',
-      );
-    }
-    const fromBody = field('client_id') !== undefined || field('client_secret') !== undefined;
-    const fromHeader = basicCredentials(req.headers.authorization);
-    if (fromBody && fromHeader) {
-      throw new OAuthError(
-        400,
-        'invalid_request',
-        'Send client credentials either in the body or as HTTP Basic, not both',
-      );
-    }
-    const [clientId, secret] = fromHeader ?? [
-      field('client_id') ?? '',
-      field('client_secret') ?? '',
-    ];
-    if (!clientId || !secret)
-      throw new OAuthError(401, 'invalid_client', 'Client authentication is required');
+    const field = formFields(req, body);
+    checkGrantType(field('grant_type'));
+    const [clientId, secret] = clientCredentials(req, field);
     try {
       const issued = await this.auth.issueToken(
         clientId,

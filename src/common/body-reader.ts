@@ -6,6 +6,20 @@ function bodyError(status: number, message: string, type: string): Error {
   return Object.assign(new Error(message), { status, statusCode: status, expose: true, type });
 }
 
+function declaredLength(req: IncomingMessage): number | null {
+  const header = req.headers['content-length'];
+  return header === undefined || isNaN(Number(header)) ? null : parseInt(header, 10);
+}
+
+/** As body-parser: the rest of the request is read off before the error answers it. */
+function readOffThen(req: IncomingMessage, answer: () => void): void {
+  req.unpipe();
+  req.pause();
+  if (req.complete || req.destroyed) return answer();
+  finished(req, answer);
+  req.resume();
+}
+
 /**
  * The body of `req` (identity content encoding) as express.json() reads it, with its limit and
  * its errors (413 entity.too.large, 400 request.size.invalid and request.aborted, the request
@@ -15,16 +29,8 @@ function bodyError(status: number, message: string, type: string): Error {
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const header = req.headers['content-length'];
-    const declared = header === undefined || isNaN(Number(header)) ? null : parseInt(header, 10);
-    const fail = (err: Error): void => {
-      req.unpipe();
-      req.pause();
-      // As body-parser: the rest of the request is read off before the error answers it.
-      if (req.complete || req.destroyed) return reject(err);
-      finished(req, () => reject(err));
-      req.resume();
-    };
+    const declared = declaredLength(req);
+    const fail = (err: Error): void => readOffThen(req, () => reject(err));
     if (declared !== null && declared > limit) {
       return fail(bodyError(413, 'request entity too large', 'entity.too.large'));
     }

@@ -46,6 +46,60 @@ const SIZE_COUNTS =
     : `(rv.type NOT IN (${inList(NARROWER_ONLY)}) OR masklen(rv.addr) > masklen(f.network))`;
 
 /** The SQL of retro-scan: `retro_values` / `retro_keys` (owned here) and retro detections. */
+/** The retro-scan of one committed write ($1 supplier, $2 since, $3 window in ms): see `scan`. */
+const RETRO_SCAN = `WITH fresh AS (
+           SELECT i.id, i.type, i.value, i.network, i.context, s.name AS supplier
+             FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
+            WHERE i.supplier_id = $1 AND i.created_at >= $2 AND s.status = 'enabled'
+              AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
+              AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())
+         ), matched AS (
+           SELECT rv.id AS value_id, f.id, 'exact' AS matched_by
+             FROM fresh f JOIN retro_values rv ON rv.value = f.value AND rv.type = f.type
+           UNION ALL
+           SELECT k.value_id, f.id, k.matched_by
+             FROM fresh f JOIN retro_keys k ON k.key_value = f.value AND k.key_type = f.type
+           UNION ALL
+           SELECT rv.id, f.id, ${IN_NETWORK_MATCHED_BY}
+             FROM fresh f JOIN retro_values rv
+               ON f.type IN (${inList(CONTAINING)}) AND rv.addr IS NOT NULL
+              AND rv.type IN (${inList(CONTAINED.map((c) => c.type))})
+              AND rv.addr >= f.network
+              AND rv.addr <= set_masklen(broadcast(f.network), CASE family(f.network) WHEN 4 THEN 32 ELSE 128 END)
+              AND rv.addr <<= f.network
+              AND ${SIZE_COUNTS}
+         ), fps AS (
+           SELECT id FROM suppliers WHERE built_in AND name = '${FALSE_POSITIVE_SUPPLIER}'
+         )
+         INSERT INTO detections (at, value, type, result, principal_type, principal, supplier,
+                                 indicator, indicator_type, matched_by, context, retro)
+         SELECT now(), rv.value, rv.type, 'detected', rv.principal_type, rv.principal, f.supplier,
+                f.value, f.type, m.matched_by, f.context, true
+           FROM matched m
+           JOIN retro_values rv ON rv.id = m.value_id
+           JOIN fresh f ON f.id = m.id
+          WHERE rv.searched_at > now() - make_interval(secs => $3::float8 / 1000)
+            AND NOT EXISTS (
+                  SELECT 1 FROM indicators fp
+                   WHERE fp.value = rv.value AND fp.type = rv.type
+                     AND fp.supplier_id IN (SELECT id FROM fps)
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
+            AND NOT EXISTS (
+                  SELECT 1 FROM retro_keys k
+                    JOIN indicators fp ON fp.value = k.key_value AND fp.type = k.key_type
+                   WHERE k.value_id = rv.id AND fp.supplier_id IN (SELECT id FROM fps)
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
+            AND NOT (rv.addr IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM indicators fp
+                   WHERE fp.supplier_id IN (SELECT id FROM fps) AND fp.network >>= rv.addr
+                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now())))
+            AND NOT EXISTS (
+                  SELECT 1 FROM detections d
+                   WHERE d.value = rv.value AND d.retro AND d.supplier = f.supplier
+                     AND d.indicator = f.value AND d.indicator_type = f.type)
+          ORDER BY rv.value, f.value
+         RETURNING supplier`;
+
 @Injectable()
 export class RetroRepository {
   constructor(
@@ -104,61 +158,7 @@ export class RetroRepository {
     return this.db.transaction(async (tx) => {
       const sql = this.sql.in(tx);
       await sql.exec(`SELECT pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
-      return sql.rows<RetroDetection>(
-        `WITH fresh AS (
-           SELECT i.id, i.type, i.value, i.network, i.context, s.name AS supplier
-             FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
-            WHERE i.supplier_id = $1 AND i.created_at >= $2 AND s.status = 'enabled'
-              AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
-              AND (i.effective_expires_at IS NULL OR i.effective_expires_at > now())
-         ), matched AS (
-           SELECT rv.id AS value_id, f.id, 'exact' AS matched_by
-             FROM fresh f JOIN retro_values rv ON rv.value = f.value AND rv.type = f.type
-           UNION ALL
-           SELECT k.value_id, f.id, k.matched_by
-             FROM fresh f JOIN retro_keys k ON k.key_value = f.value AND k.key_type = f.type
-           UNION ALL
-           SELECT rv.id, f.id, ${IN_NETWORK_MATCHED_BY}
-             FROM fresh f JOIN retro_values rv
-               ON f.type IN (${inList(CONTAINING)}) AND rv.addr IS NOT NULL
-              AND rv.type IN (${inList(CONTAINED.map((c) => c.type))})
-              AND rv.addr >= f.network
-              AND rv.addr <= set_masklen(broadcast(f.network), CASE family(f.network) WHEN 4 THEN 32 ELSE 128 END)
-              AND rv.addr <<= f.network
-              AND ${SIZE_COUNTS}
-         ), fps AS (
-           SELECT id FROM suppliers WHERE built_in AND name = '${FALSE_POSITIVE_SUPPLIER}'
-         )
-         INSERT INTO detections (at, value, type, result, principal_type, principal, supplier,
-                                 indicator, indicator_type, matched_by, context, retro)
-         SELECT now(), rv.value, rv.type, 'detected', rv.principal_type, rv.principal, f.supplier,
-                f.value, f.type, m.matched_by, f.context, true
-           FROM matched m
-           JOIN retro_values rv ON rv.id = m.value_id
-           JOIN fresh f ON f.id = m.id
-          WHERE rv.searched_at > now() - make_interval(secs => $3::float8 / 1000)
-            AND NOT EXISTS (
-                  SELECT 1 FROM indicators fp
-                   WHERE fp.value = rv.value AND fp.type = rv.type
-                     AND fp.supplier_id IN (SELECT id FROM fps)
-                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
-            AND NOT EXISTS (
-                  SELECT 1 FROM retro_keys k
-                    JOIN indicators fp ON fp.value = k.key_value AND fp.type = k.key_type
-                   WHERE k.value_id = rv.id AND fp.supplier_id IN (SELECT id FROM fps)
-                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now()))
-            AND NOT (rv.addr IS NOT NULL AND EXISTS (
-                  SELECT 1 FROM indicators fp
-                   WHERE fp.supplier_id IN (SELECT id FROM fps) AND fp.network >>= rv.addr
-                     AND (fp.effective_expires_at IS NULL OR fp.effective_expires_at > now())))
-            AND NOT EXISTS (
-                  SELECT 1 FROM detections d
-                   WHERE d.value = rv.value AND d.retro AND d.supplier = f.supplier
-                     AND d.indicator = f.value AND d.indicator_type = f.type)
-          ORDER BY rv.value, f.value
-         RETURNING supplier`,
-        [supplierId, since, windowMs],
-      );
+      return sql.rows<RetroDetection>(RETRO_SCAN, [supplierId, since, windowMs]);
     });
   }
 

@@ -84,6 +84,60 @@ function describeFailure(err: unknown): string {
   return String(err).slice(0, 1024);
 }
 
+type Removal = { indicator: string; type?: IndicatorType };
+
+/** What a run counted, and the first rejections with their reasons. */
+class RunTally {
+  readonly counts: FeedCounts = { fetched: 0, created: 0, updated: 0, removed: 0, rejected: 0 };
+  readonly rejectedSample: RejectedSample[] = [];
+
+  reject(indicator: string | null, reason: string): void {
+    this.counts.rejected++;
+    if (this.rejectedSample.length < MAX_REJECTED_SAMPLE) {
+      this.rejectedSample.push({ indicator, reason });
+    }
+  }
+
+  add(r: WriteResult): void {
+    this.counts.created += r.created;
+    this.counts.updated += r.updated;
+    this.counts.removed += r.removed;
+    for (const f of r.failed) this.reject(f.indicator, f.reason);
+  }
+}
+
+/**
+ * The entries among a feed's items, for the writer; rejections are tallied, and revocations
+ * collected into `removals` (merge) or dropped (replace: the new set simply lacks them).
+ */
+async function* entriesOf(
+  items: AsyncIterable<FeedItem>,
+  tally: RunTally,
+  removals: Removal[] | null,
+): AsyncGenerator<FeedEntry> {
+  for await (const item of items) {
+    tally.counts.fetched++;
+    if (item.kind === 'entry') yield item.entry;
+    else if (item.kind === 'rejected') tally.reject(item.indicator, item.reason);
+    else removals?.push({ indicator: item.indicator, type: item.type });
+  }
+}
+
+/** The run's audit details. Getters: the writer reads them after the stream, when it audits. */
+function runDetails(feed: FeedRow, counts: FeedCounts): Record<string, unknown> {
+  return {
+    outcome: 'applied',
+    format: feed.format,
+    get fetched(): number {
+      return counts.fetched;
+    },
+    /** Read but unusable (e.g. unsupported STIX patterns); `failed` counts invalid entries. */
+    get unsupported(): number {
+      return counts.rejected;
+    },
+  };
+}
+
 /**
  * One feed run (docs/api.md §9): fetch, parse as a stream, and apply through the one writer
  * path (IndicatorWriter), which validates and normalises every entry exactly like an upload.
@@ -95,78 +149,28 @@ export class FeedRunner {
 
   async run(feed: FeedRow, env: RunEnvironment): Promise<FinishedRun> {
     const startedAt = new Date();
-    const counts: FeedCounts = { fetched: 0, created: 0, updated: 0, removed: 0, rejected: 0 };
-    const rejectedSample: RejectedSample[] = [];
-    const state: SourceState = {};
-    const reject = (indicator: string | null, reason: string): void => {
-      counts.rejected++;
-      if (rejectedSample.length < MAX_REJECTED_SAMPLE) rejectedSample.push({ indicator, reason });
-    };
+    const tally = new RunTally();
+    const { counts, rejectedSample } = tally;
     try {
+      const state: SourceState = {};
       const source = await this.open(feed, env, state);
       if (source.notModified) {
         return { startedAt, outcome: 'not_modified', error: null, counts, rejectedSample };
       }
-      const removals: Array<{ indicator: string; type?: IndicatorType }> = [];
-      const replace = feed.mode === 'replace';
-      async function* entries(): AsyncGenerator<FeedEntry> {
-        for await (const item of source.notModified ? [] : source.items) {
-          counts.fetched++;
-          if (item.kind === 'entry') yield item.entry;
-          else if (item.kind === 'rejected') reject(item.indicator, item.reason);
-          // replace: the new set simply lacks a revoked indicator.
-          else if (!replace) removals.push({ indicator: item.indicator, type: item.type });
-        }
-      }
-      // Getters: the writer reads them when it writes the audit record, after the stream.
-      const details = {
-        outcome: 'applied',
-        format: feed.format,
-        get fetched(): number {
-          return counts.fetched;
-        },
-        /** Read but unusable (e.g. unsupported STIX patterns); `failed` counts invalid entries. */
-        get unsupported(): number {
-          return counts.rejected;
-        },
-      };
-      const written = await this.writer.write({
-        supplierName: feed.supplierName,
-        entries: entries(),
-        mode: replace ? 'replace' : 'upsert',
-        signal: env.signal,
-        ownContextFields: FEED_CONTEXT_FIELDS,
-        ctx: env.ctx,
-        audit: { action: 'feed.run', details },
-      });
-      this.add(counts, written, reject);
-      // merge: removals learnt while streaming go in a second write (merge promises no single
-      // transaction), so a revocation later in the feed wins over an earlier entry.
-      if (removals.length > 0) {
-        env.signal.throwIfAborted();
-        const removed = await this.writer.write({
-          supplierName: feed.supplierName,
-          entries: noEntries(),
-          mode: 'upsert',
-          removals,
-          signal: env.signal,
-          ctx: env.ctx,
-          audit: { action: 'feed.run', details: { outcome: 'applied', removals: removals.length } },
-        });
-        counts.removed += removed.removed;
-      }
+      await this.apply(feed, env, source.items, tally);
+      const { validators, cursor } = state;
       return {
         startedAt,
         outcome: 'applied',
         error: null,
         counts,
         rejectedSample,
-        validators: state.validators,
-        cursor: state.cursor,
+        validators,
+        cursor,
       };
     } catch (err) {
       if (err instanceof NoValidEntriesError) {
-        for (const f of err.failures) reject(f.indicator, f.reason);
+        for (const f of err.failures) tally.reject(f.indicator, f.reason);
       }
       const reason = env.signal.aborted ? (env.signal.reason as unknown) : err;
       return {
@@ -179,15 +183,44 @@ export class FeedRunner {
     }
   }
 
-  private add(
-    counts: FeedCounts,
-    r: WriteResult,
-    reject: (indicator: string | null, reason: string) => void,
-  ): void {
-    counts.created += r.created;
-    counts.updated += r.updated;
-    counts.removed += r.removed;
-    for (const f of r.failed) reject(f.indicator, f.reason);
+  /** The items through the writer; in merge mode, the revocations among them after. */
+  private async apply(
+    feed: FeedRow,
+    env: RunEnvironment,
+    items: AsyncIterable<FeedItem>,
+    tally: RunTally,
+  ): Promise<void> {
+    const replace = feed.mode === 'replace';
+    const removals: Removal[] = [];
+    const written = await this.writer.write({
+      supplierName: feed.supplierName,
+      entries: entriesOf(items, tally, replace ? null : removals),
+      mode: replace ? 'replace' : 'upsert',
+      signal: env.signal,
+      ownContextFields: FEED_CONTEXT_FIELDS,
+      ctx: env.ctx,
+      audit: { action: 'feed.run', details: runDetails(feed, tally.counts) },
+    });
+    tally.add(written);
+    if (removals.length > 0) tally.counts.removed += await this.remove(feed, env, removals);
+  }
+
+  /**
+   * merge: removals learnt while streaming go in a second write (merge promises no single
+   * transaction), so a revocation later in the feed wins over an earlier entry.
+   */
+  private async remove(feed: FeedRow, env: RunEnvironment, removals: Removal[]): Promise<number> {
+    env.signal.throwIfAborted();
+    const removed = await this.writer.write({
+      supplierName: feed.supplierName,
+      entries: noEntries(),
+      mode: 'upsert',
+      removals,
+      signal: env.signal,
+      ctx: env.ctx,
+      audit: { action: 'feed.run', details: { outcome: 'applied', removals: removals.length } },
+    });
+    return removed.removed;
   }
 
   private fetchOptions(

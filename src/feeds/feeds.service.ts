@@ -12,10 +12,10 @@ import {
 } from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { SupplierRow, SuppliersRepository } from '../suppliers/suppliers.repository';
-import { FeedDto, FeedRunDto, PutFeedDto } from './dto/feed.dto';
+import { FeedCsvDto, FeedDto, FeedRunDto, PutFeedDto } from './dto/feed.dto';
 import { FeedCredentials, FeedSettings, MERGE_ONLY } from './feed-config';
 import { FeedRow, FeedsRepository } from './feeds.repository';
-import { DEFAULT_CSV } from './parsers/csv-feed';
+import { CsvMapping, DEFAULT_CSV } from './parsers/csv-feed';
 
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
@@ -95,9 +95,28 @@ function credentialsOf(dto: PutFeedDto, existing: FeedRow | null): FeedCredentia
 
 /** Validates what the DTO cannot express alone; every problem is a 400 naming the field. */
 function settingsOf(dto: PutFeedDto, existing: FeedRow | null): FeedSettings {
+  const url = feedUrl(dto.url);
+  const mergeOnly = MERGE_ONLY.has(dto.format);
+  checkFormatOptions(dto, mergeOnly);
+  return {
+    url: url.toString(),
+    format: dto.format,
+    mode: mergeOnly ? 'merge' : (dto.mode ?? 'replace'),
+    intervalMinutes: dto.intervalMinutes ?? 60,
+    enabled: dto.enabled ?? true,
+    authType: dto.auth?.type ?? 'none',
+    credentials: credentialsOf(dto, existing),
+    csv: dto.format === 'csv' ? csvSettings(dto.csv ?? {}) : null,
+    taxii: dto.taxii ? { collectionId: dto.taxii.collectionId } : null,
+    tlsVerify: dto.tlsVerify ?? true,
+    caCertificate: caCertificateOf(dto.caCertificate),
+  };
+}
+
+function feedUrl(text: string): URL {
   let url: URL;
   try {
-    url = new URL(dto.url);
+    url = new URL(text);
   } catch {
     bad('url must be an absolute http or https URL');
   }
@@ -107,7 +126,11 @@ function settingsOf(dto: PutFeedDto, existing: FeedRow | null): FeedSettings {
   if (url.username || url.password) {
     bad('url may not carry credentials: use auth');
   }
-  const mergeOnly = MERGE_ONLY.has(dto.format);
+  return url;
+}
+
+/** The mode and the per-format option blocks must fit the format. */
+function checkFormatOptions(dto: PutFeedDto, mergeOnly: boolean): void {
   if (mergeOnly && dto.mode === 'replace') {
     bad(`mode "replace" is not available for ${dto.format} feeds (merge only)`);
   }
@@ -118,53 +141,42 @@ function settingsOf(dto: PutFeedDto, existing: FeedRow | null): FeedSettings {
   }
   if (dto.format === 'taxii21' && !dto.taxii)
     bad('taxii.collectionId is required for taxii21 feeds');
-  let csv = null;
-  if (dto.format === 'csv') {
-    const c = dto.csv ?? {};
-    csv = {
-      ...DEFAULT_CSV,
-      ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && v !== null)),
-    };
-    if (!csv.header) {
-      const named: Array<[string, unknown]> = [
-        ['csv.valueColumn', csv.valueColumn],
-        ['csv.typeColumn', csv.typeColumn],
-        ['csv.tagsColumn', csv.tagsColumn],
-        ...Object.entries(csv.contextColumns ?? {}).map(([k, v]): [string, unknown] => [
-          `csv.contextColumns.${k}`,
-          v,
-        ]),
-      ];
-      for (const [field, col] of named) {
-        if (typeof col === 'string') {
-          bad(`${field} names column "${col}" but csv.header is false: give a 0-based index`);
-        }
+}
+
+/** The defaults with what was given; without a header row, columns are named by index only. */
+function csvSettings(given: FeedCsvDto): CsvMapping {
+  const csv: CsvMapping = {
+    ...DEFAULT_CSV,
+    ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null)),
+  };
+  if (!csv.header) {
+    const named: Array<[string, unknown]> = [
+      ['csv.valueColumn', csv.valueColumn],
+      ['csv.typeColumn', csv.typeColumn],
+      ['csv.tagsColumn', csv.tagsColumn],
+      ...Object.entries(csv.contextColumns ?? {}).map(([k, v]): [string, unknown] => [
+        `csv.contextColumns.${k}`,
+        v,
+      ]),
+    ];
+    for (const [field, col] of named) {
+      if (typeof col === 'string') {
+        bad(`${field} names column "${col}" but csv.header is false: give a 0-based index`);
       }
     }
-    if (/["\r\n]/.test(csv.delimiter)) bad('csv.delimiter may not be a quote or a line break');
   }
-  let caCertificate: string | null = null;
-  if (dto.caCertificate !== undefined && dto.caCertificate !== null) {
-    try {
-      new X509Certificate(dto.caCertificate);
-    } catch {
-      bad('caCertificate is not a PEM certificate');
-    }
-    caCertificate = dto.caCertificate;
+  if (/["\r\n]/.test(csv.delimiter)) bad('csv.delimiter may not be a quote or a line break');
+  return csv;
+}
+
+function caCertificateOf(pem: string | null | undefined): string | null {
+  if (pem === undefined || pem === null) return null;
+  try {
+    new X509Certificate(pem);
+  } catch {
+    bad('caCertificate is not a PEM certificate');
   }
-  return {
-    url: url.toString(),
-    format: dto.format,
-    mode: mergeOnly ? 'merge' : (dto.mode ?? 'replace'),
-    intervalMinutes: dto.intervalMinutes ?? 60,
-    enabled: dto.enabled ?? true,
-    authType: dto.auth?.type ?? 'none',
-    credentials: credentialsOf(dto, existing),
-    csv,
-    taxii: dto.taxii ? { collectionId: dto.taxii.collectionId } : null,
-    tlsVerify: dto.tlsVerify ?? true,
-    caCertificate,
-  };
+  return pem;
 }
 
 /** What a config audit record holds: the configuration as shown, never a credential. */

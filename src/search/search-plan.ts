@@ -1,6 +1,6 @@
 import { INDICATOR_TYPE_DEFINITIONS, IndicatorType, LookupKey, PrefixLengths } from '../indicators';
 
-export type { MatchedBy, PrefixLengths } from '../indicators';
+export type { LookupKey, MatchedBy, PrefixLengths } from '../indicators';
 
 export interface ValuePlan {
   keys: LookupKey[];

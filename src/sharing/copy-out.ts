@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { PglitePool } from '../database/pglite-pool';
-import { ownConnectionSetup, requireTenant } from '../database/tenant-context';
+import { asSchemaOwner, ownConnectionSetup, requireTenant } from '../database/tenant-context';
 import { CopyOutStream } from './copy-lines';
 
 const logger = new Logger('CopyOut');
@@ -71,70 +71,83 @@ export class CopyOut {
    * way) is streamed instead.
    */
   lines(select: string, fallback: () => AsyncIterable<string>): CopyBody {
-    const pool = this.pool;
-    if (!pool) throw new Error('COPY needs a Postgres server');
-    const config = (pool as unknown as { options: ClientConfig }).options;
-    const db = this.db;
+    if (!this.pool) throw new Error('COPY needs a Postgres server');
+    const config = (this.pool as unknown as { options: ClientConfig }).options;
     // Its own connection: the role and the tenant are set on it explicitly (RLS applies).
-    const [asApp, inTenant] = ownConnectionSetup(requireTenant());
-    const slots = {
-      take: (): boolean => this.open < this.connections && ++this.open > 0,
-      give: (): void => void this.open--,
-    };
-    let pid: number | undefined;
-    let finished = false;
-    let aborted = false;
-    let client: Client | undefined;
-    let stream: CopyOutStream | undefined;
+    const setup = ownConnectionSetup(requireTenant());
+    const copy = new CopyRun(this.db, config, setup, `COPY (${select}) TO STDOUT (FORMAT binary)`);
+    const it = this.body(copy, fallback);
+    return { [Symbol.asyncIterator]: () => it, abort: () => copy.abort() };
+  }
 
-    const cancel = (): void => {
-      if (finished || pid === undefined) return;
-      finished = true;
-      const p = pid;
-      void db
-        .query('SELECT pg_cancel_backend($1)', [p])
-        .catch((err: unknown) =>
-          // The connection is closed next, which ends the COPY on the server anyway.
-          logger.debug({ err }, 'cancelling an abandoned COPY failed; closing its connection'),
-        )
-        .finally(() => {
-          stream?.destroy();
-          void close(client, 'after a cancel');
-        });
-    };
-
-    async function* run(): AsyncGenerator<Buffer | string> {
-      if (!slots.take()) {
-        yield* fallback();
-        return;
-      }
-      try {
-        client = new Client(config);
-        client.on('error', () => undefined); // a cancelled or closed connection; handled below
-        await client.connect();
-        pid = (client as unknown as { processID: number }).processID;
-        try {
-          if (aborted) return;
-          await client.query(asApp);
-          await client.query(inTenant);
-          stream = client.query(new CopyOutStream(`COPY (${select}) TO STDOUT (FORMAT binary)`));
-          for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
-          finished = true;
-        } finally {
-          if (finished && !aborted) await close(client, 'after a complete COPY');
-          else cancel();
-        }
-      } finally {
-        slots.give();
-      }
+  /** The COPY's bytes on a connection of its own, or `fallback` when all are in use. */
+  private async *body(
+    copy: CopyRun,
+    fallback: () => AsyncIterable<string>,
+  ): AsyncGenerator<Buffer | string> {
+    if (this.open >= this.connections) {
+      yield* fallback();
+      return;
     }
-    const it = run();
-    return {
-      [Symbol.asyncIterator]: () => it,
-      abort: () => {
-        aborted = true;
-        cancel();
-      },
-    };
+    this.open++;
+    try {
+      yield* copy.bytes();
+    } finally {
+      this.open--;
+    }
+  }
+}
+
+/** One COPY on its own connection; `abort` cancels it, before or while it streams. */
+class CopyRun {
+  private pid: number | undefined;
+  private finished = false;
+  private aborted = false;
+  private client: Client | undefined;
+  private stream: CopyOutStream | undefined;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: ClientConfig,
+    private readonly setup: readonly string[],
+    private readonly copy: string,
+  ) {}
+
+  abort(): void {
+    this.aborted = true;
+    this.cancel();
+  }
+
+  async *bytes(): AsyncGenerator<Buffer> {
+    const client = (this.client = new Client(this.config));
+    client.on('error', () => undefined); // a cancelled or closed connection; handled below
+    await client.connect();
+    this.pid = (client as unknown as { processID: number }).processID;
+    try {
+      if (this.aborted) return;
+      for (const statement of this.setup) await client.query(statement);
+      this.stream = client.query(new CopyOutStream(this.copy));
+      for await (const chunk of this.stream as AsyncIterable<Buffer>) yield chunk;
+      this.finished = true;
+    } finally {
+      if (this.finished && !this.aborted) await close(client, 'after a complete COPY');
+      else this.cancel();
+    }
+  }
+
+  private cancel(): void {
+    if (this.finished || this.pid === undefined) return;
+    this.finished = true;
+    // As the login role: the application role may not signal a session that logged in as another.
+    const pid = this.pid;
+    void asSchemaOwner(() => this.db.query('SELECT pg_cancel_backend($1)', [pid]))
+      .catch((err: unknown) =>
+        // The connection is closed next, which ends the COPY on the server anyway.
+        logger.debug({ err }, 'cancelling an abandoned COPY failed; closing its connection'),
+      )
+      .finally(() => {
+        this.stream?.destroy();
+        void close(this.client, 'after a cancel');
+      });
   }
 }

@@ -1,24 +1,15 @@
+import { Byte, HeldValue, isSpace, JsonValueEnd, parseJson } from '../../common/json-scan';
 import { ByteStream, MalformedFeedError } from './feed-item';
 
 /** One element of the streamed array; a STIX object is far smaller. */
 const MAX_ELEMENT_BYTES = 8 * 1024 * 1024;
 /** The top-level object without the streamed array (ids, `more`, `next`…). */
 const MAX_SKELETON_BYTES = 1024 * 1024;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
+/** Stands in the skeleton for every nested value, so it stays valid JSON. */
+const NULL = Buffer.from('null');
 
 const enum Mode {
-  /** Inside the top-level object, outside any nested value. */
+  /** Before or inside the top-level object, outside any nested value. */
   Top,
   /** Inside a nested value of another member: skipped. */
   Skip,
@@ -38,14 +29,17 @@ const enum Mode {
  */
 class JsonMemberStream {
   private mode = Mode.Top;
-  private depth = 0;
+  private started = false;
+  /** String state of the top level (nested values have theirs in `nested`). */
   private inString = false;
   private escaped = false;
   private skeleton: number[] = [];
-  private pieces: Buffer[] = [];
-  private pieceBytes = 0;
+  private readonly nested = new JsonValueEnd();
+  private readonly element = new HeldValue(MAX_ELEMENT_BYTES, () => this.tooLarge());
+  /** Where the element being read starts in the current chunk (0: in an earlier one). */
+  private elementAt = 0;
+  /** Bytes of the body consumed before the current chunk. */
   private offset = 0;
-  private started = false;
   count = 0;
 
   constructor(
@@ -54,114 +48,11 @@ class JsonMemberStream {
   ) {}
 
   write(chunk: Buffer): void {
-    const n = chunk.length;
+    this.elementAt = 0;
     let i = 0;
-    let start = this.mode === Mode.Element ? 0 : -1;
-    while (i < n) {
-      const c = chunk[i];
-      switch (this.mode) {
-        case Mode.Element: {
-          let end = -1;
-          for (; i < n; i++) {
-            const b = chunk[i];
-            if (this.inString) {
-              if (this.escaped) this.escaped = false;
-              else if (b === BACKSLASH) this.escaped = true;
-              else if (b === QUOTE) this.inString = false;
-            } else if (b === QUOTE) this.inString = true;
-            else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.depth++;
-            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-              if (--this.depth === 2) {
-                end = i + 1;
-                break;
-              }
-            }
-          }
-          if (end === -1) break;
-          this.emit(chunk, start, end);
-          start = -1;
-          this.mode = Mode.Array;
-          i = end;
-          break;
-        }
-        case Mode.Skip:
-          if (this.inString) {
-            if (this.escaped) this.escaped = false;
-            else if (c === BACKSLASH) this.escaped = true;
-            else if (c === QUOTE) this.inString = false;
-          } else if (c === QUOTE) this.inString = true;
-          else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
-          else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-            if (--this.depth === 1) this.mode = Mode.Top;
-          }
-          i++;
-          break;
-        case Mode.Array:
-          if (isSpace(c) || c === COMMA) {
-            i++;
-          } else if (c === CLOSE_BRACKET) {
-            this.depth = 1;
-            this.mode = Mode.Top;
-            i++;
-          } else if (c === OPEN_BRACE) {
-            this.mode = Mode.Element;
-            this.depth = 3;
-            this.inString = false;
-            this.escaped = false;
-            this.pieces = [];
-            this.pieceBytes = 0;
-            start = i;
-            i++;
-          } else {
-            throw this.error(`each item of "${this.arrayKey}" must be a JSON object`, i);
-          }
-          break;
-        case Mode.Top:
-          i++;
-          if (this.inString) {
-            this.keep(c);
-            if (this.escaped) this.escaped = false;
-            else if (c === BACKSLASH) this.escaped = true;
-            else if (c === QUOTE) this.inString = false;
-          } else if (c === QUOTE) {
-            this.keep(c);
-            this.inString = true;
-          } else if (this.depth === 0) {
-            if (c === OPEN_BRACE) {
-              this.depth = 1;
-              this.started = true;
-              this.keep(c);
-            } else if (!isSpace(c) && !(c === 0xef && this.offset + i === 1)) {
-              throw this.error('the body is not a JSON object', i - 1);
-            } else if (c === 0xef) {
-              i += 2; // UTF-8 byte order mark
-            }
-          } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-            this.depth = 2;
-            this.mode =
-              c === OPEN_BRACKET && this.lastKey() === this.arrayKey ? Mode.Array : Mode.Skip;
-            for (const b of Buffer.from('null')) this.keep(b);
-          } else if (c === CLOSE_BRACE) {
-            this.keep(c);
-            this.depth = 0;
-            this.mode = Mode.Done;
-          } else if (!isSpace(c)) {
-            this.keep(c);
-          }
-          break;
-        case Mode.Done:
-          if (!isSpace(c)) throw this.error('unexpected data after the closing "}"', i);
-          i++;
-          break;
-      }
-    }
-    if (this.mode === Mode.Element) {
-      const rest = chunk.subarray(start === -1 ? 0 : start);
-      this.pieceBytes += rest.length;
-      if (this.pieceBytes > MAX_ELEMENT_BYTES) this.tooLarge();
-      this.pieces.push(Buffer.from(rest));
-    }
-    this.offset += n;
+    while (i < chunk.length) i = this.step(chunk, i);
+    if (this.mode === Mode.Element) this.element.hold(chunk, this.elementAt);
+    this.offset += chunk.length;
   }
 
   /** The scalar members of the object; throws when the body ended before the object did. */
@@ -172,11 +63,105 @@ class JsonMemberStream {
         `the body ended at byte ${this.offset} before the JSON object was complete (after ${this.count} items)`,
       );
     }
-    try {
-      return JSON.parse(Buffer.from(this.skeleton).toString('utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new MalformedFeedError(`the body is not valid JSON: ${(e as Error).message}`);
+    return parseJson(
+      Buffer.from(this.skeleton),
+      (message) => new MalformedFeedError(`the body is not valid JSON: ${message}`),
+    ) as Record<string, unknown>;
+  }
+
+  /** Reads from `chunk[i]` in the current mode; returns where to go on. */
+  private step(chunk: Buffer, i: number): number {
+    switch (this.mode) {
+      case Mode.Element:
+        return this.inElement(chunk, i);
+      case Mode.Skip:
+        return this.skipping(chunk, i);
+      case Mode.Array:
+        return this.betweenElements(chunk[i], i);
+      case Mode.Top:
+        return this.top(chunk[i], i);
+      case Mode.Done:
+        if (!isSpace(chunk[i])) throw this.error('unexpected data after the closing "}"', i);
+        return i + 1;
     }
+  }
+
+  private inElement(chunk: Buffer, i: number): number {
+    const end = this.nested.find(chunk, i);
+    if (end === -1) return chunk.length;
+    this.emit(this.element.take(chunk, this.elementAt, end));
+    this.mode = Mode.Array;
+    return end;
+  }
+
+  private skipping(chunk: Buffer, i: number): number {
+    const end = this.nested.find(chunk, i);
+    if (end === -1) return chunk.length;
+    this.mode = Mode.Top;
+    return end;
+  }
+
+  private betweenElements(c: Byte, i: number): number {
+    if (isSpace(c) || c === Byte.Comma) return i + 1;
+    if (c === Byte.CloseBracket) {
+      this.mode = Mode.Top;
+      return i + 1;
+    }
+    if (c !== Byte.OpenBrace)
+      throw this.error(`each item of "${this.arrayKey}" must be a JSON object`, i);
+    this.mode = Mode.Element;
+    this.nested.begin(c);
+    this.elementAt = i;
+    return i; // the scanner reads the "{" too
+  }
+
+  /** The top level: its bytes are kept (nested values as null) to parse the scalars at the end. */
+  private top(c: Byte, i: number): number {
+    if (this.inString) {
+      this.keep(c);
+      if (this.escaped) this.escaped = false;
+      else if (c === Byte.Backslash) this.escaped = true;
+      else if (c === Byte.Quote) this.inString = false;
+    } else if (c === Byte.Quote) {
+      this.keep(c);
+      this.inString = true;
+    } else if (!this.started) {
+      return this.opening(c, i);
+    } else if (c === Byte.OpenBrace || c === Byte.OpenBracket) {
+      return this.nestedValue(c, i);
+    } else if (c === Byte.CloseBrace) {
+      this.keep(c);
+      this.mode = Mode.Done;
+    } else if (!isSpace(c)) {
+      this.keep(c);
+    }
+    return i + 1;
+  }
+
+  /** Before the object: whitespace, a byte order mark at byte 0, then "{". */
+  private opening(c: Byte, i: number): number {
+    if (c === Byte.OpenBrace) {
+      this.started = true;
+      this.keep(c);
+    } else if (c === Byte.BomStart && this.offset + i === 0) {
+      return i + 3;
+    } else if (!isSpace(c)) {
+      throw this.error('the body is not a JSON object', i);
+    }
+    return i + 1;
+  }
+
+  /** A member's nested value opens: the streamed array, or a value to skip. */
+  private nestedValue(c: Byte, i: number): number {
+    const streamed = c === Byte.OpenBracket && this.lastKey() === this.arrayKey;
+    for (const b of NULL) this.keep(b);
+    if (streamed) {
+      this.mode = Mode.Array;
+      return i + 1;
+    }
+    this.mode = Mode.Skip;
+    this.nested.begin(c);
+    return i; // the scanner reads the opening byte too
   }
 
   private keep(c: number): void {
@@ -205,22 +190,14 @@ class JsonMemberStream {
     );
   }
 
-  private emit(chunk: Buffer, start: number, end: number): void {
-    let bytes = chunk.subarray(start === -1 ? 0 : start, end);
-    if (this.pieces.length > 0) {
-      bytes = Buffer.concat([...this.pieces, chunk.subarray(0, end)]);
-      this.pieces = [];
-      this.pieceBytes = 0;
-    }
-    if (bytes.length > MAX_ELEMENT_BYTES) this.tooLarge();
-    let value: unknown;
-    try {
-      value = JSON.parse(bytes.toString('utf8'));
-    } catch (e) {
-      throw new MalformedFeedError(
-        `item ${this.count} of "${this.arrayKey}" is not valid JSON: ${(e as Error).message}`,
-      );
-    }
+  /** Made once, not per item; reads the item's number when it fails. */
+  private readonly notJson = (message: string): Error =>
+    new MalformedFeedError(
+      `item ${this.count} of "${this.arrayKey}" is not valid JSON: ${message}`,
+    );
+
+  private emit(bytes: Buffer): void {
+    const value = parseJson(bytes, this.notJson);
     this.count++;
     this.sink(value);
   }

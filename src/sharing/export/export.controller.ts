@@ -5,6 +5,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiProduces,
+  ApiResponseOptions,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -14,6 +15,54 @@ import { EXPORT_SHARE, WorkBudget } from '../../common/work-budget';
 import { ExportQuery } from '../dto/sharing.dto';
 import { streamBody } from '../stream-body';
 import { ExportService } from './export.service';
+
+/** The 200 response as OpenAPI shows it: headers and an example per format. */
+const EXPORT_RESPONSE: ApiResponseOptions = {
+  description: 'The export, streamed',
+  headers: {
+    'Content-Disposition': {
+      description: 'attachment; filename="<supplier>-indicators.<ext>"',
+      schema: { type: 'string' },
+    },
+  },
+  content: {
+    'application/x-ndjson': {
+      schema: { type: 'string' },
+      example:
+        '{"id":"0195…","indicator":"evil.com","type":"domain","context":{"threat":"phishing"},"tags":[{"name":"PHISHING","weight":4}],"confidence":80,"firstSeen":null,"lastSeen":null,"expiresAt":null,"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z","hits":3,"lastHitAt":"2026-01-02T00:00:00.000Z"}\n',
+    },
+    'text/csv': {
+      schema: { type: 'string' },
+      example:
+        'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt,hits,lastHitAt\r\n0195…,evil.com,domain,"{""threat"": ""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,3,2026-01-02T00:00:00.000Z\r\n',
+    },
+    'application/stix+json;version=2.1': {
+      schema: { type: 'object' },
+      example: {
+        type: 'bundle',
+        id: 'bundle--6f7c3b1e-7d2a-4a8e-9c1e-2f4b5a6c7d8e',
+        objects: [
+          {
+            type: 'indicator',
+            spec_version: '2.1',
+            id: 'indicator--8e2e2d2b-17d4-5a8c-9b6e-3c6f0b2a1d4e',
+            created: '2026-01-01T00:00:00.000Z',
+            modified: '2026-01-01T00:00:00.000Z',
+            name: 'evil.com',
+            pattern: "[domain-name:value = 'evil.com']",
+            pattern_type: 'stix',
+            pattern_version: '2.1',
+            valid_from: '2026-01-01T00:00:00.000Z',
+            confidence: 80,
+            labels: ['PHISHING'],
+            x_indicium_hits: 3,
+            x_indicium_last_hit_at: '2026-01-02T00:00:00.000Z',
+          },
+        ],
+      },
+    },
+  },
+};
 
 @ApiTags('Sharing')
 @Controller('api/v1/suppliers/:name/indicators/export')
@@ -39,52 +88,7 @@ export class ExportController {
   @Get()
   @Auth('indicators.read')
   @ApiProduces('application/x-ndjson', 'text/csv', 'application/stix+json;version=2.1')
-  @ApiOkResponse({
-    description: 'The export, streamed',
-    headers: {
-      'Content-Disposition': {
-        description: 'attachment; filename="<supplier>-indicators.<ext>"',
-        schema: { type: 'string' },
-      },
-    },
-    content: {
-      'application/x-ndjson': {
-        schema: { type: 'string' },
-        example:
-          '{"id":"0195…","indicator":"evil.com","type":"domain","context":{"threat":"phishing"},"tags":[{"name":"PHISHING","weight":4}],"confidence":80,"firstSeen":null,"lastSeen":null,"expiresAt":null,"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z","hits":3,"lastHitAt":"2026-01-02T00:00:00.000Z"}\n',
-      },
-      'text/csv': {
-        schema: { type: 'string' },
-        example:
-          'id,indicator,type,context,tags,confidence,firstSeen,lastSeen,expiresAt,createdAt,updatedAt,hits,lastHitAt\r\n0195…,evil.com,domain,"{""threat"": ""phishing""}",PHISHING,80,,,,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,3,2026-01-02T00:00:00.000Z\r\n',
-      },
-      'application/stix+json;version=2.1': {
-        schema: { type: 'object' },
-        example: {
-          type: 'bundle',
-          id: 'bundle--6f7c3b1e-7d2a-4a8e-9c1e-2f4b5a6c7d8e',
-          objects: [
-            {
-              type: 'indicator',
-              spec_version: '2.1',
-              id: 'indicator--8e2e2d2b-17d4-5a8c-9b6e-3c6f0b2a1d4e',
-              created: '2026-01-01T00:00:00.000Z',
-              modified: '2026-01-01T00:00:00.000Z',
-              name: 'evil.com',
-              pattern: "[domain-name:value = 'evil.com']",
-              pattern_type: 'stix',
-              pattern_version: '2.1',
-              valid_from: '2026-01-01T00:00:00.000Z',
-              confidence: 80,
-              labels: ['PHISHING'],
-              x_indicium_hits: 3,
-              x_indicium_last_hit_at: '2026-01-02T00:00:00.000Z',
-            },
-          ],
-        },
-      },
-    },
-  })
+  @ApiOkResponse(EXPORT_RESPONSE)
   @ApiBadRequestResponse({ description: 'Unknown format', type: ErrorBody })
   @ApiNotFoundResponse({ description: 'No such supplier', type: ErrorBody })
   @ApiNotAcceptableResponse({

@@ -4,8 +4,8 @@ import {
   isIndicatorType,
   normalizeIndicator,
 } from '../../indicators';
-import { TAG_NAME } from '../../tags/tag-name';
 import { FALSE_POSITIVE_SUPPLIER } from '../built-in-suppliers';
+import { TAG_NAME } from '../../tags/tag-name';
 
 /** Context field names (docs/api.md §3); also what a supplier's actionableFields may name. */
 export const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
@@ -144,6 +144,25 @@ function tagIds(tags: unknown, rules: EntryRules): string[] | string {
   return [...ids];
 }
 
+/** The context as JSON text, `{}` when none was sent. */
+function contextJson(context: unknown, rules: EntryRules): string | Error {
+  if (context === undefined || context === null) return '{}';
+  const err = contextError(context, rules.ownContextFields);
+  if (err) return new Error(err);
+  if (rules.forbidContext && Object.keys(context).length > 0) {
+    return new Error(`${FALSE_POSITIVE_SUPPLIER} indicators may not carry context`);
+  }
+  return JSON.stringify(context);
+}
+
+function confidenceOf(c: unknown): number | null | Error {
+  if (c === undefined || c === null) return null;
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 100) {
+    return new Error('confidence must be an integer from 0 to 100');
+  }
+  return c;
+}
+
 /**
  * Validates and normalises one upload entry (docs/api.md §3). Never throws: a bad entry gives a
  * reason, which the upload reports as that entry's failure.
@@ -160,24 +179,10 @@ export function validateEntry(raw: unknown, rules: EntryRules): EntryResult {
     return fail(`type must be one of: ${INDICATOR_TYPES.join(', ')}`);
   }
 
-  let context = '{}';
-  if (raw.context !== undefined && raw.context !== null) {
-    const err = contextError(raw.context, rules.ownContextFields);
-    if (err) return fail(err);
-    if (rules.forbidContext && Object.keys(raw.context).length > 0) {
-      return fail(`${FALSE_POSITIVE_SUPPLIER} indicators may not carry context`);
-    }
-    context = JSON.stringify(raw.context);
-  }
-
-  let confidence: number | null = null;
-  if (raw.confidence !== undefined && raw.confidence !== null) {
-    const c = raw.confidence;
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 100) {
-      return fail('confidence must be an integer from 0 to 100');
-    }
-    confidence = c;
-  }
+  const context = contextJson(raw.context, rules);
+  if (context instanceof Error) return fail(context.message);
+  const confidence = confidenceOf(raw.confidence);
+  if (confidence instanceof Error) return fail(confidence.message);
 
   const firstSeen = timestamp(raw, 'firstSeen');
   if (firstSeen instanceof Error) return fail(firstSeen.message);

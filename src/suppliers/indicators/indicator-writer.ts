@@ -8,10 +8,10 @@ import { keyString, lookupOf, ValueLookup } from '../../indicators';
 import { SearchKeyIndex } from '../../key-index/search-key-index';
 import { TagsRepository } from '../../tags/tags.repository';
 import { FALSE_POSITIVE_SUPPLIER } from '../built-in-suppliers';
-import { SuppliersRepository } from '../suppliers.repository';
+import { SupplierRow, SuppliersRepository } from '../suppliers.repository';
+import { requireTenant } from '../../database/tenant-context';
 import { IndicatorsRepository, SWEEP_BATCH } from './indicators.repository';
 import type { WriteRequest, WriteResult } from './write-request';
-import { requireTenant } from '../../database/tenant-context';
 import { WriteRun } from './write-run';
 
 /** Writes creating at least this many rows refresh the planner statistics. */
@@ -71,8 +71,40 @@ export class IndicatorWriter {
     const since = new Date(Date.now() - 1_000);
     const supplier = await this.suppliers.findByName(req.supplierName);
     if (!supplier) throw new SupplierNotFoundError(req.supplierName);
+    const run = await this.runFor(supplier, req);
+    try {
+      for await (const raw of req.entries) {
+        signal?.throwIfAborted();
+        if (run.accept(raw)) await run.flush();
+      }
+      signal?.throwIfAborted();
+      const result = (await run.commit()) ?? {
+        processed: 0,
+        created: 0,
+        updated: 0,
+        removed: 0,
+        failed: [],
+      };
+      if (result.created >= ANALYZE_AFTER_ROWS) await this.analyze();
+      if (result.created > 0) {
+        for (const listener of this.committedListeners)
+          listener({
+            tenant: requireTenant(),
+            supplierId: supplier.id,
+            since,
+            created: result.created,
+          });
+      }
+      return result;
+    } finally {
+      await run.close();
+    }
+  }
+
+  /** The write's run: its collaborators, the supplier's entry rules, its audit record. */
+  private async runFor(supplier: SupplierRow, req: WriteRequest): Promise<WriteRun> {
     const tags = await this.tags.idsByName();
-    const run = new WriteRun(
+    return new WriteRun(
       {
         db: this.db,
         suppliers: this.suppliers,
@@ -106,33 +138,6 @@ export class IndicatorWriter {
         ownContextFields: req.ownContextFields,
       },
     );
-    try {
-      for await (const raw of req.entries) {
-        signal?.throwIfAborted();
-        if (run.accept(raw)) await run.flush();
-      }
-      signal?.throwIfAborted();
-      const result = (await run.commit()) ?? {
-        processed: 0,
-        created: 0,
-        updated: 0,
-        removed: 0,
-        failed: [],
-      };
-      if (result.created >= ANALYZE_AFTER_ROWS) await this.analyze();
-      if (result.created > 0) {
-        for (const listener of this.committedListeners)
-          listener({
-            tenant: requireTenant(),
-            supplierId: supplier.id,
-            since,
-            created: result.created,
-          });
-      }
-      return result;
-    } finally {
-      await run.close();
-    }
   }
 
   /**

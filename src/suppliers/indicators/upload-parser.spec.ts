@@ -74,6 +74,11 @@ describe('NdjsonParser', () => {
     ]);
   });
 
+  it.each([64, 1 << 21])('names the line larger than the cap (%i-byte chunks)', (size) => {
+    const body = `"a"\n\n"${'b'.repeat(MAX_ENTRY_BYTES)}"\n`;
+    expect(() => parse('ndjson', body, size)).toThrow(/^Line 3 \(entry 1\) is larger than/);
+  });
+
   it('names the line of malformed JSON', () => {
     expect(() => parse('ndjson', '{"indicator":"a.com"}\n\n{"indicator":\n')).toThrow(
       /line 3 \(entry 1\) is not valid JSON/,
