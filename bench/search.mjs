@@ -17,6 +17,9 @@
 //           (the order alternating) of bulk at 10% hits (100,000 values) and single GETs
 //           (BENCH_SECONDS) on each, so a loaded machine weighs on both alike; rates over all
 //           rounds. Counting must cost ≤ 5%.
+// - tenancy: (BENCH_TENANCY=off skips it) the bulk and single figures again, SEARCH_INDEX=on,
+//           as a tenant's API client on a database where another tenant holds the same
+//           BENCH_COUNT indicators too; against the single-tenant run above (target ≥ 0.9×).
 //
 // Usage: npm run build && npm run bench:search
 // Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED,
@@ -62,7 +65,7 @@ function loadDataset() {
 async function upload(server, supplier, body, contentType = 'application/x-ndjson') {
   const res = await fetch(`${server.base}/api/v1/suppliers/${supplier}/indicators`, {
     method: 'PUT',
-    headers: { Authorization: server.adminAuth, 'Content-Type': contentType },
+    headers: { ...server.tenantHeaders, Authorization: server.adminAuth, 'Content-Type': contentType },
     body,
   });
   const text = await res.text();
@@ -116,7 +119,7 @@ async function bulk(server, batches) {
       const batch = batches[next++];
       const res = await fetch(`${server.base}/api/v1/search`, {
         method: 'POST',
-        headers: { Authorization: server.adminAuth, 'Content-Type': 'application/json' },
+        headers: { ...server.tenantHeaders, Authorization: server.adminAuth, 'Content-Type': 'application/json' },
         body: JSON.stringify({ values: batch.map(([, v]) => v) }),
       });
       if (res.status !== 200) throw new Error(`search: ${res.status} ${(await res.text()).slice(0, 300)}`);
@@ -328,10 +331,46 @@ async function measure(searchIndex, dataset) {
   }
 }
 
+/**
+ * A tenant's view of the server: every request names `tenant` (the admin acts there), on a
+ * database where another tenant holds the same indicators too (docs/tenancy.md).
+ */
+async function measureTenancy(dataset) {
+  const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: 'on', DETECTIONS: 'on' };
+  const server = await startServer(env);
+  try {
+    const out = {};
+    for (const tenant of ['bench-other', 'bench-a']) {
+      await api(server, 'POST', '/api/v1/tenants', { name: tenant });
+      const view = { ...server, tenantHeaders: { 'X-Indicium-Tenant': tenant } };
+      const headers = view.tenantHeaders;
+      for (const name of BENCH_TAGS)
+        await api(server, 'POST', '/api/v1/tags', { name, weight: 3 }, undefined, headers);
+      await api(server, 'POST', '/api/v1/suppliers', { name: 'BenchFeed', vendor: 'Bench', actionableFields: ['threat'] }, undefined, headers);
+      await upload(view, 'BenchFeed', dataset.body);
+    }
+    const a = { ...server, tenantHeaders: { 'X-Indicium-Tenant': 'bench-a' } };
+    const queries = makeQueries(dataset.byType, 40 * BATCH, 0.1);
+    const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
+    await bulk(a, batches.slice(0, 2)); // warm-up
+    out.bulk10 = await bulk(a, batches.slice(2));
+    const client = await api(server, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' }, undefined, a.tenantHeaders);
+    const headers = { Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` };
+    const requests = queries.slice(0, 5_000).map(([, v]) => ({ method: 'GET', path: `/api/v1/search?value=${encodeURIComponent(v)}` }));
+    await cannon({ url: server.base, headers, requests, duration: 3 }); // warm-up
+    await settle(server);
+    Object.assign(out, await single(server, headers, requests));
+    return out;
+  } finally {
+    await server.stop();
+  }
+}
+
 console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives, per setting…`);
 const dataset = loadDataset();
 const off = await measure('off', dataset);
 const on = await measure('on', dataset);
+const tenancy = process.env.BENCH_TENANCY === 'off' ? undefined : await measureTenancy(dataset);
 
 const ok = (b) => (b ? 'ok' : 'MISSED');
 const MiB = 1024 * 1024;
@@ -378,3 +417,12 @@ Targets (hit counting, DETECTIONS=on against off, each SEARCH_INDEX setting): �
       return `SEARCH_INDEX=${name}: bulk ${fmt(b, 3)}× ${ok(b >= TARGETS.countingSlowdown)}, single ${fmt(g, 3)}× ${ok(g >= TARGETS.countingSlowdown)}`;
     })
     .join('\n  ')}`);
+if (tenancy) {
+  const bulkRatio = tenancy.bulk10 / on.bulk10;
+  const singleRatio = tenancy.single.rate / on.single.rate;
+  console.log(`
+Tenancy (SEARCH_INDEX=on; a tenant's own ${fmt(COUNT)} indicators beside another tenant's ${fmt(COUNT)}):
+  bulk 10% hits: ${fmt(tenancy.bulk10)} values/s against ${fmt(on.bulk10)} single-tenant = ${fmt(bulkRatio, 2)}× ${ok(bulkRatio >= 0.9)}
+  single GET: ${fmt(tenancy.single.rate)} req/s (p50 ${tenancy.single.p50} / p99 ${tenancy.single.p99} ms) against ${fmt(on.single.rate)} = ${fmt(singleRatio, 2)}× ${ok(singleRatio >= 0.9)}
+  server CPU per single search: ${fmt(tenancy.single.cpuUs)} µs against ${fmt(on.single.cpuUs)} µs`);
+}

@@ -98,10 +98,10 @@ function statusField(pid, field) {
 const rssOf = (pid) => statusField(pid, 'VmRSS');
 const peakRssOf = (pid) => statusField(pid, 'VmHWM');
 
-export async function api(server, method, path, body, auth = server.adminAuth) {
+export async function api(server, method, path, body, auth = server.adminAuth, headers = {}) {
   const res = await fetch(server.base + path, {
     method,
-    headers: { Authorization: auth, 'Content-Type': 'application/json' },
+    headers: { ...headers, Authorization: auth, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
