@@ -16,5 +16,13 @@ const SECRET_PREFIXES = [CLIENT_SECRET_PREFIX, ACCESS_TOKEN_PREFIX];
 export function auditableName(claimed: string): string {
   const secretShaped = SECRET_PREFIXES.some((p) => claimed.startsWith(p));
   if (!secretShaped && (USERNAME.test(claimed) || CLIENT_ID.test(claimed))) return claimed;
+  return fingerprintOf(claimed);
+}
+
+/**
+ * `sha256:` + 8 hex digits of a claimed name: what a failed login records for a name that is
+ * no principal's — a password typed into the username field fits the username grammar too.
+ */
+export function fingerprintOf(claimed: string): string {
   return `sha256:${createHash('sha256').update(claimed).digest('hex').slice(0, 8)}`;
 }

@@ -15,7 +15,7 @@ import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailable, databaseUnavailableIn } from '../database/database-unavailable';
 import { inTenant } from '../database/tenant-context';
 import { TenantDirectory } from '../tenancy/tenant-directory';
-import { auditableName } from './auditable-name';
+import { auditableName, fingerprintOf } from './auditable-name';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
 import { CredentialsRepository } from './credentials.repository';
@@ -284,10 +284,12 @@ export class AuthService {
     known: { tenantId: string } | null | undefined,
     counts = true,
   ): Promise<void> {
-    // A claimed name may be a secret typed into the wrong field: never stored verbatim.
-    const shown = name === null ? null : auditableName(name);
+    // A claimed name may be a secret typed into the wrong field: stored as itself only when it
+    // names a principal that exists, otherwise as its fingerprint.
+    const shown = name === null ? null : known ? auditableName(name) : fingerprintOf(name);
     const entity = { entityType: 'principal', entityName: shown };
     const tenant = known?.tenantId;
+    if (ctx.actorType === 'anonymous') ctx = { ...ctx, actorName: shown };
     await this.audit.recordEvent(
       ctx,
       {
