@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import {
@@ -87,10 +87,7 @@ export class TenantsService {
   async update(name: string, dto: UpdateTenantDto, ctx: AuditContext): Promise<TenantDto> {
     const target = this.below(name);
     const row = await this.db.transaction(async (tx) => {
-      const before = await this.tenants.lockByName(tx, name);
-      if (!before || before.id !== target.id || before.status === 'deleting') {
-        throw new TenantNotFoundError();
-      }
+      const before = await this.lock(tx, target);
       const after = await this.tenants.update(tx, target.id, dto);
       await this.audit.record(tx, ctx, {
         action: 'tenant.update',
@@ -113,10 +110,7 @@ export class TenantsService {
   async remove(name: string, ctx: AuditContext): Promise<void> {
     const target = this.below(name);
     const row = await this.db.transaction(async (tx) => {
-      const before = await this.tenants.lockByName(tx, name);
-      if (!before || before.id !== target.id || before.status === 'deleting') {
-        throw new TenantNotFoundError();
-      }
+      const before = await this.lock(tx, target);
       if (await this.tenants.hasChildren(tx, target.id)) throw new TenantHasChildrenError(name);
       const after = await this.tenants.update(tx, target.id, { status: 'deleting' });
       await this.audit.record(tx, ctx, {
@@ -141,6 +135,13 @@ export class TenantsService {
       throw new ForbiddenError('A tenant cannot change or delete itself; its parent tenant can');
     }
     return t;
+  }
+
+  /** The row of `target`, locked, unless it went or began offboarding meanwhile. */
+  private async lock(tx: EntityManager, target: Tenant): Promise<TenantRow> {
+    const row = await this.tenants.lockByName(tx, target.name);
+    if (!row || row.id !== target.id || row.status === 'deleting') throw new TenantNotFoundError();
+    return row;
   }
 
   private toDto(t: TenantRow): TenantDto {
