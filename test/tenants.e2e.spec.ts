@@ -146,6 +146,32 @@ describe('tenants (docs/api.md §12)', () => {
       }
     });
 
+    it("what it does in a child is in the child's audit and in its own, naming its home", async () => {
+      await as(reseller, 'acme').post('/api/v1/tags', { name: 'RESELLER-MADE' }).expect(201);
+      const find = async (auth: string, tenant?: string) => {
+        const res = await as(auth, tenant).get('/api/v1/audit-logs?action=tag.create&limit=50');
+        expect(res.status).toBe(200);
+        return (res.body.items as Array<Record<string, unknown>>).filter(
+          (r) => r.entityName === 'RESELLER-MADE',
+        );
+      };
+      const inChild = await find(root, 'acme');
+      const atHome = await find(reseller);
+      for (const records of [inChild, atHome]) {
+        expect(records).toEqual([
+          expect.objectContaining({ actorName: 'reseller', actorTenant: 'mssp' }),
+        ]);
+      }
+      expect(await find(root, 'globex')).toEqual([]);
+      for (const tenant of ['acme', 'mssp']) {
+        const v = await as(root, tenant).get('/api/v1/audit-logs/verify').expect(200);
+        expect(v.body.valid).toBe(true);
+      }
+      // A principal at home writes no actorTenant.
+      const own = (await as(reseller).get('/api/v1/audit-logs?limit=5').expect(200)).body.items;
+      expect(own.filter((r: { actorName: string }) => r.actorName === 'root')).toEqual([]);
+    });
+
     it('a principal without tenants.manage can name only its home tenant', async () => {
       await as(root, 'acme')
         .post('/api/v1/users', { username: 'acme-analyst', password: PASSWORD, role: 'Analyst' })

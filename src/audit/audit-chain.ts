@@ -24,6 +24,8 @@ export interface AuditRecord {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** The actor's home tenant, when it acted in another (a parent's principal in a descendant). */
+  actorTenant?: string;
   hash: string;
 }
 
@@ -72,6 +74,8 @@ export function canonicalJson(value: unknown): string {
 export function canonicalRecord(record: Omit<AuditRecord, 'hash'>): string {
   const picked: Record<string, unknown> = {};
   for (const field of HASHED_FIELDS) picked[field] = record[field] ?? null;
+  // Only where it is set: records written before tenants hash as they always did.
+  if (record.actorTenant) picked.actorTenant = record.actorTenant;
   return canonicalJson(picked);
 }
 

@@ -9,6 +9,8 @@ export interface AuditContext {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** A principal acting outside its home tenant: that home (its audit gets the record too). */
+  actorHome?: { id: string; name: string };
 }
 
 const MAX_USER_AGENT = 512;
@@ -24,6 +26,7 @@ export function auditContextOf(req: IndiciumRequest, claimedName?: string): Audi
     ip: req.clientIp ?? null,
     userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : null,
     requestId: req.id ?? null,
+    ...(req.actorHome ? { actorHome: req.actorHome } : {}),
   };
 }
 

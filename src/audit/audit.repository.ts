@@ -9,11 +9,12 @@ const APPEND_LOCK_KEY = 7301_2030;
 const COLUMNS = `sequence, id, "timestamp", actor_type AS "actorType", actor_id AS "actorId",
   actor_name AS "actorName", action, entity_type AS "entityType", entity_name AS "entityName",
   operation, outcome, old_value AS "oldValue", new_value AS "newValue", ip, user_agent AS "userAgent",
-  request_id AS "requestId", hash`;
+  request_id AS "requestId", actor_tenant AS "actorTenant", hash`;
 
-type AuditRow = Omit<AuditRecord, 'sequence' | 'timestamp'> & {
+type AuditRow = Omit<AuditRecord, 'sequence' | 'timestamp' | 'actorTenant'> & {
   sequence: string | number;
   timestamp: Date;
+  actorTenant: string | null;
 };
 
 export interface AuditFilter {
@@ -25,8 +26,15 @@ export interface AuditFilter {
   outcome?: Outcome;
 }
 
+/** A record as the API and SIEMs show it: `actorTenant` only where it is set. */
 function toRecord(row: AuditRow): AuditRecord {
-  return { ...row, sequence: Number(row.sequence), timestamp: row.timestamp.toISOString() };
+  const { actorTenant, ...rest } = row;
+  return {
+    ...rest,
+    ...(actorTenant ? { actorTenant } : {}),
+    sequence: Number(row.sequence),
+    timestamp: row.timestamp.toISOString(),
+  };
 }
 
 const json = (v: unknown): string | null =>
@@ -58,8 +66,10 @@ export class AuditRepository {
   async insert(tx: EntityManager, r: AuditRecord): Promise<void> {
     await this.sql.in(tx).exec(
       `INSERT INTO audit_log (sequence, id, "timestamp", actor_type, actor_id, actor_name, action, entity_type,
-         entity_name, operation, outcome, old_value, new_value, ip, user_agent, request_id, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17)`,
+         entity_name, operation, outcome, old_value, new_value, ip, user_agent, request_id, hash,
+         actor_tenant)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17,
+               $18)`,
       [
         r.sequence,
         r.id,
@@ -78,6 +88,7 @@ export class AuditRepository {
         r.userAgent,
         r.requestId,
         r.hash,
+        r.actorTenant ?? null,
       ],
     );
   }

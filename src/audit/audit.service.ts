@@ -100,6 +100,21 @@ export class AuditService implements OnModuleInit {
     if (!tx.queryRunner?.isTransactionActive) {
       throw new Error(`audit.record(${entry.action}) needs the manager of an open transaction`);
     }
+    const record = await this.append(tx, ctx, entry);
+    // A parent's principal acting here: its own tenant's audit holds the record too.
+    const home = ctx.actorHome;
+    if (home && home.id !== requireTenant()) {
+      await inTenant(home.id, () => this.append(tx, ctx, entry));
+    }
+    return record;
+  }
+
+  /** Appends to the chain of the tenant the statement runs in, under its append lock. */
+  private async append(
+    tx: EntityManager,
+    ctx: AuditContext,
+    entry: AuditEntry,
+  ): Promise<AuditRecord> {
     const tenant = requireTenant();
     const head = await this.audit.lockHead(tx);
     if (!this.anchored.has(tenant)) {
@@ -123,6 +138,7 @@ export class AuditService implements OnModuleInit {
       ip: ctx.ip,
       userAgent: ctx.userAgent,
       requestId: ctx.requestId,
+      ...(ctx.actorHome ? { actorTenant: ctx.actorHome.name } : {}),
     };
     const record = {
       ...unhashed,

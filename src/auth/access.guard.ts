@@ -76,6 +76,9 @@ export class AccessGuard implements CanActivate {
     const principal = await this.authenticate(req, context.switchToHttp().getResponse());
     req.principal = principal;
     req.tenant = this.actingTenant(principal, req.headers[TENANT_HEADER]);
+    if (req.tenant !== principal.homeTenant) {
+      req.actorHome = { id: principal.homeTenant, name: this.tenants.nameOf(principal.homeTenant) };
+    }
     settleTenant(req.tenant);
     if (required !== ANY_PRINCIPAL && !principal.privileges.has(required)) {
       // Only the denial path pays for the audit write; allowed requests stay query-free.

@@ -14,6 +14,8 @@ export interface IndiciumRequest<P extends CallerIdentity = CallerIdentity> exte
   principal?: P;
   /** The id of the tenant the request acts in, once authentication decided it. */
   tenant?: string;
+  /** The principal's home tenant, when the request acts in another one. */
+  actorHome?: { id: string; name: string };
   /** Set once a controller route matched (by the guard, which runs first for every route). */
   handlerMatched?: boolean;
 }

@@ -62,6 +62,11 @@ export class AuditRecordDto {
   @ApiProperty({ type: String, nullable: true }) ip!: string | null;
   @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
   @ApiProperty({ type: String, nullable: true }) requestId!: string | null;
+  /**
+   * Present when the actor acted outside its home tenant (a parent tenant's principal in a
+   * descendant): the name of that home tenant, whose audit log holds the record too.
+   */
+  @ApiPropertyOptional({ example: 'mssp' }) actorTenant?: string;
   /** sha256(previous hash + canonical JSON of this record without `hash`), hex. */
   @ApiProperty() hash!: string;
 }

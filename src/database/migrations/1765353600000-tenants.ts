@@ -243,6 +243,9 @@ export class Tenants1765353600000 implements MigrationInterface {
       );
     }
 
+    // What a parent's principal did in a descendant names the actor's home tenant.
+    await q.query(`ALTER TABLE audit_log ADD COLUMN actor_tenant text`);
+
     // Tombstones carry the tenant of the rows they remember.
     await q.query(`
       CREATE OR REPLACE FUNCTION indicium_record_tombstones() RETURNS trigger LANGUAGE plpgsql AS $$
