@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import {
   basic,
   createEmbeddedTestApp,
@@ -99,5 +100,38 @@ describe('embedded database smoke', () => {
     expect(
       list.body.items.filter((u: { username: string }) => u.username.startsWith('conc.')),
     ).toHaveLength(7);
+  });
+
+  it('keeps tenants apart on the embedded database too: its own rows only, and none without a tenant', async () => {
+    const admin = basic(t.admin.username, t.admin.password);
+    await t
+      .api()
+      .post('/api/v1/tenants')
+      .set('Authorization', admin)
+      .send({ name: 'pglite-t' })
+      .expect(201);
+    await t
+      .api()
+      .post('/api/v1/users')
+      .set('Authorization', admin)
+      .set('X-Indicium-Tenant', 'pglite-t')
+      .send({ username: 'pglite-admin', password: 'correct horse battery', role: 'Administrator' })
+      .expect(201);
+    const other = basic('pglite-admin', 'correct horse battery');
+    // The default tenant's evil.example (uploaded above) is not there for the other tenant.
+    const res = await t.api().get('/api/v1/search?value=evil.example').set('Authorization', other);
+    expect([res.status, res.body.result]).toEqual([200, 'not_detected']);
+    const suppliers = await t
+      .api()
+      .get('/api/v1/suppliers')
+      .set('Authorization', other)
+      .expect(200);
+    expect(suppliers.body.items.map((x: { name: string }) => x.name).sort()).toEqual([
+      'FalsePositive',
+      'InternalTI',
+    ]);
+    // Row-level security binds the embedded application role as well.
+    const ds = t.app.get(DataSource);
+    await expect(ds.query('SELECT count(*) FROM suppliers')).rejects.toThrow(/no tenant is set/);
   });
 });
