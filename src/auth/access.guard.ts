@@ -75,7 +75,14 @@ export class AccessGuard implements CanActivate {
     }
     const principal = await this.authenticate(req, context.switchToHttp().getResponse());
     req.principal = principal;
-    req.tenant = this.actingTenant(principal, req.headers[TENANT_HEADER]);
+    const header = req.headers[TENANT_HEADER];
+    // A tenant created on another instance within the last second: read the directory first.
+    if (
+      !this.tenants.byId(principal.homeTenant) ||
+      (typeof header === 'string' && !this.tenants.byName(header.trim()))
+    )
+      await this.tenants.refreshForMiss();
+    req.tenant = this.actingTenant(principal, header);
     if (req.tenant !== principal.homeTenant) {
       req.actorHome = { id: principal.homeTenant, name: this.tenants.nameOf(principal.homeTenant) };
     }

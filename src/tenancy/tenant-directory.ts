@@ -10,6 +10,8 @@ export type Tenant = TenantRow;
 const REFRESH_MS = 1_000;
 /** Changes are read with this overlap, so a commit that became visible late is not missed. */
 const OVERLAP_MS = 5_000;
+/** Unknown tenants make a read at most this often. */
+const MISS_REFRESH_MS = 250;
 /** A full read now and then drops tenants whose offboarding finished. */
 const FULL_EVERY = 30;
 
@@ -27,6 +29,8 @@ export class TenantDirectory implements OnModuleInit, OnModuleDestroy {
   private byNameMap = new Map<string, Tenant>();
   private readSince = new Date(0);
   private rounds = 0;
+  private lastMissRefresh = 0;
+  private missRefresh: Promise<void> = Promise.resolve();
   private readonly loop = new PeriodicSweep(
     () => this.refresh(),
     (err: unknown) => this.refreshes.failed(err),
@@ -54,6 +58,17 @@ export class TenantDirectory implements OnModuleInit, OnModuleDestroy {
     this.readSince = startedAt;
     this.rounds++;
     this.refreshes.succeeded();
+  }
+
+  /**
+   * Reads what changed now, for a tenant this copy does not know yet (created on another
+   * instance within the last second): at most once per MISS_REFRESH_MS, shared by every caller.
+   */
+  async refreshForMiss(): Promise<void> {
+    if (Date.now() - this.lastMissRefresh < MISS_REFRESH_MS) return this.missRefresh;
+    this.lastMissRefresh = Date.now();
+    this.missRefresh = this.loop.runOnce().catch((err: unknown) => this.refreshes.failed(err));
+    return this.missRefresh;
   }
 
   /** After a change on this instance: read it at once. */
