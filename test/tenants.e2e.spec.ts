@@ -421,3 +421,67 @@ describe('tenants (docs/api.md §12)', () => {
     });
   });
 });
+
+describe('tenants on a pool of two connections', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Most requests wait for a connection another request releases.
+    t = await createTestApp({ DATABASE_POOL_SIZE: '2', SEARCH_LOOKUP_CONCURRENCY: '8' });
+  });
+  afterAll(() => t.close());
+
+  it('a request handed a connection released by another tenant’s request sees only its own tenant', async () => {
+    const root = basic(t.admin.username, t.admin.password);
+    const admins: string[] = [];
+    for (const name of ['pool-a', 'pool-b']) {
+      await t.api().post('/api/v1/tenants').set('Authorization', root).send({ name }).expect(201);
+      await t
+        .api()
+        .post('/api/v1/users')
+        .set('Authorization', root)
+        .set('X-Indicium-Tenant', name)
+        .send({ username: `${name}-admin`, password: PASSWORD, role: 'Administrator' })
+        .expect(201);
+      const auth = basic(`${name}-admin`, PASSWORD);
+      await t
+        .api()
+        .post('/api/v1/suppliers')
+        .set('Authorization', auth)
+        .send({ name: `${name}-feed` })
+        .expect(201);
+      await t
+        .api()
+        .put(`/api/v1/suppliers/${name}-feed/indicators`)
+        .set('Authorization', auth)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([{ indicator: `${name}.example` }]))
+        .expect(200);
+      admins.push(auth);
+    }
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const k = i % 2;
+        const auth = admins[k];
+        return i % 4 < 2
+          ? t
+              .api()
+              .get('/api/v1/suppliers')
+              .set('Authorization', auth)
+              .then((res) => ({ k, res }))
+          : t
+              .api()
+              .get(`/api/v1/search?value=pool-${k === 0 ? 'a' : 'b'}.example`)
+              .set('Authorization', auth)
+              .then((res) => ({ k, res }));
+      }),
+    );
+    for (const { k, res } of burst) {
+      expect(res.status).toBe(200);
+      const own = k === 0 ? 'pool-a' : 'pool-b';
+      const text = JSON.stringify(res.body);
+      expect(text).toContain(own);
+      expect(text).not.toContain(k === 0 ? 'pool-b' : 'pool-a');
+    }
+  });
+});

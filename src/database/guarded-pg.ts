@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import pg, { type ClientConfig, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { destroyConnection, type DatabaseGuard } from './database-guard';
 import { currentWork, type DatabaseWork } from './database-work';
@@ -138,8 +139,11 @@ export function guardedPg(guard: DatabaseGuard): typeof pg {
         process.nextTick(() => callback(refusal, undefined, () => undefined));
         return;
       }
+      // A waiting request gets its client when another releases one, inside that other's
+      // async context: bound here, the callback runs in its own caller's (its tenant's).
+      const own = AsyncResource.bind(callback);
       super.connect((err, client, done) =>
-        callback(err ? (guard.failed(err) as Error) : undefined, client, done),
+        own(err ? (guard.failed(err) as Error) : undefined, client, done),
       );
     }
   }
