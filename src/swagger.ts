@@ -27,6 +27,10 @@ const TAGS: ReadonlyArray<[string, string]> = [
     'Detections',
     'What searches detected (retro-scan included), hit counters and supplier statistics',
   ],
+  [
+    'Tenants',
+    'Organisations below the acting tenant: create, suspend, offboard; X-Indicium-Tenant names the one a request acts in',
+  ],
   ['SIEM integrations', 'Real-time forwarding of the audit log over syslog or a webhook'],
   ['Sharing', 'Indicators out: streamed exports and the plain-text blocklist for firewalls'],
   ['TAXII 2.1', 'Read-only TAXII 2.1 server: a collection of STIX 2.1 indicators per supplier'],

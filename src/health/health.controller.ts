@@ -82,9 +82,10 @@ export class HealthController {
   }
 
   /**
-   * Prometheus metrics (text exposition format). They describe the whole instance (every
-   * tenant's feeds and suppliers among the labels), so they are the operator's: a principal
-   * acting in any tenant but `default` is answered as if the path did not exist.
+   * Prometheus metrics (text exposition format), for the operator.
+   * @remarks They describe the whole instance (every tenant's feeds and suppliers among the
+   * labels): a principal acting in any tenant but `default` is answered as if the path did not
+   * exist.
    */
   @Get('metrics')
   @Auth('metrics.read')

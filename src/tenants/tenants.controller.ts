@@ -60,8 +60,9 @@ export class TenantsController {
   }
 
   /**
-   * Offboard a tenant: its principals stop working at once (every instance within seconds)
-   * and its data is deleted in batches in the background. It must have no child tenants.
+   * Offboard a tenant: its principals stop at once, its data is deleted in the background.
+   * @remarks Every instance refuses its principals within seconds; its rows are deleted in
+   * batches off the request path. It must have no child tenants.
    */
   @Delete(':name')
   @HttpCode(204)
