@@ -167,7 +167,8 @@ describe('export through COPY', () => {
     while (Date.now() < deadline && left !== 0) {
       const { rows } = await withDatabase(url, (c) =>
         c.query(`SELECT count(*)::int AS n FROM pg_stat_activity
-                  WHERE datname = current_database() AND query LIKE 'COPY (%'`),
+                  WHERE datname = current_database() AND query LIKE 'COPY (%'
+                    AND backend_type = 'client backend'`),
       );
       left = rows[0].n;
       if (left) await new Promise((r) => setTimeout(r, 50));
@@ -194,6 +195,7 @@ describe('export through COPY', () => {
       const { rows } = await withDatabase(url, (c) =>
         c.query(`SELECT state, wait_event AS wait FROM pg_stat_activity
                   WHERE datname = current_database() AND query LIKE 'COPY (%'
+                    AND backend_type = 'client backend'
                     AND pid <> pg_backend_pid()`),
       );
       return rows as Array<{ state: string; wait: string | null }>;

@@ -304,6 +304,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       const { rows } = await withDatabase(url, (c) =>
         c.query(`SELECT wait_event AS wait FROM pg_stat_activity
                   WHERE datname = current_database() AND query LIKE 'COPY (%'
+                    AND backend_type = 'client backend'
                     AND pid <> pg_backend_pid()`),
       );
       return rows as Array<{ wait: string | null }>;

@@ -75,9 +75,20 @@ export function requireTenant(): string {
   return tenant;
 }
 
+/** Outside any scope: the application's role (false), or the owner's in a schema tool. */
+let ownerByDefault = false;
+
+/**
+ * For the schema tools (the TypeORM CLI's data source): statements outside any scope run as
+ * the schema's owner, as migrations must. The application never calls it.
+ */
+export function runAsSchemaOwnerByDefault(): void {
+  ownerByDefault = true;
+}
+
 /** Whether statements run now as the schema's owner. */
 function asOwnerNow(): boolean {
-  return scopes.getStore()?.owner ?? false;
+  return scopes.getStore()?.owner ?? ownerByDefault;
 }
 
 const BEGINS = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i;
