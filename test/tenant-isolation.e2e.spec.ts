@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { basic, createTestApp, TestApp } from './support/test-app';
+import { createTestApp, TestApp, tenantWithAdmin } from './support/test-app';
 
 /**
  * Tenant A against tenant B on every route of the published API (docs/api.md §12): each path
@@ -72,19 +72,8 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const root = basic(t.admin.username, t.admin.password);
-    for (const name of ['tenant-a', 'tenant-b']) {
-      await t.api().post('/api/v1/tenants').set('Authorization', root).send({ name }).expect(201);
-      await t
-        .api()
-        .post('/api/v1/users')
-        .set('Authorization', root)
-        .set('X-Indicium-Tenant', name)
-        .send({ username: `${name}-admin`, password: PASSWORD, role: 'Administrator' })
-        .expect(201);
-    }
-    a = basic('tenant-a-admin', PASSWORD);
-    b = basic('tenant-b-admin', PASSWORD);
+    a = await tenantWithAdmin(t, 'tenant-a', PASSWORD);
+    b = await tenantWithAdmin(t, 'tenant-b', PASSWORD);
     const asB = (method: 'post' | 'put', path: string, body: unknown) =>
       t
         .api()
@@ -181,7 +170,9 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
 
   /** An answer's body with its request id dropped and the identifiers of `path` blanked. */
   function same(body: unknown, path: string): string {
-    let text = JSON.stringify(body ?? '', (k, v) => (k === 'requestId' || k === 'error_id' ? undefined : v));
+    let text = JSON.stringify(body ?? '', (k, v) =>
+      k === 'requestId' || k === 'error_id' ? undefined : v,
+    );
     for (const part of decodeURIComponent(path)
       .split('/')
       .filter((x) => x.length > 3))

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { ExpirySweeper } from '../src/suppliers/indicators/expiry-sweeper';
 import { TenantPurge } from '../src/tenants/tenant-purge';
-import { basic, createTestApp, TestApp } from './support/test-app';
+import { basic, createTestApp, TestApp, tenantWithAdmin } from './support/test-app';
 
 /**
  * Tenants (docs/api.md §12, docs/tenancy.md): the tree and who may act where, isolation of
@@ -432,18 +432,9 @@ describe('tenants on a pool of two connections', () => {
   afterAll(() => t.close());
 
   it('a request handed a connection released by another tenant’s request sees only its own tenant', async () => {
-    const root = basic(t.admin.username, t.admin.password);
     const admins: string[] = [];
     for (const name of ['pool-a', 'pool-b']) {
-      await t.api().post('/api/v1/tenants').set('Authorization', root).send({ name }).expect(201);
-      await t
-        .api()
-        .post('/api/v1/users')
-        .set('Authorization', root)
-        .set('X-Indicium-Tenant', name)
-        .send({ username: `${name}-admin`, password: PASSWORD, role: 'Administrator' })
-        .expect(201);
-      const auth = basic(`${name}-admin`, PASSWORD);
+      const auth = await tenantWithAdmin(t, name, PASSWORD);
       await t
         .api()
         .post('/api/v1/suppliers')

@@ -173,3 +173,20 @@ export function ownerDb(t: TestApp): ScopedDb {
   const ds = t.app.get(DataSource);
   return { query: (sql, params) => asSchemaOwner(() => ds.query(sql, params)) };
 }
+
+/**
+ * A child tenant of `default`, made by the initial admin, with an Administrator of its own
+ * (`<name>-admin`); resolves to that administrator's Basic credentials.
+ */
+export async function tenantWithAdmin(t: TestApp, name: string, password: string): Promise<string> {
+  const root = basic(t.admin.username, t.admin.password);
+  await t.api().post('/api/v1/tenants').set('Authorization', root).send({ name }).expect(201);
+  await t
+    .api()
+    .post('/api/v1/users')
+    .set('Authorization', root)
+    .set('X-Indicium-Tenant', name)
+    .send({ username: `${name}-admin`, password, role: 'Administrator' })
+    .expect(201);
+  return basic(`${name}-admin`, password);
+}
