@@ -91,6 +91,11 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
       format: 'text',
       enabled: false,
     }).expect((res) => expect([200, 201]).toContain(res.status));
+    // Shared with B's descendants: never offered to A, a tenant outside B's tree.
+    await asB('post', '/api/v1/suppliers', {
+      name: `${MARK}Shared`,
+      sharing: 'descendants',
+    }).expect(201);
     await asB('post', '/api/v1/tags', { name: `${MARK.toUpperCase()}TAG` }).expect(201);
     await asB('post', '/api/v1/roles', { name: `${MARK} role`, privileges: ['search'] }).expect(
       201,
@@ -154,6 +159,8 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
     if (p.startsWith('/api/v1/tenants/'))
       return [fill('name', 'tenant-b'), fill('name', `${MARK}-child`)];
     if (p.startsWith('/api/v1/suppliers/')) return [fill('name', ids.name)];
+    if (p.startsWith('/api/v1/shared-suppliers/'))
+      return [fill('name', `${MARK}Shared`), fill('name', ids.name)];
     if (p.startsWith('/taxii2/api/collections/{collectionId}'))
       return [fill('collectionId', ids.collectionId).replace('{objectId}', ids.objectId)];
     throw new Error(`no identifiers of B for ${op.path}: add them`);

@@ -18,6 +18,7 @@ class Scope {
     private tenantId: string | undefined,
     readonly owner: boolean,
     private readonly settleable: boolean,
+    readonly view: View = 'own',
   ) {}
 
   get tenant(): string | undefined {
@@ -36,14 +37,42 @@ function checked(tenantId: string): string {
   return tenantId;
 }
 
+/**
+ * Which rows of other tenants a statement may read besides its own tenant's (row-level
+ * security, docs/tenancy.md): none (`own`, the default); the suppliers an ancestor shares and
+ * this tenant subscribed to, with their indicators and tags (`shared`: search, blocklist, TAXII,
+ * statistics); every supplier an ancestor shares, subscribed or not (`catalogue`). Writes
+ * only ever reach the tenant's own rows, whatever the view.
+ */
+export type View = 'own' | 'shared' | 'catalogue';
+
 const scopes = new AsyncLocalStorage<Scope>();
 
-/** A utility statement, not a query: it takes no snapshot, so SET TRANSACTION may still follow. */
-const setTenant = (tenant: string): string => `SET LOCAL indicium.tenant = '${tenant}'`;
+/**
+ * Utility statements, not queries: they take no snapshot, so SET TRANSACTION may still follow.
+ * `view` is sent unless it is the default a new transaction starts with.
+ */
+function setTenant(tenant: string, view: View | undefined): string {
+  const set = `SET LOCAL indicium.tenant = '${tenant}'`;
+  return view === undefined || view === 'own' ? set : `${set}; SET LOCAL indicium.view = '${view}'`;
+}
 
 /** Runs `fn` (and everything it starts) in `tenantId`. */
 export function inTenant<T>(tenantId: string, fn: () => T): T {
   return scopes.run(new Scope(checked(tenantId), false, false), fn);
+}
+
+/**
+ * Runs `fn` in the current tenant with another view of other tenants' shared rows: read paths
+ * that include subscribed shared suppliers (`shared`), or the shared-supplier catalogue.
+ */
+export function inView<T>(view: View, fn: () => T): T {
+  return scopes.run(new Scope(requireTenant(), false, false, view), fn);
+}
+
+/** The view statements run with now. */
+function currentView(): View {
+  return scopes.getStore()?.view ?? 'own';
 }
 
 /** Runs `fn` as the schema's owner (migrations, test setup): no role switch, no tenant. */
@@ -98,8 +127,8 @@ const ENDS = /^\s*(?:COMMIT|END|ABORT|ROLLBACK(?!\s+TO\b)(?:\s+(?:WORK|TRANSACTI
  * For a connection of its own outside the pool (a COPY download): what to send before its one
  * statement, in order, so that it runs as the application role inside a transaction of `tenant`.
  */
-export function ownConnectionSetup(tenant: string): [string, string] {
-  return [`SET ROLE ${APP_ROLE}`, `BEGIN READ ONLY; ${setTenant(checked(tenant))}`];
+export function ownConnectionSetup(tenant: string, view: View = 'own'): [string, string] {
+  return [`SET ROLE ${APP_ROLE}`, `BEGIN READ ONLY; ${setTenant(checked(tenant), view)}`];
 }
 
 /** What to send around one statement so that it runs with the right role and tenant. */
@@ -125,33 +154,39 @@ export class TenantSession {
   private role: 'owner' | 'app' = 'owner';
   private open = false;
   private openTenant: string | undefined;
+  private openView: View | undefined;
 
   plan(text: string): StatementPlan {
     const owner = asOwnerNow();
     const tenant = owner ? undefined : currentTenant();
+    const view = owner ? undefined : currentView();
     let role: string | undefined;
     if (!this.open) {
       if (owner && this.role === 'app') role = 'RESET ROLE';
       if (!owner && this.role === 'owner') role = `SET ROLE ${APP_ROLE}`;
-    } else if (this.openTenant !== tenant && !ENDS.test(text)) {
+    } else if ((this.openTenant !== tenant || this.openView !== view) && !ENDS.test(text)) {
       // Work of another tenant inside the transaction (a tenant's creation audited in its
       // parent): the setting follows the statement's own scope, never the transaction's.
       this.openTenant = tenant;
-      return { role, before: setTenant(tenant ?? ''), wrapped: false };
+      this.openView = view;
+      const set = `${setTenant(tenant ?? '', undefined)}; SET LOCAL indicium.view = '${view ?? ''}'`;
+      return { role, before: set, wrapped: false };
     }
     if (BEGINS.test(text)) {
       this.open = true;
       this.openTenant = tenant;
-      const begin = tenant === undefined ? undefined : `${text}; ${setTenant(tenant)}`;
+      this.openView = view;
+      const begin = tenant === undefined ? undefined : `${text}; ${setTenant(tenant, view)}`;
       return { role, text: begin, wrapped: false };
     }
     if (ENDS.test(text)) {
       this.open = false;
       this.openTenant = undefined;
+      this.openView = undefined;
       return { role, wrapped: false };
     }
     if (this.open || tenant === undefined) return { role, wrapped: false };
-    return { role, before: `BEGIN; ${setTenant(tenant)}`, wrapped: true };
+    return { role, before: `BEGIN; ${setTenant(tenant, view)}`, wrapped: true };
   }
 
   /** The plan's role switch succeeded. */

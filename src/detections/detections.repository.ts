@@ -182,7 +182,7 @@ export class DetectionsRepository {
     return this.sql.rows<SupplierHitsRow>(
       `WITH per_indicator AS (
          SELECT i.supplier_id, sum(h.hits) AS hits, max(h.last_hit_at) AS last
-           FROM indicator_hits h JOIN indicators i ON i.id = h.indicator_id
+           FROM indicator_hits h JOIN indicators i ON i.tenant_id = h.tenant_id AND i.id = h.indicator_id
           GROUP BY i.supplier_id, h.indicator_id
        ), per_supplier AS (
          SELECT supplier_id, count(*)::int AS hit_ever,
@@ -205,16 +205,18 @@ export class DetectionsRepository {
    * self-join of `indicators` on its identity key, grouped by pair — set-based, not a query
    * per indicator.
    */
-  overlap(): Promise<OverlapRow[]> {
+  overlap(tenants: readonly string[]): Promise<OverlapRow[]> {
     return this.sql.rows<OverlapRow>(
       `SELECT sa.name AS supplier, sb.name AS other, o.common
          FROM (SELECT a.supplier_id AS a, b.supplier_id AS b, count(*)::int AS common
                  FROM indicators a
-                 JOIN indicators b ON b.value = a.value AND b.type = a.type
-                                  AND b.supplier_id <> a.supplier_id
+                 JOIN indicators b ON b.tenant_id = ANY ($1::uuid[]) AND b.value = a.value
+                                  AND b.type = a.type AND b.supplier_id <> a.supplier_id
+                WHERE a.tenant_id = ANY ($1::uuid[])
                 GROUP BY 1, 2) o
          JOIN suppliers sa ON sa.id = o.a JOIN suppliers sb ON sb.id = o.b
         ORDER BY sa.name, sb.name`,
+      [tenants],
     );
   }
 

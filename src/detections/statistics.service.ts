@@ -1,14 +1,26 @@
 import { Injectable } from '@nestjs/common';
+import { inView, requireTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { DetectionsRepository } from './detections.repository';
 import type { SupplierOverlapDto, SupplierStatisticsDto } from './dto/statistics.dto';
 
 /** Which suppliers ever produce hits, and how much they overlap (docs/api.md §11). */
 @Injectable()
 export class StatisticsService {
-  constructor(private readonly repo: DetectionsRepository) {}
+  constructor(
+    private readonly repo: DetectionsRepository,
+    private readonly tenants: TenantDirectory,
+  ) {}
 
+  /**
+   * The tenant's suppliers and the shared ones it subscribed to (their indicators and overlap;
+   * hits are this tenant's own counters).
+   */
   async suppliers(): Promise<SupplierStatisticsDto[]> {
-    const [rows, overlap] = await Promise.all([this.repo.supplierHits(), this.repo.overlap()]);
+    const lineage = this.tenants.lineageOf(requireTenant());
+    const [rows, overlap] = await inView('shared', () =>
+      Promise.all([this.repo.supplierHits(), this.repo.overlap(lineage)]),
+    );
     const common = new Map<string, SupplierOverlapDto[]>();
     for (const o of overlap) {
       let list = common.get(o.supplier);

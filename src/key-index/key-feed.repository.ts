@@ -5,7 +5,7 @@ import { Sql } from '../database/sql';
 /** One committed write's additions, as the change feed holds them. */
 export interface KeyChange {
   seq: string;
-  /** The tenant whose keys these are. */
+  /** The tenant whose keys these are, or its shared suppliers' scope (`keyScope`). */
   scope: string;
   hashes: Uint8Array;
   cidr4: number[];
@@ -75,21 +75,32 @@ export class KeyFeedRepository {
     return head.seq;
   }
 
-  /** Reads every indicator key of the tenant in one snapshot. */
-  async scan(page: number, onPage: (types: string[], values: string[]) => void): Promise<number> {
+  /** Reads every indicator key of the tenant in one snapshot, and whether it is shared. */
+  async scan(
+    page: number,
+    onPage: (types: string[], values: string[], shared: boolean[]) => void,
+  ): Promise<number> {
     return this.db.transaction('REPEATABLE READ', async (tx) => {
       const sql = this.sql.in(tx);
       let after = '00000000-0000-0000-0000-000000000000';
       let rows = 0;
       for (;;) {
-        const batch = await sql.rows<{ id: string; types: string[]; values: string[] }>(
-          `SELECT max(id::text) AS id, array_agg(type) AS types, array_agg(value) AS values
-             FROM (SELECT id, type, value FROM indicators WHERE id > $1::uuid ORDER BY id LIMIT $2) p`,
+        const batch = await sql.rows<{
+          id: string;
+          types: string[];
+          values: string[];
+          shared: boolean[];
+        }>(
+          `SELECT max(p.id::text) AS id, array_agg(p.type) AS types, array_agg(p.value) AS values,
+                  array_agg(s.sharing = 'descendants') AS shared
+             FROM (SELECT id, type, value, supplier_id FROM indicators
+                    WHERE id > $1::uuid ORDER BY id LIMIT $2) p
+             JOIN suppliers s ON s.id = p.supplier_id`,
           [after, page],
         );
         const b = batch[0];
         if (!b || b.id === null) break;
-        onPage(b.types, b.values);
+        onPage(b.types, b.values, b.shared);
         rows += b.types.length;
         after = b.id;
         if (b.types.length < page) break;

@@ -32,18 +32,37 @@ const FEED_RETENTION_MINUTES = 60;
 /** Rebuild once the index holds more than this share of dead keys. */
 const DEAD_KEY_SHARE = 0.5;
 
+/**
+ * The scope a supplier's keys hash in: its tenant's id, or `shared:<tenant id>` for a supplier
+ * shared with descendants, so a subscriber's search probes the shared keys of its ancestors and
+ * never their private ones (docs/tenancy.md).
+ */
+export function keyScope(tenant: string, sharing: 'none' | 'descendants'): string {
+  return sharing === 'descendants' ? `shared:${tenant}` : tenant;
+}
+
 /** The keys one write adds, collected while it runs and recorded just before it commits. */
 export class KeyAdditions {
   private buf = Buffer.alloc(8 * 1024);
   private n = 0;
   private readonly cidr = { 4: new Set<number>(), 6: new Set<number>() };
-  private readonly seed: ScopeSeed;
+  private seed: ScopeSeed;
 
-  /** `scope`: the tenant whose indicators the write changes. */
+  /** `scope`: the tenant whose indicators the write changes (see `keyScope`). */
   constructor(
     private readonly index: SearchKeyIndex,
-    private readonly scope: string,
+    private scope: string,
   ) {
+    this.seed = scopeSeed(scope);
+  }
+
+  /**
+   * Sets the scope from the supplier the write locked (its sharing may have changed since it
+   * was looked up); before the first key only.
+   */
+  rescope(scope: string): void {
+    if (this.n > 0) throw new Error('a write cannot change the scope of keys it added');
+    this.scope = scope;
     this.seed = scopeSeed(scope);
   }
 
@@ -227,18 +246,30 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** A collector for one write's additions, in the tenant it runs in (IndicatorWriter). */
-  additions(): KeyAdditions {
-    return new KeyAdditions(this, requireTenant());
+  additions(sharing: 'none' | 'descendants' = 'none'): KeyAdditions {
+    return new KeyAdditions(this, keyScope(requireTenant(), sharing));
   }
 
-  /** The index as one scope (a tenant's id) sees it: its keys only. */
-  scoped(scope: string): ScopedKeys {
+  /**
+   * The scopes a tenant's search reads, of those holding any key: its own, its shared
+   * suppliers', and those its ancestors share (which of them it subscribed to, Postgres decides).
+   */
+  scopesOf(tenant: string, ancestors: readonly string[]): string[] {
+    const lengths = (this.current as Generation).lengths;
+    const all = [tenant, keyScope(tenant, 'descendants')];
+    for (const a of ancestors) all.push(keyScope(a, 'descendants'));
+    return all.filter((s, i) => i === 0 || lengths.has(s));
+  }
+
+  /** The index as a search in these scopes sees it: their keys only. */
+  scoped(scopes: readonly string[]): ScopedKeys {
     const keys = (this.current as Generation).keys;
-    const seed = scopeSeed(scope);
-    return {
-      mayHold: (type, value) => keys.has(type, value, seed),
-      count: (maybe, miss, confirmed) => this.count(maybe, miss, confirmed),
-    };
+    const seeds = scopes.map(scopeSeed);
+    const mayHold =
+      seeds.length === 1
+        ? (type: string, value: string) => keys.has(type, value, seeds[0])
+        : (type: string, value: string) => seeds.some((seed) => keys.has(type, value, seed));
+    return { mayHold, count: (maybe, miss, confirmed) => this.count(maybe, miss, confirmed) };
   }
 
   /** Counts one search's index answers and how many of its maybes Postgres confirmed. */
@@ -249,15 +280,16 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     if (maybe > confirmed) this.confirmations.inc({ result: 'not_found' }, maybe - confirmed);
   }
 
-  /** The CIDR prefix lengths any of the scope's indicators has (or had): no query needed. */
-  prefixLengths(scope: string): PrefixLengths {
-    const g = (this.current as Generation).lengths.get(scope) ?? NO_LENGTHS;
-    const lens = (present: Uint8Array): number[] => {
+  /** The CIDR prefix lengths any of the scopes' indicators has (or had): no query needed. */
+  prefixLengths(scopes: readonly string[]): PrefixLengths {
+    const all = scopes.map((s) => (this.current as Generation).lengths.get(s) ?? NO_LENGTHS);
+    const lens = (family: 'cidr4' | 'cidr6'): number[] => {
       const out: number[] = [];
-      present.forEach((p, len) => p && out.push(len));
+      for (let len = 0; len < all[0][family].length; len++)
+        if (all.some((l) => l[family][len])) out.push(len);
       return out;
     };
-    return { 4: lens(g.cidr4), 6: lens(g.cidr6) };
+    return { 4: lens('cidr4'), 6: lens('cidr6') };
   }
 
   /** Adds hashes (feed format) to the index and to one being built, so neither misses them. */
@@ -380,13 +412,15 @@ export class SearchKeyIndex implements OnApplicationBootstrap, OnApplicationShut
     return this.rebuilding;
   }
 
-  /** Adds one tenant's indicators to a generation being built. */
-  private async scanTenant(g: Generation, scope: string): Promise<void> {
-    const seed = scopeSeed(scope);
-    const lengths = lengthsOf(g, scope);
-    await this.feed.scan(SCAN_PAGE, (types, values) => {
+  /** Adds one tenant's indicators to a generation being built, private and shared apart. */
+  private async scanTenant(g: Generation, tenant: string): Promise<void> {
+    const scopes = [tenant, keyScope(tenant, 'descendants')];
+    const seeds = scopes.map(scopeSeed);
+    await this.feed.scan(SCAN_PAGE, (types, values, shared) => {
       for (let i = 0; i < types.length; i++) {
-        g.keys.add(types[i], values[i], seed);
+        const k = shared[i] ? 1 : 0;
+        g.keys.add(types[i], values[i], seeds[k]);
+        const lengths = lengthsOf(g, scopes[k]);
         if (types[i] === 'cidr') {
           const v = values[i];
           const len = Number(v.slice(v.lastIndexOf('/') + 1));

@@ -5,6 +5,8 @@ const A = '0b6a0e9e-5d1b-4e8e-9a43-0d3c7f0a2b11';
 const B = '7d1c7a52-8a2e-4c55-b2a1-3f8c3c1d9e20';
 /** Lookups run in a tenant, as every search does. */
 const inA = <T>(fn: () => T): T => inTenant(A, fn);
+/** A search that reads its own tenant only. */
+const ONE = [A];
 
 interface Row {
   ord: number;
@@ -35,7 +37,7 @@ describe('CoalescingLookup', () => {
   it('runs a lookup at once, alone, while a slot is free', async () => {
     const { calls, lookup } = table({ 'ip:1.1.1.1': 1 });
     const c = new CoalescingLookup(lookup, 2, 100);
-    const p = inA(() => c.run(['1.1.1.1', '2.2.2.2'], ['ip', 'ip']));
+    const p = inA(() => c.run(['1.1.1.1', '2.2.2.2'], ['ip', 'ip'], ONE));
     expect(calls.map((x) => x.values)).toEqual([['1.1.1.1', '2.2.2.2']]);
     calls[0].release();
     await expect(p).resolves.toEqual([{ ord: 1, key: 'ip:1.1.1.1' }]);
@@ -44,10 +46,10 @@ describe('CoalescingLookup', () => {
   it('merges lookups that wait for a slot into one call and gives each its own rows and ords', async () => {
     const { calls, lookup } = table({ 'ip:a': 1, 'domain:b': 2, 'ip:c': 1, 'md5:d': 1 });
     const c = new CoalescingLookup(lookup, 1, 100);
-    const first = inA(() => c.run(['a'], ['ip']));
-    const second = inA(() => c.run(['x', 'b'], ['ip', 'domain']));
-    const third = inA(() => c.run(['c'], ['ip']));
-    const fourth = inA(() => c.run(['y', 'z', 'd'], ['ip', 'ip', 'md5']));
+    const first = inA(() => c.run(['a'], ['ip'], ONE));
+    const second = inA(() => c.run(['x', 'b'], ['ip', 'domain'], ONE));
+    const third = inA(() => c.run(['c'], ['ip'], ONE));
+    const fourth = inA(() => c.run(['y', 'z', 'd'], ['ip', 'ip', 'md5'], ONE));
     expect(calls).toHaveLength(1);
     calls[0].release();
     await expect(first).resolves.toEqual([{ ord: 1, key: 'ip:a' }]);
@@ -68,12 +70,12 @@ describe('CoalescingLookup', () => {
     const { calls, lookup } = table({});
     const c = new CoalescingLookup(lookup, 1, 4);
     const all = [
-      inA(() => c.run(['a'], ['ip'])),
-      inA(() => c.run(['b', 'c'], ['ip', 'ip'])),
-      inA(() => c.run(['d', 'e'], ['ip', 'ip'])),
-      inA(() => c.run(['f'], ['ip'])),
+      inA(() => c.run(['a'], ['ip'], ONE)),
+      inA(() => c.run(['b', 'c'], ['ip', 'ip'], ONE)),
+      inA(() => c.run(['d', 'e'], ['ip', 'ip'], ONE)),
+      inA(() => c.run(['f'], ['ip'], ONE)),
     ];
-    const big = inA(() => c.run(['1', '2', '3', '4', '5'], Array(5).fill('ip') as string[]));
+    const big = inA(() => c.run(['1', '2', '3', '4', '5'], Array(5).fill('ip') as string[], ONE));
     // The big one did not wait for a slot.
     expect(calls.map((x) => x.values)).toEqual([['a'], ['1', '2', '3', '4', '5']]);
     calls[0].release();
@@ -90,14 +92,14 @@ describe('CoalescingLookup', () => {
   it('fails every lookup of a failed merged call, then carries on', async () => {
     const { calls, lookup } = table({ 'ip:ok': 1 });
     const c = new CoalescingLookup(lookup, 1, 100);
-    const first = inA(() => c.run(['a'], ['ip']));
-    const merged = [inA(() => c.run(['b'], ['ip'])), inA(() => c.run(['c'], ['ip']))];
+    const first = inA(() => c.run(['a'], ['ip'], ONE));
+    const merged = [inA(() => c.run(['b'], ['ip'], ONE)), inA(() => c.run(['c'], ['ip'], ONE))];
     calls[0].release();
     await first;
     await tick();
     calls[1].fail(new Error('connection lost'));
     for (const p of merged) await expect(p).rejects.toThrow('connection lost');
-    const after = inA(() => c.run(['ok'], ['ip']));
+    const after = inA(() => c.run(['ok'], ['ip'], ONE));
     expect(calls).toHaveLength(3);
     calls[2].release();
     await expect(after).resolves.toEqual([{ ord: 1, key: 'ip:ok' }]);
@@ -114,9 +116,9 @@ describe('CoalescingLookup', () => {
       1,
       100,
     );
-    const first = inA(() => c.run(['a'], ['ip']));
-    const ofB = inTenant(B, () => c.run(['b'], ['ip']));
-    const ofA = inA(() => c.run(['c'], ['ip']));
+    const first = inA(() => c.run(['a'], ['ip'], ONE));
+    const ofB = inTenant(B, () => c.run(['b'], ['ip'], [B]));
+    const ofA = inA(() => c.run(['c'], ['ip'], ONE));
     await tick();
     calls[0].release();
     await tick();
@@ -132,5 +134,34 @@ describe('CoalescingLookup', () => {
       ['ip:c'],
     ]);
     expect(tenants).toEqual([A, B, A]);
+  });
+
+  it('merges only lookups that read the same tenants, and passes them on', async () => {
+    const read: Array<readonly string[]> = [];
+    const { calls, lookup } = table({ 'ip:a': 1, 'ip:b': 1, 'ip:c': 1 });
+    const c = new CoalescingLookup<Row>(
+      (values, types, tenants) => {
+        read.push(tenants);
+        return lookup(values, types);
+      },
+      1,
+      100,
+    );
+    const first = inA(() => c.run(['a'], ['ip'], ONE));
+    const withShared = inA(() => c.run(['b'], ['ip'], [A, B]));
+    const own = inA(() => c.run(['c'], ['ip'], ONE));
+    await tick();
+    calls[0].release();
+    await tick();
+    expect(calls.map((x) => x.values)).toEqual([['a'], ['b']]);
+    calls[1].release();
+    await tick();
+    calls[2].release();
+    expect((await Promise.all([first, withShared, own])).map((r) => r[0].key)).toEqual([
+      'ip:a',
+      'ip:b',
+      'ip:c',
+    ]);
+    expect(read).toEqual([[A], [A, B], [A]]);
   });
 });

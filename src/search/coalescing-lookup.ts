@@ -1,14 +1,21 @@
 import { inTenant, requireTenant } from '../database/tenant-context';
 
-/** A lookup of keys (`values[k]`, `types[k]`) whose rows name their key by 1-based `ord`. */
+/**
+ * A lookup of keys (`values[k]`, `types[k]`) whose rows name their key by 1-based `ord`, in
+ * the tenants whose rows the search reads (its own first, then ancestors that share).
+ */
 export type KeyLookup<R extends { ord: number }> = (
   values: string[],
   types: string[],
+  tenants: readonly string[],
 ) => Promise<R[]>;
 
 interface Waiting<R> {
   /** The tenant the lookup runs in: lookups of different tenants never share a statement. */
   tenant: string;
+  tenants: readonly string[];
+  /** Lookups merge only when they run in one tenant and read the same tenants. */
+  group: string;
   values: string[];
   types: string[];
   resolve: (rows: R[]) => void;
@@ -35,11 +42,12 @@ export class CoalescingLookup<R extends { ord: number }> {
     private readonly maxBatchKeys: number,
   ) {}
 
-  run(values: string[], types: string[]): Promise<R[]> {
-    if (values.length > this.maxBatchKeys) return this.lookup(values, types);
+  run(values: string[], types: string[], tenants: readonly string[]): Promise<R[]> {
+    if (values.length > this.maxBatchKeys) return this.lookup(values, types, tenants);
     const tenant = requireTenant();
+    const group = tenants.length === 1 ? tenant : `${tenant}:${tenants.join(',')}`;
     return new Promise<R[]>((resolve, reject) => {
-      this.waiting.push({ tenant, values, types, resolve, reject });
+      this.waiting.push({ tenant, tenants, group, values, types, resolve, reject });
       this.pump();
     });
   }
@@ -47,13 +55,13 @@ export class CoalescingLookup<R extends { ord: number }> {
   private pump(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) {
       // The oldest lookup's tenant, and every lookup of it waiting behind (up to the bound).
-      const tenant = this.waiting[0].tenant;
+      const { tenant, group } = this.waiting[0];
       const batch: Array<Waiting<R>> = [];
       const rest: Array<Waiting<R>> = [];
       let keys = 0;
       for (const w of this.waiting) {
         const fits = batch.length === 0 || keys + w.values.length <= this.maxBatchKeys;
-        if (w.tenant === tenant && fits) {
+        if (w.group === group && fits) {
           batch.push(w);
           keys += w.values.length;
         } else rest.push(w);
@@ -71,7 +79,7 @@ export class CoalescingLookup<R extends { ord: number }> {
   private async runBatch(batch: Array<Waiting<R>>): Promise<void> {
     try {
       if (batch.length === 1) {
-        batch[0].resolve(await this.lookup(batch[0].values, batch[0].types));
+        batch[0].resolve(await this.lookup(batch[0].values, batch[0].types, batch[0].tenants));
         return;
       }
       const values: string[] = [];
@@ -87,7 +95,7 @@ export class CoalescingLookup<R extends { ord: number }> {
           ownOrd.push(i + 1);
         }
       });
-      const rows = await this.lookup(values, types);
+      const rows = await this.lookup(values, types, batch[0].tenants);
       const perLookup: R[][] = batch.map(() => []);
       for (const row of rows) {
         const at = row.ord - 1;

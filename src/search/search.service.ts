@@ -16,6 +16,7 @@ import {
 } from './search-plan';
 import { ScopedKeys, SearchKeyIndex } from '../key-index/search-key-index';
 import { requireTenant } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 import { MatchRow, SearchRepository } from './search.repository';
 
 const NO_LENGTHS: PrefixLengths = { 4: [], 6: [] };
@@ -39,6 +40,12 @@ interface Subject {
   verdict?: Verdict;
 }
 
+/** The tenants a search reads rows of, and the key index scopes it asks (null: no index). */
+interface Reads {
+  tenants: string[];
+  keyScopes: string[] | null;
+}
+
 type Verdict = Pick<SearchResultDto, 'result' | 'matches' | 'falsePositive' | 'matchesTruncated'>;
 
 /** Most values are clean: one shared, immutable answer for all of them. */
@@ -59,7 +66,7 @@ function toMatch(row: MatchRow, matchedBy: MatchedBy): MatchDto {
     if (Object.prototype.hasOwnProperty.call(row.context, field))
       actionable[field] = row.context[field];
   }
-  return {
+  const match: MatchDto = {
     supplier: row.supplier,
     vendor: row.vendor,
     indicator: row.value,
@@ -73,6 +80,8 @@ function toMatch(row: MatchRow, matchedBy: MatchedBy): MatchDto {
     lastSeen: iso(row.lastSeen),
     updatedAt: row.updatedAt.toISOString(),
   };
+  if (row.sharedBy !== null) match.sharedBy = row.sharedBy;
+  return match;
 }
 
 function byRelevance(a: MatchDto, b: MatchDto): number {
@@ -101,6 +110,7 @@ export class SearchService {
     metrics: MetricsService,
     private readonly detections: DetectionRecorder,
     private readonly keyIndex: SearchKeyIndex,
+    private readonly tenants: TenantDirectory,
   ) {
     this.valuesSearched = new Counter({
       name: 'indicium_search_values_total',
@@ -175,6 +185,7 @@ export class SearchService {
    */
   private async prefixLengthsFor(
     subjects: readonly Subject[],
+    reads: Reads,
     slicer: Slicer,
   ): Promise<PrefixLengths> {
     let v4 = 0;
@@ -186,9 +197,22 @@ export class SearchService {
       if (slicer.due(i)) await slicer.pause();
     }
     if (v4 === 0 && v6 === 0) return NO_LENGTHS;
-    if (this.keyIndex.ready) return this.keyIndex.prefixLengths(requireTenant());
+    if (reads.keyScopes) return this.keyIndex.prefixLengths(reads.keyScopes);
     if (v6 === 0 && v4 <= FEW_ADDRESSES) return ALL_IPV4_LENGTHS;
-    return this.repo.prefixLengths();
+    return this.repo.prefixLengths(reads.tenants);
+  }
+
+  /**
+   * What the search reads: its own tenant, and ancestors' shared suppliers (row-level security
+   * admits only those it subscribed to). With the key index loaded, only the key scopes that
+   * hold any key, so a tenant that reads nothing shared runs exactly the single-tenant plan.
+   */
+  private readsOf(tenant: string): Reads {
+    const ancestors = this.tenants.ancestorsOf(tenant);
+    if (!this.keyIndex.ready) return { tenants: [tenant, ...ancestors], keyScopes: null };
+    const keyScopes = this.keyIndex.scopesOf(tenant, ancestors);
+    const tenants = new Set(keyScopes.map((s) => (s.startsWith('shared:') ? s.slice(7) : s)));
+    return { tenants: [...tenants], keyScopes };
   }
 
   private async run(
@@ -197,13 +221,14 @@ export class SearchService {
     slicer: Slicer,
   ): Promise<SearchResultDto[]> {
     const { subjects, perValue } = await canonicalise(values, slicer);
-    const lens = await this.prefixLengthsFor(subjects, slicer);
+    const reads = this.readsOf(requireTenant());
+    const lens = await this.prefixLengthsFor(subjects, reads, slicer);
     // With the key index loaded, only keys it may hold go to Postgres (docs/api.md §5).
-    const loadedIndex = this.keyIndex.ready ? this.keyIndex.scoped(requireTenant()) : null;
+    const loadedIndex = reads.keyScopes ? this.keyIndex.scoped(reads.keyScopes) : null;
     const plan = await planLookups(subjects, lens, loadedIndex, slicer);
     const [keyRows, withinRows] = await Promise.all([
-      this.repo.findByKeys(plan.keys.values, plan.keys.types),
-      this.repo.findWithin(plan.withinNets, matchesLimit + 1),
+      this.repo.findByKeys(plan.keys.values, plan.keys.types, reads.tenants),
+      this.repo.findWithin(plan.withinNets, matchesLimit + 1, reads.tenants),
     ]);
     loadedIndex?.count(plan.keys.values.length, plan.misses, confirmedKeys(keyRows));
     for (const row of keyRows) plan.keys.deliver(row.ord - 1, row);

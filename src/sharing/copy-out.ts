@@ -2,7 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { PglitePool } from '../database/pglite-pool';
-import { asSchemaOwner, ownConnectionSetup, requireTenant } from '../database/tenant-context';
+import {
+  asSchemaOwner,
+  ownConnectionSetup,
+  requireTenant,
+  type View,
+} from '../database/tenant-context';
 import { CopyOutStream } from './copy-lines';
 
 const logger = new Logger('CopyOut');
@@ -68,13 +73,13 @@ export class CopyOut {
   /**
    * `select` returns one text column per row; each row is written followed by "\n". When every
    * COPY connection is in use as the body starts, `fallback` (the same bytes, produced another
-   * way) is streamed instead.
+   * way) is streamed instead. `view`: which other tenants' shared rows the statement reads.
    */
-  lines(select: string, fallback: () => AsyncIterable<string>): CopyBody {
+  lines(select: string, fallback: () => AsyncIterable<string>, view: View = 'own'): CopyBody {
     if (!this.pool) throw new Error('COPY needs a Postgres server');
     const config = (this.pool as unknown as { options: ClientConfig }).options;
     // Its own connection: the role and the tenant are set on it explicitly (RLS applies).
-    const setup = ownConnectionSetup(requireTenant());
+    const setup = ownConnectionSetup(requireTenant(), view);
     const copy = new CopyRun(this.db, config, setup, `COPY (${select}) TO STDOUT (FORMAT binary)`);
     const it = this.body(copy, fallback);
     return { [Symbol.asyncIterator]: () => it, abort: () => copy.abort() };

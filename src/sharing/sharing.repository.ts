@@ -5,6 +5,8 @@ import type { IndicatorType } from '../indicators';
 import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
 import { hasTag, tagsJsonOf } from '../tags/tag-sql';
 import { lit, litArray } from './copy-out';
+import { inView, requireTenant, type View } from '../database/tenant-context';
+import { TenantDirectory } from '../tenancy/tenant-directory';
 
 /**
  * The read-only queries of sharing out (docs/api.md §10). Nothing here writes `indicators`:
@@ -14,6 +16,8 @@ import { lit, litArray } from './copy-out';
 
 export interface SharingSupplier {
   id: string;
+  /** Its owner: this tenant, or (in the shared view) the ancestor that shares it. */
+  tenantId: string;
   name: string;
   vendor: string;
   description: string;
@@ -37,6 +41,8 @@ export interface BlocklistRow {
 export interface BlocklistFilter {
   types: IndicatorType[];
   supplierIds: string[];
+  /** The tenants of supplierIds (this one, and ancestors whose shared suppliers it reads). */
+  tenantIds: string[];
   minConfidence: number;
   /** Of supplierIds, those whose own confidence passes minConfidence (for rows without one). */
   confidentSupplierIds: string[];
@@ -69,6 +75,8 @@ export interface TaxiiPosition {
 
 export interface TaxiiPageQuery {
   supplierId: string;
+  /** The supplier's owner (this tenant, or the ancestor sharing it). */
+  tenantId: string;
   supplierConfidence: number;
   after: TaxiiPosition | null;
   horizon: string;
@@ -88,7 +96,7 @@ const ACTIVE = `(i.effective_expires_at IS NULL OR i.effective_expires_at > now(
  */
 const JSON_ISO = (col: string): string =>
   `COALESCE('"' || to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')`;
-const TAGS = tagsJsonOf('i.id');
+const TAGS = tagsJsonOf('i');
 
 /** `a || b || …` as a balanced tree: each byte is copied log(n) times, not up to n times. */
 function concatTree(parts: string[]): string {
@@ -99,13 +107,16 @@ function concatTree(parts: string[]): string {
 
 @Injectable()
 export class SharingRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly tenants: TenantDirectory,
+  ) {}
 
   private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.db.query<T[]>(sql, params);
   }
 
-  private static readonly SUPPLIER_COLUMNS = `id, name, vendor, description, status, confidence,
+  private static readonly SUPPLIER_COLUMNS = `id, tenant_id AS "tenantId", name, vendor, description, status, confidence,
     (built_in AND name = '${FALSE_POSITIVE_SUPPLIER}') AS "falsePositive"`;
 
   async findSupplier(name: string): Promise<SharingSupplier | null> {
@@ -116,17 +127,23 @@ export class SharingRepository {
     return rows[0] ?? null;
   }
 
-  async findSupplierById(id: string): Promise<SharingSupplier | null> {
-    const rows = await this.query<SharingSupplier>(
-      `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers WHERE id = $1`,
-      [id],
+  /** By id; in the `shared` view also a supplier this tenant subscribed to. */
+  async findSupplierById(id: string, view: View = 'own'): Promise<SharingSupplier | null> {
+    const rows = await inView(view, () =>
+      this.query<SharingSupplier>(
+        `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers WHERE id = $1`,
+        [id],
+      ),
     );
     return rows[0] ?? null;
   }
 
-  listSuppliers(): Promise<SharingSupplier[]> {
-    return this.query<SharingSupplier>(
-      `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers ORDER BY lower(name)`,
+  /** The tenant's suppliers; in the `shared` view also those it subscribed to. */
+  listSuppliers(view: View = 'own'): Promise<SharingSupplier[]> {
+    return inView(view, () =>
+      this.query<SharingSupplier>(
+        `SELECT ${SharingRepository.SUPPLIER_COLUMNS} FROM suppliers ORDER BY lower(name)`,
+      ),
     );
   }
 
@@ -408,24 +425,28 @@ export class SharingRepository {
     after: BlocklistRow | null,
     limit: number,
   ): Promise<BlocklistRow[]> {
-    return this.query<BlocklistRow>(
-      `SELECT i.value, i.type, i.supplier_id AS "supplierId" FROM indicators i
-        WHERE (i.value, i.type, i.supplier_id) > ($1::text, $2::text, $3::uuid)
+    return inView('shared', () =>
+      this.query<BlocklistRow>(
+        `SELECT i.value, i.type, i.supplier_id AS "supplierId" FROM indicators i
+        WHERE i.tenant_id = ANY($10::uuid[])
+          AND (i.value, i.type, i.supplier_id) > ($1::text, $2::text, $3::uuid)
           AND i.type = ANY($4::text[]) AND i.supplier_id = ANY($5::uuid[]) AND ${ACTIVE}
           AND (i.confidence >= $6 OR (i.confidence IS NULL AND i.supplier_id = ANY($7::uuid[])))
-          AND ($8::uuid[] IS NULL OR ${hasTag('i.id', 'ANY($8::uuid[])')})
+          AND ($8::uuid[] IS NULL OR ${hasTag('i', 'ANY($8::uuid[])')})
         ORDER BY i.value, i.type, i.supplier_id LIMIT $9`,
-      [
-        after?.value ?? '',
-        after?.type ?? '',
-        after?.supplierId ?? NIL_UUID,
-        f.types,
-        f.supplierIds,
-        f.minConfidence,
-        f.confidentSupplierIds,
-        f.tagIds,
-        limit,
-      ],
+        [
+          after?.value ?? '',
+          after?.type ?? '',
+          after?.supplierId ?? NIL_UUID,
+          f.types,
+          f.supplierIds,
+          f.minConfidence,
+          f.confidentSupplierIds,
+          f.tagIds,
+          limit,
+          f.tenantIds,
+        ],
+      ),
     );
   }
 
@@ -439,12 +460,13 @@ export class SharingRepository {
    */
   blocklistSelect(f: BlocklistFilter, suppressed: string | null): string {
     return `SELECT i.value COLLATE "C" FROM indicators i
-             WHERE i.type = ANY(${litArray(f.types, 'text')})
+             WHERE i.tenant_id = ANY(${litArray(f.tenantIds, 'uuid')})
+               AND i.type = ANY(${litArray(f.types, 'text')})
                AND i.supplier_id = ANY(${litArray(f.supplierIds, 'uuid')}) AND ${ACTIVE}
                AND (i.confidence >= ${Number(f.minConfidence)}
                     OR (i.confidence IS NULL
                         AND i.supplier_id = ANY(${litArray(f.confidentSupplierIds, 'uuid')})))
-               ${f.tagIds ? `AND ${hasTag('i.id', `ANY(${litArray(f.tagIds, 'uuid')})`)}` : ''}
+               ${f.tagIds ? `AND ${hasTag('i', `ANY(${litArray(f.tagIds, 'uuid')})`)}` : ''}
                ${suppressed ? `AND NOT ${suppressed}` : ''}
              GROUP BY 1 ORDER BY 1`;
   }
@@ -456,12 +478,17 @@ export class SharingRepository {
    * indicator passing its expiry changes the version without any write.
    */
   async dataVersion(): Promise<string> {
-    const rows = await this.query<{ v: string }>(
-      `SELECT concat_ws('/', (SELECT count(*) FROM sharing_changes),
-                             (SELECT max(id) FROM sharing_changes),
-                             ${US_TEXT(`(SELECT min(e.next) FROM suppliers s CROSS JOIN LATERAL
-                                (SELECT min(effective_expires_at) AS next FROM indicators
-                                  WHERE supplier_id = s.id AND effective_expires_at > now()) e)`)}) AS v`,
+    const rows = await inView('shared', () =>
+      this.query<{ v: string }>(
+        `SELECT concat_ws('/', (SELECT count(*) FROM sharing_changes WHERE tenant_id = ANY($1::uuid[])),
+                               (SELECT max(id) FROM sharing_changes WHERE tenant_id = ANY($1::uuid[])),
+                               (SELECT ${US_TEXT('max(updated_at)')} FROM supplier_subscriptions),
+                               ${US_TEXT(`(SELECT min(e.next) FROM suppliers s CROSS JOIN LATERAL
+                                  (SELECT min(effective_expires_at) AS next FROM indicators
+                                    WHERE tenant_id = s.tenant_id AND supplier_id = s.id
+                                      AND effective_expires_at > now()) e)`)}) AS v`,
+        [this.tenants.lineageOf(requireTenant())],
+      ),
     );
     return rows[0].v;
   }
@@ -493,37 +520,40 @@ export class SharingRepository {
   taxiiPage(q: TaxiiPageQuery): Promise<TaxiiRow[]> {
     const keyFilter = (alias: string): string =>
       q.keys
-        ? `AND (${alias}.type, ${alias}.value) IN (SELECT * FROM unnest($7::text[], $8::text[]))`
+        ? `AND (${alias}.type, ${alias}.value) IN (SELECT * FROM unnest($8::text[], $9::text[]))`
         : '';
-    return this.query<TaxiiRow>(
-      `SELECT * FROM (
+    return inView('shared', () =>
+      this.query<TaxiiRow>(
+        `SELECT * FROM (
          (SELECT false AS revoked, i.id, ${US_TEXT('i.updated_at')} AS added, i.updated_at AS at,
                  i.type, i.value, i.context, ${TAGS} AS tags,
                  COALESCE(i.confidence, $2::smallint) AS confidence, i.created_at AS "createdAt",
                  i.updated_at AS "modifiedAt", i.effective_expires_at AS "expiresAt"
             FROM indicators i
-           WHERE i.supplier_id = $1 AND (i.updated_at, i.id) > ($3::timestamptz, $4::uuid)
+           WHERE i.tenant_id = $7::uuid AND i.supplier_id = $1 AND (i.updated_at, i.id) > ($3::timestamptz, $4::uuid)
              AND i.updated_at < $5::timestamptz ${keyFilter('i')}
            ORDER BY i.updated_at, i.id LIMIT $6)
          UNION ALL
          (SELECT true, t.id, ${US_TEXT('t.deleted_at')}, t.deleted_at, t.type, t.value,
                  '{}'::jsonb, '[]'::json, NULL, t.created_at, t.deleted_at, NULL
             FROM indicator_tombstones t
-           WHERE t.supplier_id = $1 AND (t.deleted_at, t.id) > ($3::timestamptz, $4::uuid)
+           WHERE t.tenant_id = $7::uuid AND t.supplier_id = $1 AND (t.deleted_at, t.id) > ($3::timestamptz, $4::uuid)
              AND t.deleted_at < $5::timestamptz ${keyFilter('t')}
-             AND NOT EXISTS (SELECT 1 FROM indicators l WHERE l.value = t.value
+             AND NOT EXISTS (SELECT 1 FROM indicators l WHERE l.tenant_id = t.tenant_id AND l.value = t.value
                                AND l.type = t.type AND l.supplier_id = t.supplier_id)
            ORDER BY t.deleted_at, t.id LIMIT $6)
        ) u ORDER BY at, id LIMIT $6`,
-      [
-        q.supplierId,
-        q.supplierConfidence,
-        q.after?.added ?? '-infinity',
-        q.after?.id ?? NIL_UUID,
-        q.horizon,
-        q.limit,
-        ...(q.keys ? [q.keys.types, q.keys.values] : []),
-      ],
+        [
+          q.supplierId,
+          q.supplierConfidence,
+          q.after?.added ?? '-infinity',
+          q.after?.id ?? NIL_UUID,
+          q.horizon,
+          q.limit,
+          q.tenantId,
+          ...(q.keys ? [q.keys.types, q.keys.values] : []),
+        ],
+      ),
     );
   }
 
@@ -532,15 +562,18 @@ export class SharingRepository {
    * resolves STIX ids by recomputing them (a UUIDv5 cannot be inverted, and no id is stored).
    */
   identityBatch(
-    supplierId: string,
+    supplier: { id: string; tenantId: string },
     tombstones: boolean,
     afterId: string | null,
     limit: number,
   ): Promise<Array<{ id: string; type: IndicatorType; value: string }>> {
     const table = tombstones ? 'indicator_tombstones' : 'indicators';
-    return this.query(
-      `SELECT id, type, value FROM ${table} WHERE supplier_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-      [supplierId, afterId ?? NIL_UUID, limit],
+    return inView('shared', () =>
+      this.query(
+        `SELECT id, type, value FROM ${table}
+          WHERE tenant_id = $4 AND supplier_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        [supplier.id, afterId ?? NIL_UUID, limit, supplier.tenantId],
+      ),
     );
   }
 

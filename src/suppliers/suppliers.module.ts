@@ -9,6 +9,9 @@ import { IndicatorsController } from './indicators/indicators.controller';
 import { IndicatorsRepository } from './indicators/indicators.repository';
 import { IndicatorsService } from './indicators/indicators.service';
 import { TagAssignmentsController } from './indicators/tag-assignments.controller';
+import { SharedSuppliersController } from './shared/shared-suppliers.controller';
+import { SharedSuppliersRepository } from './shared/shared-suppliers.repository';
+import { SharedSuppliersService } from './shared/shared-suppliers.service';
 import { SuppliersController } from './suppliers.controller';
 import { SuppliersRepository } from './suppliers.repository';
 import { SuppliersService } from './suppliers.service';
@@ -16,10 +19,17 @@ import { SuppliersService } from './suppliers.service';
 /** Suppliers and their indicators (docs/api.md §3), with the expiry sweeper. */
 @Module({
   imports: [AuditModule, TagsModule, KeyIndexModule],
-  controllers: [SuppliersController, IndicatorsController, TagAssignmentsController],
+  controllers: [
+    SuppliersController,
+    SharedSuppliersController,
+    IndicatorsController,
+    TagAssignmentsController,
+  ],
   providers: [
     SuppliersRepository,
     SuppliersService,
+    SharedSuppliersRepository,
+    SharedSuppliersService,
     IndicatorsRepository,
     IndicatorsService,
     IndicatorWriter,

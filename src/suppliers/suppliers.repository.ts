@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { SupplierStatus } from './dto/supplier.dto';
+import type { SupplierSharing, SupplierStatus } from './dto/supplier.dto';
 import { Sql } from '../database/sql';
 import { FALSE_POSITIVE_SUPPLIER, INTERNAL_TI_SUPPLIER } from './built-in-suppliers';
 
@@ -13,6 +13,7 @@ export interface SupplierRow {
   confidence: number;
   retentionMinutes: number;
   actionableFields: string[];
+  sharing: SupplierSharing;
   builtIn: boolean;
   indicatorCount: number;
   createdAt: Date;
@@ -28,11 +29,12 @@ export type SupplierFields = Pick<
   | 'confidence'
   | 'retentionMinutes'
   | 'actionableFields'
+  | 'sharing'
 >;
 
 const COLUMNS = `id, name, vendor, description, status, confidence,
   retention_minutes AS "retentionMinutes", actionable_fields AS "actionableFields",
-  built_in AS "builtIn", indicator_count::float8 AS "indicatorCount",
+  sharing, built_in AS "builtIn", indicator_count::float8 AS "indicatorCount",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Supplier rows. Writers lock the supplier row before its indicators (see the migration). */
@@ -99,8 +101,8 @@ export class SuppliersRepository {
 
   async insert(manager: EntityManager, s: SupplierFields): Promise<SupplierRow> {
     const rows = await this.sql.in(manager).rows<SupplierRow>(
-      `INSERT INTO suppliers (name, vendor, description, status, confidence, retention_minutes, actionable_fields)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      `INSERT INTO suppliers (name, vendor, description, status, confidence, retention_minutes, actionable_fields, sharing)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
       [
         s.name,
         s.vendor,
@@ -109,6 +111,7 @@ export class SuppliersRepository {
         s.confidence,
         s.retentionMinutes,
         s.actionableFields,
+        s.sharing,
       ],
     );
     return rows[0];
@@ -117,7 +120,7 @@ export class SuppliersRepository {
   async update(manager: EntityManager, id: string, s: SupplierFields): Promise<SupplierRow> {
     const rows = await this.sql.in(manager).rows<SupplierRow>(
       `UPDATE suppliers SET name = $2, vendor = $3, description = $4, status = $5, confidence = $6,
-         retention_minutes = $7, actionable_fields = $8, updated_at = now()
+         retention_minutes = $7, actionable_fields = $8, sharing = $9, updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [
         id,
@@ -128,9 +131,24 @@ export class SuppliersRepository {
         s.confidence,
         s.retentionMinutes,
         s.actionableFields,
+        s.sharing,
       ],
     );
     return rows[0];
+  }
+
+  /** Every key of the supplier's indicators, a page at a time in id order (`after`: last id). */
+  keysAfter(
+    manager: EntityManager,
+    supplierId: string,
+    after: string,
+    limit: number,
+  ): Promise<Array<{ id: string; type: string; value: string }>> {
+    return this.sql.in(manager).rows(
+      `SELECT id, type, value FROM indicators
+        WHERE supplier_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3`,
+      [supplierId, after, limit],
+    );
   }
 
   async addToCount(manager: EntityManager, id: string, delta: number): Promise<void> {

@@ -115,6 +115,19 @@ export class TenantDirectory implements OnModuleInit, OnModuleDestroy {
     return false;
   }
 
+  /** The ids of the tenants strictly above `id`, nearest first. */
+  ancestorsOf(id: string): string[] {
+    const out: string[] = [];
+    for (let t = this.byIdMap.get(id); t && t.parentId !== null; t = this.byIdMap.get(t.parentId))
+      out.push(t.parentId);
+    return out;
+  }
+
+  /** `id`, then its ancestors: the tenants whose rows a search of `id` may read. */
+  lineageOf(id: string): string[] {
+    return [id, ...this.ancestorsOf(id)];
+  }
+
   /** The tenants strictly below `id`, not being offboarded, ordered by name. */
   descendantsOf(id: string): Tenant[] {
     return [...this.byIdMap.values()]

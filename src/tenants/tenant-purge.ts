@@ -18,6 +18,7 @@ const TABLES = [
   'indicator_tombstones',
   'feed_runs',
   'feeds',
+  'supplier_subscriptions',
   'suppliers',
   'tags',
   'retro_keys',

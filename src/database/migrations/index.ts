@@ -12,6 +12,7 @@ import { Detections1764835200000 } from './1764835200000-detections';
 import { DetectionsLighterWrites1765008000000 } from './1765008000000-detections-lighter-writes';
 import { SiemRelpTransport1765180800000 } from './1765180800000-siem-relp-transport';
 import { Tenants1765353600000 } from './1765353600000-tenants';
+import { SharedSuppliers1765526400000 } from './1765526400000-shared-suppliers';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   DetectionsLighterWrites1765008000000,
   SiemRelpTransport1765180800000,
   Tenants1765353600000,
+  SharedSuppliers1765526400000,
 ];

@@ -73,6 +73,12 @@ export class MatchDto {
   @ApiProperty({ type: String, nullable: true }) firstSeen!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastSeen!: string | null;
   @ApiProperty() updatedAt!: string;
+  /**
+   * Set only on a match of a supplier an ancestor tenant shares (docs/tenancy.md): that
+   * tenant's name. `supplier` is the shared supplier's name.
+   */
+  @ApiPropertyOptional({ example: 'mssp' })
+  sharedBy?: string;
 }
 
 export class SearchResultDto {

@@ -86,14 +86,19 @@ export class BlocklistService {
     }
     if (this.useCopy && this.copy.available && filter.supplierIds.length > 0) {
       // The keyset body when no COPY connection is free.
-      const lines = this.copy.lines(this.repo.blocklistSelect(filter, suppressedSql(fp)), body);
+      const lines = this.copy.lines(
+        this.repo.blocklistSelect(filter, suppressedSql(fp)),
+        body,
+        'shared',
+      );
       return { notModified: false, etag, body: lines };
     }
     return { notModified: false, etag, body: body() };
   }
 
   private async filterOf(sel: Selection): Promise<BlocklistFilter> {
-    const all = await this.repo.listSuppliers();
+    // With the shared suppliers this tenant subscribed to (docs/tenancy.md).
+    const all = await this.repo.listSuppliers('shared');
     let chosen = all.filter((s) => !s.falsePositive);
     if (sel.suppliers) {
       const byName = new Map(all.map((s) => [s.name.toLowerCase(), s]));
@@ -119,6 +124,7 @@ export class BlocklistService {
     return {
       types: sel.types,
       supplierIds: chosen.map((s) => s.id),
+      tenantIds: [...new Set(chosen.map((s) => s.tenantId))],
       minConfidence: sel.minConfidence,
       confidentSupplierIds: chosen
         .filter((s) => s.confidence >= sel.minConfidence)

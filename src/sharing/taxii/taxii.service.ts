@@ -72,7 +72,10 @@ export class TaxiiService {
   }
 
   async collections(): Promise<TaxiiCollection[]> {
-    return (await this.repo.listSuppliers()).filter((s) => !s.falsePositive).map(collectionOf);
+    // With the shared suppliers this tenant subscribed to (docs/tenancy.md).
+    return (await this.repo.listSuppliers('shared'))
+      .filter((s) => !s.falsePositive)
+      .map(collectionOf);
   }
 
   async collection(id: string): Promise<TaxiiCollection> {
@@ -123,7 +126,7 @@ export class TaxiiService {
   }
 
   private async supplier(id: string): Promise<SharingSupplier> {
-    const s = UUID.test(id) ? await this.repo.findSupplierById(id) : null;
+    const s = UUID.test(id) ? await this.repo.findSupplierById(id, 'shared') : null;
     if (!s || s.falsePositive) throw new CollectionNotFoundError(`No collection ${id}`);
     return s;
   }
@@ -139,12 +142,13 @@ export class TaxiiService {
     else if (q.added_after !== undefined) after = { added: q.added_after, id: MAX_UUID };
     let keys: { types: string[]; values: string[] } | null = null;
     if (q['match[id]'] !== undefined) {
-      keys = await this.resolveIds(supplier.id, q['match[id]']);
+      keys = await this.resolveIds(supplier, q['match[id]']);
       if (keys.types.length === 0) return empty;
     }
     const horizon = await this.repo.taxiiHorizon();
     const rows = await this.repo.taxiiPage({
       supplierId: supplier.id,
+      tenantId: supplier.tenantId,
       supplierConfidence: supplier.confidence,
       after,
       horizon,
@@ -169,7 +173,7 @@ export class TaxiiService {
    * with match[id] (about a second per million indicators), fine for spot lookups.
    */
   private async resolveIds(
-    supplierId: string,
+    supplier: SharingSupplier,
     list: string,
   ): Promise<{ types: string[]; values: string[] }> {
     const wanted = new Set(
@@ -185,14 +189,13 @@ export class TaxiiService {
     const seen = new Set<string>();
     for (const tombstones of [false, true]) {
       for await (const rows of keysetBatches(
-        (after: string | null) =>
-          this.repo.identityBatch(supplierId, tombstones, after, SCAN_BATCH),
+        (after: string | null) => this.repo.identityBatch(supplier, tombstones, after, SCAN_BATCH),
         (r) => r.id,
         SCAN_BATCH,
       )) {
         for (const r of rows) {
           const key = `${r.type}\u0000${r.value}`;
-          if (!seen.has(key) && wanted.has(stixIdOf(supplierId, r.type, r.value))) {
+          if (!seen.has(key) && wanted.has(stixIdOf(supplier.id, r.type, r.value))) {
             seen.add(key);
             found.types.push(r.type);
             found.values.push(r.value);

@@ -18,6 +18,12 @@ import { CONTEXT_FIELD } from '../indicators/indicator-entry';
 export const SUPPLIER_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const SUPPLIER_STATUSES = ['enabled', 'disabled'] as const;
 export type SupplierStatus = (typeof SUPPLIER_STATUSES)[number];
+const SUPPLIER_SHARINGS = ['none', 'descendants'] as const;
+/** Whether the supplier's indicators are offered to every descendant tenant (docs/tenancy.md). */
+export type SupplierSharing = (typeof SUPPLIER_SHARINGS)[number];
+const SHARING_DOC =
+  '`descendants`: offered read-only to every descendant tenant, which sees it after subscribing ' +
+  '(`/shared-suppliers`); `none`: this tenant only. Built-in suppliers are never shared.';
 /** 100 years; 0 means "never expire". */
 const MAX_RETENTION_MINUTES = 52_560_000;
 export const DEFAULT_DESCRIPTION = 'REST API supplier';
@@ -69,6 +75,12 @@ export class CreateSupplierDto {
     message: `each value in actionableFields must match ${CONTEXT_FIELD.source}`,
   })
   actionableFields?: string[];
+
+  /** Whether descendant tenants may subscribe to the supplier. */
+  @ApiPropertyOptional({ enum: SUPPLIER_SHARINGS, default: 'none', description: SHARING_DOC })
+  @IsOptional()
+  @IsIn(SUPPLIER_SHARINGS)
+  sharing?: SupplierSharing;
 }
 
 /** Built-in suppliers accept only `status` and `actionableFields` (anything else: 409). */
@@ -123,6 +135,12 @@ export class UpdateSupplierDto {
     message: `each value in actionableFields must match ${CONTEXT_FIELD.source}`,
   })
   actionableFields?: string[];
+
+  /** Sharing with descendant tenants; `none` hides it from them at once (subscriptions are kept). */
+  @ApiPropertyOptional({ enum: SUPPLIER_SHARINGS, description: SHARING_DOC })
+  @IsOptional()
+  @IsIn(SUPPLIER_SHARINGS)
+  sharing?: SupplierSharing;
 }
 
 export class SupplierDto {
@@ -133,6 +151,7 @@ export class SupplierDto {
   @ApiProperty() confidence!: number;
   @ApiProperty() retentionMinutes!: number;
   @ApiProperty({ type: [String] }) actionableFields!: string[];
+  @ApiProperty({ enum: SUPPLIER_SHARINGS }) sharing!: SupplierSharing;
   @ApiProperty() builtIn!: boolean;
   /** Indicators stored, including expired ones not yet purged. */
   @ApiProperty() indicatorCount!: number;

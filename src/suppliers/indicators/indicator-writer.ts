@@ -110,7 +110,7 @@ export class IndicatorWriter {
         suppliers: this.suppliers,
         indicators: this.indicators,
         tags: this.tags,
-        additions: this.keyIndex.additions(),
+        additions: this.keyIndex.additions(supplier.sharing),
         record: async (tx, r) => {
           await this.audit.record(tx, req.ctx, {
             action: req.audit.action,

@@ -215,7 +215,7 @@ export class IndicatorsRepository {
       where.push(`i.updated_at >= ${param(filter.updatedSince)}`);
     }
     if (filter.tagId !== undefined) {
-      where.push(hasTag('i.id', `${param(filter.tagId)}::uuid`));
+      where.push(hasTag('i', `${param(filter.tagId)}::uuid`));
     }
     if (!filter.includeExpired) {
       where.push(`(i.effective_expires_at IS NULL OR i.effective_expires_at > now())`);
@@ -224,7 +224,7 @@ export class IndicatorsRepository {
       `SELECT i.id, i.value AS indicator, i.type, i.context, i.confidence,
               i.first_seen AS "firstSeen", i.last_seen AS "lastSeen", i.expires_at AS "expiresAt",
               i.created_at AS "createdAt", i.updated_at AS "updatedAt",
-              ${tagsJsonOf('i.id')} AS tags,
+              ${tagsJsonOf('i')} AS tags,
               (SELECT coalesce(sum(h.hits), 0) FROM indicator_hits h WHERE h.indicator_id = i.id)::text AS hits,
               (SELECT max(h.last_hit_at) FROM indicator_hits h WHERE h.indicator_id = i.id) AS "lastHitAt"
        FROM indicators i WHERE ${where.join(' AND ')}

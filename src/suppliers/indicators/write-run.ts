@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { NoValidEntriesError, SupplierNotFoundError } from '../../common/errors/domain-errors';
 import { IndicatorKey, keyString, lookupOf } from '../../indicators';
-import type { KeyAdditions } from '../../key-index/search-key-index';
+import { requireTenant } from '../../database/tenant-context';
+import { KeyAdditions, keyScope } from '../../key-index/search-key-index';
 import type { TagsRepository } from '../../tags/tags.repository';
 import { SupplierRow, SuppliersRepository } from '../suppliers.repository';
 import { EntryRules, rawIndicatorOf, validateEntry } from './indicator-entry';
@@ -96,8 +97,8 @@ export class WriteRun {
   async flush(): Promise<void> {
     const rows = this.batch;
     this.batch = new UpsertBatch();
-    for (let i = 0; i < rows.size; i++) this.deps.additions.add(rows.type[i], rows.value[i]);
     const open = await this.open();
+    for (let i = 0; i < rows.size; i++) this.deps.additions.add(rows.type[i], rows.value[i]);
     const tx = open.runner.manager;
     await this.lockTags(tx, rows);
     const writes = this.prepare(open, rows);
@@ -181,6 +182,8 @@ export class WriteRun {
       if (!supplier) {
         throw new SupplierNotFoundError(this.req.supplierName);
       }
+      // Locked: its sharing, and so the scope its keys hash in, holds until the commit.
+      this.deps.additions.rescope(keyScope(requireTenant(), supplier.sharing));
       const fresh = await this.deps.indicators.isEmpty(tx, this.supplierId);
       this.state = { kind: 'open', runner, supplier, fresh, pending: null };
       return this.state;
