@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { SearchKeyIndex } from '../src/key-index/search-key-index';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -149,6 +150,20 @@ describe('shared suppliers (docs/api.md §12)', () => {
     expect(owner.matches[0]).not.toHaveProperty('sharedBy');
     expect((await search('globex', '203.0.113.7')).result).toBe('not_detected');
     expect((await search('outsider', '203.0.113.7')).result).toBe('not_detected');
+  });
+
+  it('a subscriber’s search never asks Postgres about its ancestor’s private keys', async () => {
+    const maybes = async (): Promise<number> => {
+      const res = await as(root).get('/metrics').expect(200);
+      const m = /^indicium_search_index_lookups_total\{answer="maybe"\} (\d+)$/m.exec(res.text);
+      return Number(m?.[1] ?? 0);
+    };
+    const start = await maybes();
+    expect((await search('acme', 'private.mssp.example')).result).toBe('not_detected');
+    expect(await maybes()).toBe(start);
+    // The owner's own search of the same value does ask: the metric counts.
+    expect((await search('mssp', 'private.mssp.example')).result).toBe('detected');
+    expect(await maybes()).toBeGreaterThan(start);
   });
 
   it('each tenant chooses its own actionable fields and its own false positives', async () => {
@@ -324,6 +339,22 @@ describe('shared suppliers (docs/api.md §12)', () => {
       "[ipv4-addr:value = '198.51.100.0/24']",
       "[ipv4-addr:value = '203.0.113.7']",
     ]);
+    // TAXII's `next` is a cursor of the tenant it was minted in, even on a shared collection.
+    const first = await as(admins.globex)
+      .get(`/taxii2/api/collections/${feed!.id}/objects/?limit=1`)
+      .set('Accept', TAXII)
+      .expect(200);
+    expect(first.body.more).toBe(true);
+    const next = encodeURIComponent(first.body.next as string);
+    await as(admins.globex)
+      .get(`/taxii2/api/collections/${feed!.id}/objects/?limit=1&next=${next}`)
+      .set('Accept', TAXII)
+      .expect(200);
+    const foreign = await as(admins.acme)
+      .get(`/taxii2/api/collections/${feed!.id}/objects/?limit=1&next=${next}`)
+      .set('Accept', TAXII)
+      .expect(400);
+    expect(foreign.body.description).toContain('next');
     expect(after.stats.find((x) => x.supplier === 'MsspFeed')).toEqual(
       expect.objectContaining({ indicators: 3, hits: 0 }),
     );
@@ -349,12 +380,67 @@ describe('shared suppliers (docs/api.md §12)', () => {
       .expect(404);
   });
 
+  it('a key index rebuilt from the tables puts shared keys in their own scope again', async () => {
+    const index: { rebuild(reason: string): Promise<void> } = t.app.get<unknown>(
+      SearchKeyIndex,
+    ) as never;
+    await index.rebuild('test');
+    expect((await search('acme', 'evil.mssp.example')).matches).toEqual([
+      expect.objectContaining({ sharedBy: 'mssp' }),
+    ]);
+    expect((await search('mssp', 'private.mssp.example')).result).toBe('detected');
+    expect((await search('acme', 'private.mssp.example')).result).toBe('not_detected');
+  });
+
   it('unsubscribing takes the shared indicators out again', async () => {
     await subscribe('acme-eu', { subscribed: false }).expect(200);
     expect((await search('acme-eu', 'evil.mssp.example')).result).toBe('not_detected');
     const audit = await as(admins['acme-eu']).get('/api/v1/audit-logs?limit=5').expect(200);
     expect(audit.body.items.map((r: { action: string }) => r.action)).toEqual(
       expect.arrayContaining(['shared_supplier.subscribe', 'shared_supplier.unsubscribe']),
+    );
+  });
+});
+
+describe('shared suppliers without the key index (SEARCH_INDEX=off)', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('a subscriber finds shared values, containment included, by the queries alone', async () => {
+    t = await createTestApp({ SEARCH_INDEX: 'off' });
+    const root = basic(t.admin.username, t.admin.password);
+    const req = (method: 'get' | 'post' | 'put' | 'patch', path: string, tenant?: string) => {
+      const r = t.api()[method](path).set('Authorization', root);
+      return tenant ? r.set(TENANT, tenant) : r;
+    };
+    await req('post', '/api/v1/tenants').send({ name: 'child' }).expect(201);
+    await req('post', '/api/v1/suppliers')
+      .send({ name: 'RootFeed', sharing: 'descendants' })
+      .expect(201);
+    await req('put', '/api/v1/suppliers/RootFeed/indicators')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([{ indicator: '192.0.2.0/25' }, { indicator: 'bad.root.example' }]))
+      .expect(200);
+    await req('put', '/api/v1/shared-suppliers/RootFeed', 'child')
+      .send({ subscribed: true })
+      .expect(200);
+    const bulk = await req('post', '/api/v1/search', 'child')
+      .send({ values: ['192.0.2.9', '192.0.2.200', 'x.bad.root.example', 'bad.root.example'] })
+      .expect(200);
+    expect(
+      bulk.body.results.map((r: { result: string; matches: Array<{ matchedBy: string }> }) => [
+        r.result,
+        r.matches.map((m) => m.matchedBy),
+      ]),
+    ).toEqual([
+      ['detected', ['cidr']],
+      ['not_detected', []],
+      ['detected', ['parent_domain']],
+      ['detected', ['exact']],
+    ]);
+    const single = await req('get', '/api/v1/search?value=192.0.2.1', 'child').expect(200);
+    expect(single.body.matches[0]).toEqual(
+      expect.objectContaining({ supplier: 'RootFeed', sharedBy: 'default' }),
     );
   });
 });

@@ -41,8 +41,8 @@ function tenantTag(): string {
 }
 
 /**
- * A keyset cursor: the sort key of the last row and its tenant, opaque to clients.
- * @internal exported for tests
+ * A keyset cursor: the sort key of the last row and its tenant, opaque to clients (a page's
+ * `nextCursor`, TAXII's `next`).
  */
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
   return Buffer.from(JSON.stringify([tenantTag(), ...key])).toString('base64url');

@@ -7,6 +7,7 @@ import {
   toStixIndicator,
   StixIndicator,
 } from '../stix/stix-mapping';
+import { decodeCursor, encodeCursor } from '../../common/pagination';
 import { keysetBatches } from '../stream-body';
 import {
   STIX_MEDIA_TYPE,
@@ -235,16 +236,22 @@ function stixOf(s: SharingSupplier, r: TaxiiRow): StixIndicator {
 }
 
 /** `next`: the last row's (date_added, id), base64url — opaque to clients. */
+/** A keyset cursor like every list's: tagged with its tenant, refused (400) in another. */
 function encodeNext(p: TaxiiPosition): string {
-  return Buffer.from(`${p.added}|${p.id}`).toString('base64url');
+  return encodeCursor([p.added, p.id]);
 }
 
-const NEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;
+const ADDED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 function decodeNext(next: string): TaxiiPosition {
-  const m = NEXT.exec(Buffer.from(next, 'base64url').toString('utf8'));
-  if (!m || !UUID.test(m[2])) {
-    throw new ValidationError('next is not a value this server returned');
+  let key: Array<string | number> | null = null;
+  try {
+    key = decodeCursor(next, ['text', 'uuid']);
+  } catch {
+    // answered below, in the TAXII error's words
   }
-  return { added: m[1], id: m[2] };
+  if (!key || !ADDED.test(String(key[0]))) {
+    throw new ValidationError('next is not a value this server returned in this tenant');
+  }
+  return { added: String(key[0]), id: String(key[1]) };
 }
