@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Sql } from '../database/sql';
 import { hitSumsBetween } from '../detections/hit-sql';
 import type { IndicatorType } from '../indicators';
 import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
-import { hasTag, tagsJsonOf } from '../tags/tag-sql';
+import { hasTag, TAG_LINKS, tagsJsonOf } from '../tags/tag-sql';
 import { lit, litArray } from './copy-out';
 import { inView, requireTenant, type View } from '../database/tenant-context';
 import { TenantDirectory } from '../tenancy/tenant-directory';
@@ -108,12 +108,12 @@ function concatTree(parts: string[]): string {
 @Injectable()
 export class SharingRepository {
   constructor(
-    private readonly db: DataSource,
+    private readonly sql: Sql,
     private readonly tenants: TenantDirectory,
   ) {}
 
-  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.db.query<T[]>(sql, params);
+  private query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return this.sql.rows<T>(text, params);
   }
 
   private static readonly SUPPLIER_COLUMNS = `id, tenant_id AS "tenantId", name, vendor, description, status, confidence,
@@ -224,7 +224,7 @@ export class SharingRepository {
               FROM ${q.from}
               LEFT JOIN (${hitSumsBetween(q.first, q.last)}) h ON h.id = i.id
               LEFT JOIN (SELECT it.indicator_id AS id, ${q.tags}
-                           FROM indicator_tags it JOIN tags t ON t.id = it.tag_id
+                           FROM ${TAG_LINKS}
                           WHERE it.indicator_id BETWEEN ${q.first} AND ${q.last}
                           GROUP BY it.indicator_id) tg ON tg.id = i.id
              ${q.where}
@@ -595,7 +595,7 @@ export class SharingRepository {
    * newest: the trigger only appends, so that each delete costs one plain insert.
    */
   async compactTombstones(): Promise<void> {
-    await this.query(
+    await this.sql.exec(
       `DELETE FROM indicator_tombstones t
         WHERE EXISTS (SELECT 1 FROM indicator_tombstones n
                        WHERE n.supplier_id = t.supplier_id AND n.type = t.type AND n.value = t.value
@@ -608,7 +608,7 @@ export class SharingRepository {
    * max id) still moves on the next write. One spurious blocklist version per compaction.
    */
   async compactChanges(): Promise<void> {
-    await this.query(
+    await this.sql.exec(
       `DELETE FROM sharing_changes WHERE at < now() - interval '1 hour'
           AND id < (SELECT max(id) FROM sharing_changes)`,
     );

@@ -16,6 +16,9 @@ export function tagsJsonOf(i: string): string {
              WHERE it.tenant_id = ${i}.tenant_id AND it.indicator_id = ${i}.id), '[]'::json)`;
 }
 
+/** Tag links (`it`) with their tags (`t`), for a statement that groups them itself. */
+export const TAG_LINKS = `indicator_tags it JOIN tags t ON t.tenant_id = it.tenant_id AND t.id = it.tag_id`;
+
 /** True when the indicator carries the tag with this id. */
 export function hasTag(i: string, tagId: string): string {
   return `EXISTS (SELECT 1 FROM indicator_tags ft
