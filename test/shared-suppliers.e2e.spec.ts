@@ -214,24 +214,40 @@ describe('shared suppliers (docs/api.md §12)', () => {
     await c.connect();
     try {
       const [acme] = (await c.query(`SELECT id FROM tenants WHERE name = 'acme'`)).rows;
+      const shared = `SELECT i.value FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
+                       WHERE s.name = 'MsspFeed' ORDER BY i.value`;
       await c.query('SET ROLE indicium_app');
       await c.query('BEGIN');
       await c.query(`SET LOCAL indicium.tenant = '${acme.id}'`);
       await c.query(`SET LOCAL indicium.view = 'shared'`);
-      const seen = await c.query(
-        `SELECT i.value FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
-          WHERE s.name = 'MsspFeed' ORDER BY i.value`,
+      // The setting alone opens nothing: the policies are the reader role's only.
+      expect((await c.query(shared)).rows).toEqual([]);
+      // The application role's plans keep the tenant as an index condition.
+      await c.query('SET LOCAL enable_seqscan = off');
+      const plan = await c.query(
+        `EXPLAIN SELECT id FROM indicators WHERE value = 'x' AND type = 'domain'`,
       );
-      expect(seen.rows.map((r) => r.value)).toEqual([
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(
+        /Index Cond: \(\(tenant_id = indicium_tenant\(\)\)/,
+      );
+      await c.query('SET LOCAL ROLE indicium_shared_reader');
+      expect((await c.query(shared)).rows.map((r) => r.value)).toEqual([
         '198.51.100.0/24',
         '203.0.113.7',
         'evil.mssp.example',
       ]);
-      // The owner's private supplier stays invisible, even in the shared view.
+      // The owner's private supplier stays invisible, even to the reader.
       const hidden = await c.query(
         `SELECT count(*)::int AS n FROM suppliers WHERE name = 'MsspPrivate'`,
       );
       expect(hidden.rows[0].n).toBe(0);
+      await expect(c.query(`UPDATE indicators SET confidence = 1`)).rejects.toThrow(
+        /permission denied/,
+      );
+      await c.query('ROLLBACK');
+      // Back in the application role, another tenant's rows cannot be changed either.
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL indicium.tenant = '${acme.id}'`);
       const changed = await c.query(
         `UPDATE indicators SET confidence = 1
           WHERE supplier_id IN (SELECT id FROM suppliers WHERE name = 'MsspFeed')`,

@@ -4,6 +4,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-000000000001';
 /** The role application statements run as: owns nothing, cannot bypass row-level security. */
 export const APP_ROLE = 'indicium_app';
+/**
+ * The role a statement switches to (SET LOCAL ROLE) for the `shared` and `catalogue` views:
+ * it may only read, and only it is subject to the policies that add other tenants' shared
+ * rows, so every other statement keeps the plain own-tenant policy and its index plans.
+ */
+export const SHARED_READER_ROLE = 'indicium_shared_reader';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -54,7 +60,9 @@ const scopes = new AsyncLocalStorage<Scope>();
  */
 function setTenant(tenant: string, view: View | undefined): string {
   const set = `SET LOCAL indicium.tenant = '${tenant}'`;
-  return view === undefined || view === 'own' ? set : `${set}; SET LOCAL indicium.view = '${view}'`;
+  return view === undefined || view === 'own'
+    ? set
+    : `${set}; SET LOCAL indicium.view = '${view}'; SET LOCAL ROLE ${SHARED_READER_ROLE}`;
 }
 
 /** Runs `fn` (and everything it starts) in `tenantId`. */
@@ -169,7 +177,11 @@ export class TenantSession {
       // parent): the setting follows the statement's own scope, never the transaction's.
       this.openTenant = tenant;
       this.openView = view;
-      const set = `${setTenant(tenant ?? '', undefined)}; SET LOCAL indicium.view = '${view ?? ''}'`;
+      let set = `${setTenant(tenant ?? '', undefined)}; SET LOCAL indicium.view = '${view ?? ''}'`;
+      if (this.role === 'app') {
+        const reader = view === 'shared' || view === 'catalogue';
+        set += `; SET LOCAL ROLE ${reader ? SHARED_READER_ROLE : APP_ROLE}`;
+      }
       return { role, before: set, wrapped: false };
     }
     if (BEGINS.test(text)) {

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { SHARED_READER_ROLE } from '../tenant-context';
 
 /**
  * Shared suppliers (docs/tenancy.md): a supplier with `sharing = 'descendants'` is offered to
@@ -6,8 +7,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * own row, with its own actionable fields). Reading another tenant's rows stays opt-in per
  * transaction: the SELECT-only policies below apply only under `indicium.view` = `shared`
  * (subscribed suppliers, their indicators and tags) or `catalogue` (every supplier an ancestor
- * shares). Writes still pass `tenant_isolation` alone, so no view can change another tenant's
- * rows. Each policy's subquery is uncorrelated: one InitPlan or hashed SubPlan per statement,
+ * shares). Those policies are for the role `indicium_shared_reader` only, which a statement in
+ * such a view switches to (SET LOCAL ROLE) and which may only read: every other statement is
+ * planned with `tenant_isolation` alone, its tenant an index condition as before, and no view
+ * can change another tenant's rows. Each policy's subquery is uncorrelated: one InitPlan or hashed SubPlan per statement,
  * a hash probe per row.
  */
 const SHARED_WITH_INDICATORS = [
@@ -58,15 +61,34 @@ export class SharedSuppliers1765526400000 implements MigrationInterface {
         SELECT coalesce(array_agg(parent_id), '{}') FROM up WHERE parent_id IS NOT NULL
       $$`);
 
+    // The reader: no login, no RLS bypass, SELECT only; the login role may switch to it.
     await q.query(`
-      CREATE POLICY shared_read ON suppliers FOR SELECT USING (
+      DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${SHARED_READER_ROLE}') THEN
+          CREATE ROLE ${SHARED_READER_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+        END IF;
+      END $$`);
+    await q.query(`DO $$ BEGIN
+        IF NOT pg_has_role(current_user, '${SHARED_READER_ROLE}', 'MEMBER') THEN
+          EXECUTE format('GRANT ${SHARED_READER_ROLE} TO %I', current_user);
+        END IF;
+      END $$`);
+    await q.query(`GRANT USAGE ON SCHEMA public TO ${SHARED_READER_ROLE}`);
+    await q.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${SHARED_READER_ROLE}`);
+    await q.query(`REVOKE ALL ON schema_migrations FROM ${SHARED_READER_ROLE}`);
+    await q.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${SHARED_READER_ROLE}`,
+    );
+
+    await q.query(`
+      CREATE POLICY shared_read ON suppliers FOR SELECT TO ${SHARED_READER_ROLE} USING (
         current_setting('indicium.view', true) IN ('shared', 'catalogue')
         AND sharing = 'descendants'
         AND tenant_id IN (SELECT unnest(indicium_ancestors()))
         AND (current_setting('indicium.view', true) = 'catalogue'
              OR id IN (SELECT supplier_id FROM supplier_subscriptions WHERE subscribed)))`);
     await q.query(`
-      CREATE POLICY shared_read ON indicators FOR SELECT USING (
+      CREATE POLICY shared_read ON indicators FOR SELECT TO ${SHARED_READER_ROLE} USING (
         current_setting('indicium.view', true) = 'shared'
         AND (tenant_id, supplier_id) IN (SELECT s.tenant_id, s.id FROM suppliers s
                                           WHERE s.sharing = 'descendants'))`);
@@ -74,7 +96,7 @@ export class SharedSuppliers1765526400000 implements MigrationInterface {
     // so do their tombstones (TAXII) and the change log that versions a blocklist.
     for (const table of SHARED_WITH_INDICATORS)
       await q.query(`
-        CREATE POLICY shared_read ON ${table} FOR SELECT USING (
+        CREATE POLICY shared_read ON ${table} FOR SELECT TO ${SHARED_READER_ROLE} USING (
           current_setting('indicium.view', true) = 'shared'
           AND tenant_id IN (SELECT s.tenant_id FROM suppliers s WHERE s.sharing = 'descendants'))`);
 
@@ -88,6 +110,11 @@ export class SharedSuppliers1765526400000 implements MigrationInterface {
     for (const table of [...SHARED_WITH_INDICATORS, 'indicators', 'suppliers'])
       await q.query(`DROP POLICY shared_read ON ${table}`);
     await q.query(`DROP FUNCTION indicium_ancestors()`);
+    await q.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM ${SHARED_READER_ROLE}`,
+    );
+    await q.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${SHARED_READER_ROLE}`);
+    await q.query(`REVOKE USAGE ON SCHEMA public FROM ${SHARED_READER_ROLE}`);
     await q.query(`DROP TABLE supplier_subscriptions`);
     await q.query(
       `ALTER TABLE suppliers DROP CONSTRAINT suppliers_built_in_not_shared, DROP COLUMN sharing`,
