@@ -170,7 +170,9 @@ export class SearchRepository {
    * network. False positives never match `within` (docs/api.md §5). In inet's btree order the
    * networks inside `q` are one range, from `q` to its broadcast address at full length: those
    * bounds are the index condition (the planner does not derive them from `<<` against a
-   * lateral value), `<<` the exact test.
+   * lateral value), `<<` the exact test. Its own tenant alone is an equality, so the
+   * (tenant_id, network) index yields rows in network order and LIMIT stops the scan; with
+   * shared tenants each one's range is read, then sorted.
    */
   findWithin(networks: string[], limit: number, tenants: readonly string[]): Promise<MatchRow[]> {
     if (networks.length === 0) return Promise.resolve([]);
@@ -182,12 +184,12 @@ export class SearchRepository {
          CROSS JOIN LATERAL (
            SELECT ${shared ? SHARED_MATCH_COLUMNS : MATCH_COLUMNS}
              FROM indicators i JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id
-            WHERE i.tenant_id = ANY ($${shared ? 4 : 3}::uuid[]) AND i.network > q.net
+            WHERE ${shared ? 'i.tenant_id = ANY ($4::uuid[])' : 'i.tenant_id = $3::uuid'} AND i.network > q.net
               AND i.network <= set_masklen(broadcast(q.net), CASE family(q.net) WHEN 4 THEN 32 ELSE 128 END)::cidr
               AND i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
             ORDER BY i.network
             LIMIT $2) m`,
-        shared ? [networks, limit, requireTenant(), tenants] : [networks, limit, tenants],
+        shared ? [networks, limit, requireTenant(), tenants] : [networks, limit, tenants[0]],
       ),
     );
   }

@@ -425,10 +425,14 @@ export class SharingRepository {
     after: BlocklistRow | null,
     limit: number,
   ): Promise<BlocklistRow[]> {
-    return inView('shared', () =>
+    // One tenant is an equality, so the identity key yields rows in this order and LIMIT stops
+    // the scan; the tenant's own suppliers alone need no shared view.
+    const one = f.tenantIds.length === 1;
+    const view = one && f.tenantIds[0] === requireTenant() ? 'own' : 'shared';
+    return inView(view, () =>
       this.query<BlocklistRow>(
         `SELECT i.value, i.type, i.supplier_id AS "supplierId" FROM indicators i
-        WHERE i.tenant_id = ANY($10::uuid[])
+        WHERE ${one ? 'i.tenant_id = $10::uuid' : 'i.tenant_id = ANY($10::uuid[])'}
           AND (i.value, i.type, i.supplier_id) > ($1::text, $2::text, $3::uuid)
           AND i.type = ANY($4::text[]) AND i.supplier_id = ANY($5::uuid[]) AND ${ACTIVE}
           AND (i.confidence >= $6 OR (i.confidence IS NULL AND i.supplier_id = ANY($7::uuid[])))
@@ -444,7 +448,7 @@ export class SharingRepository {
           f.confidentSupplierIds,
           f.tagIds,
           limit,
-          f.tenantIds,
+          one ? f.tenantIds[0] : f.tenantIds,
         ],
       ),
     );
