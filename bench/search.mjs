@@ -31,7 +31,9 @@
 //
 // Usage: npm run build && npm run bench:search
 // Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED,
-// BENCH_ROUNDS (default 3).
+// BENCH_ROUNDS (default 3); BENCH_REFERENCE_MAIN: another build's main.js for the single-tenant
+// servers (the tenancy mode's stays on BENCH_MAIN / dist), to hold a change against the build
+// before it in one run.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -43,6 +45,7 @@ const COUNT = Number(process.env.BENCH_COUNT ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const REFERENCE_MAIN = process.env.BENCH_REFERENCE_MAIN;
 const BATCH = 10_000;
 const FALSE_POSITIVES = 10_000;
 const TENANCY_RATIO = 0.9;
@@ -327,7 +330,8 @@ const counting = (server, uncounted, batches, headers, requests) =>
  */
 async function measure(searchIndex, dataset, keep = false) {
   const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: searchIndex, DETECTIONS: 'on' };
-  const server = await startServer(env);
+  const main = REFERENCE_MAIN;
+  const server = await startServer(env, { main });
   let handed = false;
   try {
     const out = {};
@@ -344,7 +348,7 @@ async function measure(searchIndex, dataset, keep = false) {
 
     // A second server on the loaded database: start-up until ready (the index build when on).
     const startedAt = Date.now();
-    const second = await startServer(env, { databaseUrl: server.databaseUrl });
+    const second = await startServer(env, { databaseUrl: server.databaseUrl, main });
     out.startup = (Date.now() - startedAt) / 1000;
     await second.stop();
 
@@ -372,7 +376,7 @@ async function measure(searchIndex, dataset, keep = false) {
     out.maybe = await metric(server, 'indicium_search_index_lookups_total{answer="maybe"}');
     out.miss = await metric(server, 'indicium_search_index_lookups_total{answer="miss"}');
 
-    const uncounted = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: server.databaseUrl });
+    const uncounted = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: server.databaseUrl, main });
     try {
       await bulk(uncounted, batches10.slice(0, 2)); // warm-up
       await cannon({ url: uncounted.base, headers, requests, duration: 3 });
@@ -472,6 +476,7 @@ async function measureTenancy(dataset, reference) {
 }
 
 console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives, per setting…`);
+if (REFERENCE_MAIN) console.log(`Single-tenant servers: ${REFERENCE_MAIN}; tenancy: ${process.env.BENCH_MAIN ?? 'dist/main.js'}`);
 const dataset = loadDataset();
 phase('SEARCH_INDEX=off');
 const off = await measure('off', dataset);
