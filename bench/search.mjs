@@ -31,7 +31,7 @@
 //
 // Usage: npm run build && npm run bench:search
 // Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED,
-// BENCH_ROUNDS (default 3); BENCH_REFERENCE_MAIN: another build's main.js for the single-tenant
+// BENCH_ROUNDS (default 3), BENCH_INDEX_OFF=skip (no SEARCH_INDEX=off column); BENCH_REFERENCE_MAIN: another build's main.js for the single-tenant
 // servers (the tenancy mode's stays on BENCH_MAIN / dist), to hold a change against the build
 // before it in one run.
 import { readFileSync } from 'node:fs';
@@ -478,8 +478,9 @@ async function measureTenancy(dataset, reference) {
 console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives, per setting…`);
 if (REFERENCE_MAIN) console.log(`Single-tenant servers: ${REFERENCE_MAIN}; tenancy: ${process.env.BENCH_MAIN ?? 'dist/main.js'}`);
 const dataset = loadDataset();
-phase('SEARCH_INDEX=off');
-const off = await measure('off', dataset);
+const skipOff = process.env.BENCH_INDEX_OFF === 'skip';
+if (!skipOff) phase('SEARCH_INDEX=off');
+const off = skipOff ? undefined : await measure('off', dataset);
 phase('SEARCH_INDEX=on');
 const withTenancy = process.env.BENCH_TENANCY !== 'off';
 const on = await measure('on', dataset, withTenancy);
@@ -496,7 +497,7 @@ phase('done');
 
 const ok = (b) => (b ? 'ok' : 'MISSED');
 const MiB = 1024 * 1024;
-const row = (label, f) => console.log(`${label.padEnd(58)} ${String(f(off)).padStart(22)} ${String(f(on)).padStart(22)}`);
+const row = (label, f) => console.log(`${label.padEnd(58)} ${String(off ? f(off) : '-').padStart(22)} ${String(f(on)).padStart(22)}`);
 console.log(`\n${''.padEnd(58)} ${'SEARCH_INDEX=off'.padStart(22)} ${'SEARCH_INDEX=on'.padStart(22)}`);
 row(`Upload ${fmt(COUNT)} indicators (s)`, (r) => fmt(r.upload, 1));
 row('Start-up of a second server on the loaded database (s)', (r) => fmt(r.startup, 1));
@@ -529,10 +530,11 @@ console.log(`
 Targets (SEARCH_INDEX=on):
   bulk 10% ratio ≥ ${TARGETS.bulkRatio10}: ${ok(on.bulk10 / on.base10 >= TARGETS.bulkRatio10)}; bulk 1% ratio ≥ ${TARGETS.bulkRatio1}: ${ok(on.bulk1 / on.base1 >= TARGETS.bulkRatio1)}
   single ≥ ${TARGETS.meRatio}× /api/v1/me: ${ok(on.single.rate / on.me.rate >= TARGETS.meRatio)} (CPU: ${ok(on.me.cpuUs / on.single.cpuUs >= TARGETS.meRatio)}); p99 ≤ ${TARGETS.p99} ms: ${ok(on.single.p99 <= TARGETS.p99)}
-  upload ≤ ${TARGETS.uploadSlowdown}× off: ${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}
+  upload ≤ ${TARGETS.uploadSlowdown}× off: ${off ? `${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}` : '-'}
   index table per million keys: ${fmt(perMillion / MiB, 1)} MiB (budget 48); start-up ${fmt(on.startup, 1)} s (budget 10)
 Targets (hit counting, DETECTIONS=on against off, each SEARCH_INDEX setting): ≥ ${TARGETS.countingSlowdown}× off
   ${[['off', off], ['on', on]]
+    .filter(([, r]) => r)
     .map(([name, r]) => {
       const b = r.counting.on.bulk / r.counting.off.bulk;
       const g = r.counting.on.single / r.counting.off.single;
