@@ -18,13 +18,24 @@
 //           (BENCH_SECONDS) on each, so a loaded machine weighs on both alike; rates over all
 //           rounds. Counting must cost ≤ 5%.
 // - tenancy: (BENCH_TENANCY=off skips it) the bulk and single figures again, SEARCH_INDEX=on,
-//           as a tenant's API client on a database where another tenant holds the same
-//           BENCH_COUNT indicators too; against the single-tenant run above (target ≥ 0.9×).
+//           as tenant bench-a, a child of default, on one server and database where default
+//           shares its supplier BenchShared (the dataset, "sharing": "descendants") and
+//           bench-other holds the same BENCH_COUNT indicators in a supplier of its own.
+//           bench-a subscribes to BenchShared and owns only its built-ins (its FalsePositive
+//           holds the same 10,000 entries as above), so the same query mix hits the shared
+//           values. Single GETs with bench-a's own API client (Analyst), bulk as the admin
+//           acting in bench-a (X-Indicium-Tenant). Before measuring, a shared hit must come
+//           back with "sharedBy": "default", and the measured bulk's verdicts must equal the
+//           single-tenant run's. Against the single-tenant SEARCH_INDEX=on figures of the same
+//           run (target ≥ 0.9×).
 //
 // Usage: npm run build && npm run bench:search
 // Env: DATABASE_URL, BENCH_COUNT (default 1,000,000), BENCH_SECONDS (default 15), BENCH_SEED,
-// BENCH_ROUNDS (default 3).
+// BENCH_ROUNDS (default 3), BENCH_INDEX_OFF=skip (no SEARCH_INDEX=off column); BENCH_REFERENCE_MAIN: another build's main.js for the single-tenant
+// servers (the tenancy mode's stays on BENCH_MAIN / dist), to hold a change against the build
+// before it in one run.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { BENCH_TAGS, generateIndicators, rng } from './dataset.mjs';
@@ -34,8 +45,10 @@ const COUNT = Number(process.env.BENCH_COUNT ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const REFERENCE_MAIN = process.env.BENCH_REFERENCE_MAIN;
 const BATCH = 10_000;
 const FALSE_POSITIVES = 10_000;
+const TENANCY_RATIO = 0.9;
 const TARGETS = {
   bulkRatio10: 0.7,
   bulkRatio1: 1.0,
@@ -45,7 +58,7 @@ const TARGETS = {
   countingSlowdown: 0.95,
 };
 
-/** The dataset's values by type, and the NDJSON bodies to upload it in. */
+/** The dataset's values by type, and the NDJSON bodies to upload it and the false positives in. */
 function loadDataset() {
   const byType = { ip: [], cidr: [], domain: [], url: [], md5: [], sha1: [], sha256: [] };
   const parts = [];
@@ -59,7 +72,18 @@ function loadDataset() {
     }
   }
   if (chunk.length > 0) parts.push(chunk.join('\n') + '\n');
-  return { byType, body: Buffer.from(parts.join('')) };
+  const fpRand = rng(SEED + 2);
+  const fps = Array.from({ length: FALSE_POSITIVES }, (_, i) => {
+    const pool = i % 2 ? byType.domain : byType.ip;
+    return JSON.stringify({ indicator: pool[Math.floor(fpRand() * pool.length)] });
+  });
+  return { byType, body: Buffer.from(parts.join('')), falsePositives: Buffer.from(fps.join('\n') + '\n') };
+}
+
+/** A timestamped progress line with the machine's load average. */
+function phase(label) {
+  const l = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`[${new Date().toISOString().slice(11, 19)} UTC, load ${l}] ${label}`);
 }
 
 async function upload(server, supplier, body, contentType = 'application/x-ndjson') {
@@ -111,7 +135,11 @@ function makeQueries(byType, total, hitRate) {
   return Array.from({ length: total }, () => (rand() < hitRate ? pick(hits) : pick(misses))());
 }
 
-async function bulk(server, batches) {
+/**
+ * Bulk searches of `batches` by 2 clients → values/s. With `tally`, counts the results by
+ * verdict, and the matches by who shares them (`sharedBy`, or `own`).
+ */
+async function bulk(server, batches, tally) {
   let next = 0;
   let values = 0;
   const client = async () => {
@@ -125,6 +153,7 @@ async function bulk(server, batches) {
       if (res.status !== 200) throw new Error(`search: ${res.status} ${(await res.text()).slice(0, 300)}`);
       const { results } = await res.json();
       if (results.length !== batch.length) throw new Error('wrong result count');
+      if (tally) count(tally, results);
       values += batch.length;
     }
   };
@@ -132,6 +161,22 @@ async function bulk(server, batches) {
   await Promise.all([client(), client()]);
   return values / (Number(process.hrtime.bigint() - started) / 1e9);
 }
+
+function count(tally, results) {
+  for (const r of results) {
+    tally[r.result] = (tally[r.result] ?? 0) + 1;
+    for (const m of r.matches ?? []) {
+      const by = `matches ${m.sharedBy === undefined ? 'own' : `sharedBy ${m.sharedBy}`}`;
+      tally[by] = (tally[by] ?? 0) + 1;
+    }
+  }
+}
+
+const tallyText = (t) =>
+  Object.keys(t)
+    .sort()
+    .map((k) => `${k} ${fmt(t[k])}`)
+    .join(', ');
 
 async function baseline(databaseUrl, batches) {
   const clients = await Promise.all(
@@ -240,36 +285,54 @@ async function single(server, headers, requests) {
 }
 
 /**
- * Counting on (`server`) against off (`uncounted`, same database): ROUNDS interleaved rounds
- * of bulk (10 batches of the 10% queries) and single GETs on each; values/s and req/s over all
- * rounds, p99 the worst round's.
+ * Two servers (or views of one, `{server, headers}` each: bulk as `server`'s admin, single GETs
+ * with `headers`) in ROUNDS interleaved rounds, the order alternating, of bulk (10 batches of
+ * the 10% queries) and single GETs on each, so drift in the machine's load weighs on both
+ * alike; values/s and req/s over all rounds, p50/p99 the worst round's, server CPU per GET.
  */
-async function counting(server, uncounted, batches, headers, requests) {
-  const sides = { on: { server, values: 0, s: 0, req: 0, rs: 0, p99: 0 }, off: { server: uncounted, values: 0, s: 0, req: 0, rs: 0, p99: 0 } };
+async function interleaved(sides, batches, requests) {
+  const acc = Object.fromEntries(Object.keys(sides).map((k) => [k, { values: 0, s: 0, req: 0, rs: 0, cpu: 0, p50: 0, p99: 0 }]));
+  const names = Object.keys(sides);
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 ? ['off', 'on'] : ['on', 'off'];
+    const order = round % 2 ? [...names].reverse() : names;
     const slice = batches.slice((round * 10) % 30, ((round * 10) % 30) + 10);
     for (const k of order) {
       const t = process.hrtime.bigint();
       await bulk(sides[k].server, slice);
-      sides[k].s += Number(process.hrtime.bigint() - t) / 1e9;
-      sides[k].values += slice.length * BATCH;
+      acc[k].s += Number(process.hrtime.bigint() - t) / 1e9;
+      acc[k].values += slice.length * BATCH;
     }
     for (const k of order) {
-      const r = await cannon({ url: sides[k].server.base, headers, requests });
-      sides[k].req += r.requests.total;
-      sides[k].rs += r.duration;
-      sides[k].p99 = Math.max(sides[k].p99, r.latency.p99);
+      const c0 = cpuMs(sides[k].server.pid);
+      const r = await cannon({ url: sides[k].server.base, headers: sides[k].headers, requests });
+      const a = acc[k];
+      a.cpu += cpuMs(sides[k].server.pid) - c0;
+      a.req += r.requests.total;
+      a.rs += r.duration;
+      a.p50 = Math.max(a.p50, r.latency.p50);
+      a.p99 = Math.max(a.p99, r.latency.p99);
     }
   }
-  const rates = (x) => ({ bulk: x.values / x.s, single: x.req / x.rs, p99: x.p99 });
-  return { on: rates(sides.on), off: rates(sides.off) };
+  const rates = (x) => ({ bulk: x.values / x.s, single: x.req / x.rs, p50: x.p50, p99: x.p99, cpuUs: (1000 * x.cpu) / x.req });
+  return Object.fromEntries(names.map((k) => [k, rates(acc[k])]));
 }
 
-/** Every figure for one SEARCH_INDEX setting. */
-async function measure(searchIndex, dataset) {
+/**
+ * Counting on (`server`) against off (`uncounted`, same database), interleaved: bulk and
+ * single GETs with the same credentials on each.
+ */
+const counting = (server, uncounted, batches, headers, requests) =>
+  interleaved({ on: { server, headers }, off: { server: uncounted, headers } }, batches, requests);
+
+/**
+ * Every figure for one SEARCH_INDEX setting. With `keep`, the loaded server is left running
+ * and handed back (`server`, and the API client's `headers`) for the tenancy mode's rounds.
+ */
+async function measure(searchIndex, dataset, keep = false) {
   const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: searchIndex, DETECTIONS: 'on' };
-  const server = await startServer(env);
+  const main = REFERENCE_MAIN;
+  const server = await startServer(env, { main });
+  let handed = false;
   try {
     const out = {};
     for (const name of BENCH_TAGS) await api(server, 'POST', '/api/v1/tags', { name, weight: 3 });
@@ -278,19 +341,14 @@ async function measure(searchIndex, dataset) {
     const loadStart = Date.now();
     await upload(server, 'BenchFeed', body);
     out.upload = (Date.now() - loadStart) / 1000;
-    const fpRand = rng(SEED + 2);
-    const fps = Array.from({ length: FALSE_POSITIVES }, (_, i) => {
-      const pool = i % 2 ? byType.domain : byType.ip;
-      return JSON.stringify({ indicator: pool[Math.floor(fpRand() * pool.length)] });
-    });
-    await upload(server, 'FalsePositive', Buffer.from(fps.join('\n') + '\n'));
+    await upload(server, 'FalsePositive', dataset.falsePositives);
     out.keys = await metric(server, 'indicium_search_index_keys');
     out.indexBytes = await metric(server, 'indicium_search_index_bytes');
     out.rss = server.peakRss();
 
     // A second server on the loaded database: start-up until ready (the index build when on).
     const startedAt = Date.now();
-    const second = await startServer(env, { databaseUrl: server.databaseUrl });
+    const second = await startServer(env, { databaseUrl: server.databaseUrl, main });
     out.startup = (Date.now() - startedAt) / 1000;
     await second.stop();
 
@@ -299,7 +357,8 @@ async function measure(searchIndex, dataset) {
       const queries = makeQueries(byType, 40 * BATCH, rate);
       const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
       await bulk(server, batches.slice(0, 2)); // warm-up
-      out[`bulk${label}`] = await bulk(server, batches.slice(2));
+      out[`tally${label}`] = {};
+      out[`bulk${label}`] = await bulk(server, batches.slice(2), out[`tally${label}`]);
       out[`base${label}`] = await baseline(server.databaseUrl, batches.slice(2));
       if (label === '10') {
         out.queries = queries;
@@ -317,7 +376,7 @@ async function measure(searchIndex, dataset) {
     out.maybe = await metric(server, 'indicium_search_index_lookups_total{answer="maybe"}');
     out.miss = await metric(server, 'indicium_search_index_lookups_total{answer="miss"}');
 
-    const uncounted = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: server.databaseUrl });
+    const uncounted = await startServer({ ...env, DETECTIONS: 'off' }, { databaseUrl: server.databaseUrl, main });
     try {
       await bulk(uncounted, batches10.slice(0, 2)); // warm-up
       await cannon({ url: uncounted.base, headers, requests, duration: 3 });
@@ -325,41 +384,91 @@ async function measure(searchIndex, dataset) {
     } finally {
       await uncounted.stop();
     }
+    if (keep) {
+      Object.assign(out, { server, headers });
+      handed = true;
+    }
     return out;
   } finally {
-    await server.stop();
+    if (!handed) await server.stop();
   }
 }
 
+/** The server as seen by the admin acting in `tenant`. */
+const actingIn = (server, tenant) => ({ ...server, tenantHeaders: { 'X-Indicium-Tenant': tenant } });
+
+/** A supplier `name` in the tenant of `view`, holding the dataset (and the bench tags it needs). */
+async function loadSupplier(view, name, dataset, extra = {}) {
+  const headers = view.tenantHeaders ?? {};
+  for (const tag of BENCH_TAGS) await api(view, 'POST', '/api/v1/tags', { name: tag, weight: 3 }, undefined, headers);
+  await api(view, 'POST', '/api/v1/suppliers', { name, vendor: 'Bench', actionableFields: ['threat'], ...extra }, undefined, headers);
+  await upload(view, name, dataset.body);
+}
+
 /**
- * A tenant's view of the server: every request names `tenant` (the admin acts there), on a
- * database where another tenant holds the same indicators too (docs/tenancy.md).
+ * Before measuring: bench-a lists BenchShared as subscribed, and a value of the dataset comes
+ * back detected with BenchShared's match alone, `"sharedBy": "default"` (bench-other's copy
+ * never), both for the single GET of bench-a's client and the bulk of the admin acting there.
  */
-async function measureTenancy(dataset) {
+async function checkShared(a, clientAuth, dataset) {
+  const listed = await api(a, 'GET', '/api/v1/shared-suppliers', undefined, undefined, a.tenantHeaders);
+  const entry = listed.find((s) => s.name === 'BenchShared');
+  if (!entry || entry.owner !== 'default' || entry.subscribed !== true)
+    throw new Error(`GET /api/v1/shared-suppliers in bench-a: ${JSON.stringify(listed)}`);
+  const value = dataset.byType.md5[0];
+  const expect = (r, how) => {
+    const ok =
+      r.result === 'detected' &&
+      r.matches.length === 1 &&
+      r.matches[0].supplier === 'BenchShared' &&
+      r.matches[0].sharedBy === 'default';
+    if (!ok) throw new Error(`${how} of a shared value in bench-a: ${JSON.stringify(r)}`);
+  };
+  expect(await api(a, 'GET', `/api/v1/search?value=${value}`, undefined, clientAuth), 'single GET');
+  const { results } = await api(a, 'POST', '/api/v1/search', { values: [value] }, undefined, a.tenantHeaders);
+  expect(results[0], 'bulk');
+}
+
+/**
+ * A tenant's view of the server (docs/tenancy.md): bench-a searches the indicators default
+ * shares with it, on a database where bench-other holds the same indicators too. Then
+ * `reference` (the single-tenant SEARCH_INDEX=on server, still running) and bench-a in
+ * interleaved rounds, so the machine's drift since the single-tenant figures weighs on both.
+ */
+async function measureTenancy(dataset, reference) {
   const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEARCH_INDEX: 'on', DETECTIONS: 'on' };
   const server = await startServer(env);
   try {
     const out = {};
-    for (const tenant of ['bench-other', 'bench-a']) {
-      await api(server, 'POST', '/api/v1/tenants', { name: tenant });
-      const view = { ...server, tenantHeaders: { 'X-Indicium-Tenant': tenant } };
-      const headers = view.tenantHeaders;
-      for (const name of BENCH_TAGS)
-        await api(server, 'POST', '/api/v1/tags', { name, weight: 3 }, undefined, headers);
-      await api(server, 'POST', '/api/v1/suppliers', { name: 'BenchFeed', vendor: 'Bench', actionableFields: ['threat'] }, undefined, headers);
-      await upload(view, 'BenchFeed', dataset.body);
-    }
-    const a = { ...server, tenantHeaders: { 'X-Indicium-Tenant': 'bench-a' } };
+    await loadSupplier(server, 'BenchShared', dataset, { sharing: 'descendants' });
+    for (const tenant of ['bench-other', 'bench-a']) await api(server, 'POST', '/api/v1/tenants', { name: tenant });
+    await loadSupplier(actingIn(server, 'bench-other'), 'BenchOther', dataset);
+    const a = actingIn(server, 'bench-a');
+    await upload(a, 'FalsePositive', dataset.falsePositives);
+    await api(a, 'PUT', '/api/v1/shared-suppliers/BenchShared', { subscribed: true }, undefined, a.tenantHeaders);
+    const client = await api(a, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' }, undefined, a.tenantHeaders);
+    const auth = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+    await checkShared(a, auth, dataset);
+    out.keys = await metric(server, 'indicium_search_index_keys');
+
     const queries = makeQueries(dataset.byType, 40 * BATCH, 0.1);
     const batches = Array.from({ length: 40 }, (_, i) => queries.slice(i * BATCH, (i + 1) * BATCH));
     await bulk(a, batches.slice(0, 2)); // warm-up
-    out.bulk10 = await bulk(a, batches.slice(2));
-    const client = await api(server, 'POST', '/api/v1/api-clients', { name: 'bench-siem', role: 'Analyst' }, undefined, a.tenantHeaders);
-    const headers = { Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` };
+    out.tally10 = {};
+    out.bulk10 = await bulk(a, batches.slice(2), out.tally10);
+    const headers = { Authorization: auth };
     const requests = queries.slice(0, 5_000).map(([, v]) => ({ method: 'GET', path: `/api/v1/search?value=${encodeURIComponent(v)}` }));
     await cannon({ url: server.base, headers, requests, duration: 3 }); // warm-up
     await settle(server);
     Object.assign(out, await single(server, headers, requests));
+
+    await bulk(reference.server, batches.slice(0, 2)); // warm-up after its idle while we loaded
+    await cannon({ url: reference.server.base, headers: reference.headers, requests, duration: 3 });
+    out.paired = await interleaved(
+      { single: { server: reference.server, headers: reference.headers }, tenancy: { server: a, headers } },
+      batches,
+      requests,
+    );
     return out;
   } finally {
     await server.stop();
@@ -367,14 +476,28 @@ async function measureTenancy(dataset) {
 }
 
 console.log(`Loading ${fmt(COUNT)} indicators (seed ${SEED}) and ${fmt(FALSE_POSITIVES)} false positives, per setting…`);
+if (REFERENCE_MAIN) console.log(`Single-tenant servers: ${REFERENCE_MAIN}; tenancy: ${process.env.BENCH_MAIN ?? 'dist/main.js'}`);
 const dataset = loadDataset();
-const off = await measure('off', dataset);
-const on = await measure('on', dataset);
-const tenancy = process.env.BENCH_TENANCY === 'off' ? undefined : await measureTenancy(dataset);
+const skipOff = process.env.BENCH_INDEX_OFF === 'skip';
+if (!skipOff) phase('SEARCH_INDEX=off');
+const off = skipOff ? undefined : await measure('off', dataset);
+phase('SEARCH_INDEX=on');
+const withTenancy = process.env.BENCH_TENANCY !== 'off';
+const on = await measure('on', dataset, withTenancy);
+let tenancy;
+if (withTenancy) {
+  phase('tenancy');
+  try {
+    tenancy = await measureTenancy(dataset, on);
+  } finally {
+    await on.server.stop();
+  }
+}
+phase('done');
 
 const ok = (b) => (b ? 'ok' : 'MISSED');
 const MiB = 1024 * 1024;
-const row = (label, f) => console.log(`${label.padEnd(58)} ${String(f(off)).padStart(22)} ${String(f(on)).padStart(22)}`);
+const row = (label, f) => console.log(`${label.padEnd(58)} ${String(off ? f(off) : '-').padStart(22)} ${String(f(on)).padStart(22)}`);
 console.log(`\n${''.padEnd(58)} ${'SEARCH_INDEX=off'.padStart(22)} ${'SEARCH_INDEX=on'.padStart(22)}`);
 row(`Upload ${fmt(COUNT)} indicators (s)`, (r) => fmt(r.upload, 1));
 row('Start-up of a second server on the loaded database (s)', (r) => fmt(r.startup, 1));
@@ -407,10 +530,11 @@ console.log(`
 Targets (SEARCH_INDEX=on):
   bulk 10% ratio ≥ ${TARGETS.bulkRatio10}: ${ok(on.bulk10 / on.base10 >= TARGETS.bulkRatio10)}; bulk 1% ratio ≥ ${TARGETS.bulkRatio1}: ${ok(on.bulk1 / on.base1 >= TARGETS.bulkRatio1)}
   single ≥ ${TARGETS.meRatio}× /api/v1/me: ${ok(on.single.rate / on.me.rate >= TARGETS.meRatio)} (CPU: ${ok(on.me.cpuUs / on.single.cpuUs >= TARGETS.meRatio)}); p99 ≤ ${TARGETS.p99} ms: ${ok(on.single.p99 <= TARGETS.p99)}
-  upload ≤ ${TARGETS.uploadSlowdown}× off: ${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}
+  upload ≤ ${TARGETS.uploadSlowdown}× off: ${off ? `${fmt(on.upload / off.upload, 3)}× ${ok(on.upload / off.upload <= TARGETS.uploadSlowdown)}` : '-'}
   index table per million keys: ${fmt(perMillion / MiB, 1)} MiB (budget 48); start-up ${fmt(on.startup, 1)} s (budget 10)
 Targets (hit counting, DETECTIONS=on against off, each SEARCH_INDEX setting): ≥ ${TARGETS.countingSlowdown}× off
   ${[['off', off], ['on', on]]
+    .filter(([, r]) => r)
     .map(([name, r]) => {
       const b = r.counting.on.bulk / r.counting.off.bulk;
       const g = r.counting.on.single / r.counting.off.single;
@@ -418,11 +542,31 @@ Targets (hit counting, DETECTIONS=on against off, each SEARCH_INDEX setting): �
     })
     .join('\n  ')}`);
 if (tenancy) {
+  const ratio = (t, o) => `${fmt(t / o, 2)}×`;
   const bulkRatio = tenancy.bulk10 / on.bulk10;
   const singleRatio = tenancy.single.rate / on.single.rate;
+  const t = tenancy.single;
+  const o = on.single;
+  const p = tenancy.paired;
+  const { 'matches sharedBy default': shared, ...rest } = tenancy.tally10;
+  const same = !('matches own' in rest) && shared > 0 && tallyText({ ...rest, 'matches own': shared }) === tallyText(on.tally10);
+  // Figures of other verdicts than the single-tenant run's measure something else (misses).
+  const okT = (r) => (same ? ok(r >= TENANCY_RATIO) : 'INVALID: not the same verdicts');
   console.log(`
-Tenancy (SEARCH_INDEX=on; a tenant's own ${fmt(COUNT)} indicators beside another tenant's ${fmt(COUNT)}):
-  bulk 10% hits: ${fmt(tenancy.bulk10)} values/s against ${fmt(on.bulk10)} single-tenant = ${fmt(bulkRatio, 2)}× ${ok(bulkRatio >= 0.9)}
-  single GET: ${fmt(tenancy.single.rate)} req/s (p50 ${tenancy.single.p50} / p99 ${tenancy.single.p99} ms) against ${fmt(on.single.rate)} = ${fmt(singleRatio, 2)}× ${ok(singleRatio >= 0.9)}
-  server CPU per single search: ${fmt(tenancy.single.cpuUs)} µs against ${fmt(on.single.cpuUs)} µs`);
+Tenancy (SEARCH_INDEX=on, one server): bench-a searches ${fmt(COUNT)} indicators default shares with it
+(BenchShared, subscribed), beside bench-other's own ${fmt(COUNT)}; ${fmt(tenancy.keys)} index keys. Against
+the single-tenant SEARCH_INDEX=on figures above (target ≥ ${TENANCY_RATIO}×):
+  bulk 10% hits: ${fmt(tenancy.bulk10)} values/s against ${fmt(on.bulk10)} = ${fmt(bulkRatio, 2)}× ${okT(bulkRatio)}
+  single GET: ${fmt(t.rate)} req/s against ${fmt(o.rate)} = ${fmt(singleRatio, 2)}× ${okT(singleRatio)}
+    worst p50 / p99: ${t.p50} / ${t.p99} ms against ${o.p50} / ${o.p99} ms
+    server CPU per single search: ${fmt(t.cpuUs)} µs against ${fmt(o.cpuUs)} µs = ${ratio(o.cpuUs, t.cpuUs)} (single-tenant ÷ tenancy)
+  the machine's drift between the two: GET /api/v1/me ${fmt(tenancy.me.rate)} against ${fmt(on.me.rate)} req/s = ${ratio(tenancy.me.rate, on.me.rate)}, /health/live ${fmt(tenancy.health.rate)} against ${fmt(on.health.rate)} = ${ratio(tenancy.health.rate, on.health.rate)}
+  bulk verdicts, tenancy: ${tallyText(tenancy.tally10)}
+                 single-tenant: ${tallyText(on.tally10)}
+  the same verdicts and matches, the matches shared by default: ${ok(same)}
+Tenancy against single-tenant in ${ROUNDS} interleaved rounds (both servers running, the order alternating):
+  bulk 10% hits: ${fmt(p.tenancy.bulk)} against ${fmt(p.single.bulk)} values/s = ${ratio(p.tenancy.bulk, p.single.bulk)} ${okT(p.tenancy.bulk / p.single.bulk)}
+  single GET: ${fmt(p.tenancy.single)} against ${fmt(p.single.single)} req/s = ${ratio(p.tenancy.single, p.single.single)} ${okT(p.tenancy.single / p.single.single)}
+    worst p50 / p99: ${p.tenancy.p50} / ${p.tenancy.p99} ms against ${p.single.p50} / ${p.single.p99} ms
+    server CPU per single search: ${fmt(p.tenancy.cpuUs)} µs against ${fmt(p.single.cpuUs)} µs = ${ratio(p.single.cpuUs, p.tenancy.cpuUs)} (single-tenant ÷ tenancy)`);
 }

@@ -33,14 +33,17 @@ async function admin(sql) {
 }
 
 /** Starts `node dist/main.js` over a new database; resolves once /health/ready answers. */
-/** Starts dist/main.js on a new database, or on `databaseUrl` (another server's, left in place). */
-export async function startServer(env = {}, { databaseUrl } = {}) {
+/**
+ * Starts dist/main.js (or `main`, another build's) on a new database, or on `databaseUrl`
+ * (another server's, left in place).
+ */
+export async function startServer(env = {}, { databaseUrl, main } = {}) {
   const db = databaseUrl ? null : `indicium_bench_${randomBytes(4).toString('hex')}`;
   if (db) await admin(`CREATE DATABASE "${db}"`);
   const url = new URL(databaseUrl ?? DATABASE_URL);
   if (db) url.pathname = `/${db}`;
   const port = await freePort();
-  const child = spawn(process.execPath, [process.env.BENCH_MAIN ?? 'dist/main.js'], {
+  const child = spawn(process.execPath, [main ?? process.env.BENCH_MAIN ?? 'dist/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: url.toString(),
