@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { SearchKeyIndex } from '../src/key-index/search-key-index';
+import { withinSql } from '../src/search/search.repository';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -254,6 +255,37 @@ describe('shared suppliers (docs/api.md §12)', () => {
       );
       const deleted = await c.query(`DELETE FROM suppliers WHERE name = 'MsspFeed'`);
       expect([changed.rowCount, deleted.rowCount]).toEqual([0, 0]);
+      await c.query('ROLLBACK');
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('a within search reads only the queried network’s index range, own or shared', async () => {
+    const c = new Client({ connectionString: t.config.env.DATABASE_URL });
+    await c.connect();
+    try {
+      const ids = Object.fromEntries(
+        (await c.query(`SELECT name, id FROM tenants`)).rows.map((r) => [r.name, r.id]),
+      );
+      const plan = async (shared: boolean) => {
+        const params = shared
+          ? [['198.51.0.0/16'], 11, ids.acme, [ids.acme, ids.mssp]]
+          : [['198.51.0.0/16'], 11, ids.acme];
+        const rows = (await c.query(`EXPLAIN ${withinSql(shared)}`, params)).rows;
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      };
+      await c.query('SET ROLE indicium_app');
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL indicium.tenant = '${ids.acme}'`);
+      await c.query('SET LOCAL enable_seqscan = off');
+      // Both bounds in the index condition: the scan stops at the network's last address
+      // (a bound the policy had to check first would leave it a filter, read to the end).
+      const bounded = /Index Cond: .*\(network\)::inet <= \(q\.last\)::inet/;
+      expect(await plan(false)).toMatch(bounded);
+      await c.query(`SET LOCAL indicium.view = 'shared'`);
+      await c.query('SET LOCAL ROLE indicium_shared_reader');
+      expect(await plan(true)).toMatch(bounded);
       await c.query('ROLLBACK');
     } finally {
       await c.end();

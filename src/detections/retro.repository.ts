@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Sql } from '../database/sql';
-import { INDICATOR_TYPE_DEFINITIONS, INDICATOR_TYPES } from '../indicators';
+import { INDICATOR_TYPE_DEFINITIONS, INDICATOR_TYPES, lastAddressSql } from '../indicators';
 import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
 import { APPEND_LOCK, jsonRows, PRUNE_BATCH } from './detections.repository';
 
@@ -47,8 +47,9 @@ const SIZE_COUNTS =
 
 /** The SQL of retro-scan: `retro_values` / `retro_keys` (owned here) and retro detections. */
 /** The retro-scan of one committed write ($1 supplier, $2 since, $3 window in ms): see `scan`. */
-const RETRO_SCAN = `WITH fresh AS (
-           SELECT i.id, i.type, i.value, i.network, i.context, s.name AS supplier
+const RETRO_SCAN = `WITH fresh AS MATERIALIZED (
+           SELECT i.id, i.type, i.value, i.network, ${lastAddressSql('i.network')} AS last,
+                  i.context, s.name AS supplier
              FROM indicators i JOIN suppliers s ON s.id = i.supplier_id
             WHERE i.supplier_id = $1 AND i.created_at >= $2 AND s.status = 'enabled'
               AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
@@ -65,7 +66,7 @@ const RETRO_SCAN = `WITH fresh AS (
                ON f.type IN (${inList(CONTAINING)}) AND rv.addr IS NOT NULL
               AND rv.type IN (${inList(CONTAINED.map((c) => c.type))})
               AND rv.addr >= f.network
-              AND rv.addr <= set_masklen(broadcast(f.network), CASE family(f.network) WHEN 4 THEN 32 ELSE 128 END)
+              AND rv.addr <= f.last
               AND rv.addr <<= f.network
               AND ${SIZE_COUNTS}
          ), fps AS (

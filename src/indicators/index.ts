@@ -7,4 +7,5 @@ export { MATCHED_BY } from './lookup-keys';
 export type { LookupKey, MatchedBy, PrefixLengths } from './lookup-keys';
 export { domainCandidates, emailDomain, networkOf, urlHost, urlPrefixes } from './candidate-keys';
 export { keyString, lookupOf } from './indicator-key';
+export { lastAddressSql } from './network-sql';
 export type { IndicatorKey, ValueLookup } from './indicator-key';

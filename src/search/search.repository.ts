@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { IndicatorType } from '../indicators';
+import { lastAddressSql, type IndicatorType } from '../indicators';
 import { prepare, Sql } from '../database/sql';
 import { inView, requireTenant } from '../database/tenant-context';
 import { FALSE_POSITIVE_SUPPLIER } from '../suppliers/built-in-suppliers';
@@ -106,6 +106,37 @@ const BY_KEYS_SHARED = prepare<MatchRow>(
 );
 
 /**
+ * Active ip/cidr indicators strictly inside each network of `$1`, at most `$2` per network, in
+ * the tenant `$3` alone or (`shared`) in the tenants `$4`. False positives never match `within`
+ * (docs/api.md §5). The networks inside `q` are the index range from `q` to its last address,
+ * computed once per network (see lastAddressSql: inline, it would not bound the scan under
+ * row-level security); `<<` is the exact test. With shared tenants, each tenant (an equality,
+ * as its index wants) gives its first `$2`, and those are merged.
+ *
+ * @internal exported for tests
+ */
+export const withinSql = (shared: boolean): string => {
+  const inTenant = (tenant: string) => `
+       SELECT ${shared ? SHARED_MATCH_COLUMNS : MATCH_COLUMNS}, i.network
+         FROM indicators i JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id
+        WHERE i.tenant_id = ${tenant} AND i.network > q.net AND i.network <= q.last
+          AND i.network << q.net
+          AND ${ACTIVE} AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
+        ORDER BY i.network
+        LIMIT $2`;
+  return `WITH q AS MATERIALIZED (
+     SELECT net, ord, ${lastAddressSql('net')} AS last
+       FROM unnest($1::cidr[]) WITH ORDINALITY AS u(net, ord))
+   SELECT q.ord::int AS ord, m.*
+     FROM q CROSS JOIN LATERAL (${
+       shared
+         ? `SELECT w.* FROM unnest($4::uuid[]) AS t(id) CROSS JOIN LATERAL (${inTenant('t.id')}) w
+             ORDER BY w.network LIMIT $2`
+         : inTenant('$3::uuid')
+     }) m`;
+};
+
+/**
  * Lookups with up to this many keys may be merged (a single search plans at most a few dozen
  * keys); larger ones, bulk searches, run on their own.
  */
@@ -165,30 +196,13 @@ export class SearchRepository {
     return this.byKeys.run(values, types, tenants);
   }
 
-  /**
-   * Active ip/cidr indicators strictly inside each queried network, at most `limit` per
-   * network. False positives never match `within` (docs/api.md §5). In inet's btree order the
-   * networks inside `q` are one range, from `q` to its broadcast address at full length: those
-   * bounds are the index condition (the planner does not derive them from `<<` against a
-   * lateral value), `<<` the exact test. Its own tenant alone is an equality, so the
-   * (tenant_id, network) index yields rows in network order and LIMIT stops the scan; with
-   * shared tenants each one's range is read, then sorted.
-   */
+  /** Active ip/cidr indicators inside each of `networks`, at most `limit` each (withinSql). */
   findWithin(networks: string[], limit: number, tenants: readonly string[]): Promise<MatchRow[]> {
     if (networks.length === 0) return Promise.resolve([]);
     const shared = tenants.length > 1;
     return this.readShared(tenants, () =>
       this.sql.rows<MatchRow>(
-        `SELECT q.ord::int AS ord, m.*
-         FROM unnest($1::cidr[]) WITH ORDINALITY AS q(net, ord)
-         CROSS JOIN LATERAL (
-           SELECT ${shared ? SHARED_MATCH_COLUMNS : MATCH_COLUMNS}
-             FROM indicators i JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id
-            WHERE ${shared ? 'i.tenant_id = ANY ($4::uuid[])' : 'i.tenant_id = $3::uuid'} AND i.network > q.net
-              AND i.network <= set_masklen(broadcast(q.net), CASE family(q.net) WHEN 4 THEN 32 ELSE 128 END)::cidr
-              AND i.network << q.net AND ${ACTIVE} AND NOT (s.built_in AND s.name = '${FALSE_POSITIVE_SUPPLIER}')
-            ORDER BY i.network
-            LIMIT $2) m`,
+        withinSql(shared),
         shared ? [networks, limit, requireTenant(), tenants] : [networks, limit, tenants[0]],
       ),
     );
