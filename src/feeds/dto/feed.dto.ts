@@ -25,10 +25,10 @@ import {
   type FeedMode,
   type FeedOutcome,
 } from '../feed-config';
+import { CONTEXT_FIELD } from '../../suppliers/indicators/indicator-entry';
 
 const MAX_URL_LENGTH = 2048;
 const MAX_CSV_COLUMN_INDEX = 1000;
-const CONTEXT_FIELD = /^[a-z0-9][a-z0-9_-]{0,254}$/;
 
 function isColumn(v: unknown): boolean {
   return (

@@ -1,19 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageDto } from '../../common/pagination';
-import { CONTEXT_FIELD } from '../indicators/indicator-entry';
+import { IsActionableFields, MAX_ACTIONABLE_FIELDS } from './actionable-fields';
 
 export const SUPPLIER_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const SUPPLIER_STATUSES = ['enabled', 'disabled'] as const;
@@ -64,16 +52,8 @@ export class CreateSupplierDto {
   description?: string;
 
   /** Context fields that search copies into `actionable`. */
-  @ApiPropertyOptional({ type: [String], maxItems: 100, example: ['threat'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Matches(CONTEXT_FIELD, {
-    each: true,
-    message: `each value in actionableFields must match ${CONTEXT_FIELD.source}`,
-  })
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_ACTIONABLE_FIELDS, example: ['threat'] })
+  @IsActionableFields()
   actionableFields?: string[];
 
   /** Whether descendant tenants may subscribe to the supplier. */
@@ -124,16 +104,8 @@ export class UpdateSupplierDto {
   @MaxLength(1024)
   description?: string;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 100 })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Matches(CONTEXT_FIELD, {
-    each: true,
-    message: `each value in actionableFields must match ${CONTEXT_FIELD.source}`,
-  })
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_ACTIONABLE_FIELDS })
+  @IsActionableFields()
   actionableFields?: string[];
 
   /** Sharing with descendant tenants; `none` hides it from them at once (subscriptions are kept). */

@@ -1,14 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsOptional,
-  IsString,
-  Matches,
-} from 'class-validator';
-import { CONTEXT_FIELD } from '../indicators/indicator-entry';
+import { IsBoolean } from 'class-validator';
+import { IsActionableFields, MAX_ACTIONABLE_FIELDS } from '../dto/actionable-fields';
 
 /** A supplier an ancestor tenant shares with this one. */
 export class SharedSupplierDto {
@@ -29,15 +21,12 @@ export class UpdateSharedSupplierDto {
   subscribed!: boolean;
 
   /** This tenant's actionable fields for the supplier; `null` (or absent) follows the owner's. */
-  @ApiPropertyOptional({ type: [String], maxItems: 100, nullable: true, example: ['threat'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Matches(CONTEXT_FIELD, {
-    each: true,
-    message: `each value in actionableFields must match ${CONTEXT_FIELD.source}`,
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_ACTIONABLE_FIELDS,
+    nullable: true,
+    example: ['threat'],
   })
+  @IsActionableFields()
   actionableFields?: string[] | null;
 }
