@@ -4,6 +4,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DatabaseGuard, type DatabaseWaits } from './database-guard';
 import { guardedPg } from './guarded-pg';
+import type { ServerPool } from './server-pool';
 import { migrations } from './migrations';
 import { PglitePool, pgliteDriver } from './pglite-pool';
 
@@ -59,6 +60,7 @@ export function databaseGuardFor(config: AppConfig): DatabaseGuard {
 export function buildDataSourceOptions(
   config: AppConfig,
   guard: DatabaseGuard = databaseGuardFor(config),
+  pools?: ServerPool,
 ): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
@@ -72,7 +74,7 @@ export function buildDataSourceOptions(
     return {
       ...common,
       url: config.env.DATABASE_URL,
-      driver: guardedPg(guard),
+      driver: guardedPg(guard, pools),
       extra: {
         max: config.env.DATABASE_POOL_SIZE,
         application_name: 'indicium',

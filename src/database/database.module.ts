@@ -5,12 +5,19 @@ import { AppConfig } from '../config/app-config';
 import { DatabaseGuard } from './database-guard';
 import { asSchemaOwner } from './tenant-context';
 import { buildDataSourceOptions, databaseGuardFor, runMigrations } from './data-source';
+import { ServerPool } from './server-pool';
 import { Sql } from './sql';
 
-/** The guard of every wait for the database (database-guard.ts), shared with the pool it guards. */
+/**
+ * The guard of every wait for the database (database-guard.ts), shared with the pool it guards,
+ * and the handle the pool hands itself to (server-pool.ts).
+ */
 @Module({
-  providers: [{ provide: DatabaseGuard, inject: [AppConfig], useFactory: databaseGuardFor }],
-  exports: [DatabaseGuard],
+  providers: [
+    { provide: DatabaseGuard, inject: [AppConfig], useFactory: databaseGuardFor },
+    ServerPool,
+  ],
+  exports: [DatabaseGuard, ServerPool],
 })
 class DatabaseGuardModule implements OnApplicationShutdown {
   constructor(private readonly guard: DatabaseGuard) {}
@@ -31,7 +38,7 @@ class DatabaseGuardModule implements OnApplicationShutdown {
     DatabaseGuardModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseGuardModule],
-      inject: [AppConfig, DatabaseGuard],
+      inject: [AppConfig, DatabaseGuard, ServerPool],
       useFactory: buildDataSourceOptions,
       dataSourceFactory: async (options) => {
         // As the schema's owner: the application's role may not exist before the migrations.
@@ -43,7 +50,13 @@ class DatabaseGuardModule implements OnApplicationShutdown {
       },
     }),
   ],
-  providers: [{ provide: Sql, inject: [DataSource], useFactory: (db: DataSource) => Sql.over(db) }],
+  providers: [
+    {
+      provide: Sql,
+      inject: [DataSource, ServerPool],
+      useFactory: (db: DataSource, pools: ServerPool) => Sql.over(db, pools.pool),
+    },
+  ],
   exports: [Sql, DatabaseGuardModule],
 })
 export class DatabaseModule {}

@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import pg, { type ClientConfig, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { destroyConnection, type DatabaseGuard } from './database-guard';
 import { currentWork, type DatabaseWork } from './database-work';
+import type { ServerPool } from './server-pool';
 import { TenantSession } from './tenant-context';
 
 type ConnectCallback = (
@@ -37,7 +38,7 @@ function withText(config: unknown, text: string): unknown {
  * pool's connections are GuardedClients, and taking one fails at once while the database is
  * unreachable. Everything else is node-postgres itself.
  */
-export function guardedPg(guard: DatabaseGuard): typeof pg {
+export function guardedPg(guard: DatabaseGuard, pools?: ServerPool): typeof pg {
   /**
    * A connection whose statements are watched by the guard, and whose session timeouts follow
    * the kind of work that runs on it: sessions start with the request path's (the common
@@ -108,6 +109,7 @@ export function guardedPg(guard: DatabaseGuard): typeof pg {
   class GuardedPool extends pg.Pool {
     constructor(options: PoolConfig) {
       super({ ...options, Client: GuardedClient });
+      pools?.adopt(this, options);
     }
 
     /**

@@ -7,7 +7,6 @@ import type {
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
-import { PglitePool } from './pglite-pool';
 
 /**
  * A hot-path statement Postgres plans once per connection instead of on every call (planning
@@ -57,11 +56,11 @@ export class Sql {
     private readonly hook?: () => void,
   ) {}
 
-  static over(db: DataSource): Sql {
+  /** Over `db`, whose node-postgres pool (ServerPool) is `pool`; none on the embedded database. */
+  static over(db: DataSource, pool: Pool | undefined): Sql {
     if (!db.subscribers.some((s) => s instanceof CommitHooks))
       db.subscribers.push(new CommitHooks());
-    const master = (db.driver as unknown as { master?: unknown }).master;
-    return new Sql(db, undefined, master instanceof PglitePool ? undefined : (master as Pool));
+    return new Sql(db, undefined, pool);
   }
 
   /** The same helper bound to a transaction's manager (or the pool when `tx` is undefined). */

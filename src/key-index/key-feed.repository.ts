@@ -20,11 +20,10 @@ export const FEED_CHANNEL = 'search_key_changes';
 /** The change feed's SQL (search_key_changes, search_key_feed_state) and the index's scan. */
 @Injectable()
 export class KeyFeedRepository {
-  private readonly sql: Sql;
-
-  constructor(private readonly db: DataSource) {
-    this.sql = Sql.over(db);
-  }
+  constructor(
+    private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {}
 
   /**
    * Records a write's added keys in its transaction, as its last statement before COMMIT: the

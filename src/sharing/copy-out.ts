@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Client, escapeLiteral, type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { PglitePool } from '../database/pglite-pool';
+import { ServerPool } from '../database/server-pool';
 import {
   asSchemaOwner,
   ownConnectionSetup,
@@ -57,13 +57,12 @@ export class CopyOut {
   private open = 0;
   readonly connections: number;
 
-  constructor(private readonly db: DataSource) {
-    const master = (db.driver as unknown as { master?: unknown }).master;
-    this.pool = master instanceof PglitePool ? undefined : (master as Pool | undefined);
-    this.connections = Math.max(
-      1,
-      (this.pool as unknown as { options?: { max?: number } } | undefined)?.options?.max ?? 10,
-    );
+  constructor(
+    private readonly db: DataSource,
+    private readonly pools: ServerPool,
+  ) {
+    this.pool = pools.pool;
+    this.connections = Math.max(1, pools.config?.max ?? 10);
   }
 
   get available(): boolean {
@@ -77,7 +76,7 @@ export class CopyOut {
    */
   lines(select: string, fallback: () => AsyncIterable<string>, view: View = 'own'): CopyBody {
     if (!this.pool) throw new Error('COPY needs a Postgres server');
-    const config = (this.pool as unknown as { options: ClientConfig }).options;
+    const config: ClientConfig = this.pools.config!;
     // Its own connection: the role and the tenant are set on it explicitly (RLS applies).
     const setup = ownConnectionSetup(requireTenant(), view);
     const copy = new CopyRun(this.db, config, setup, `COPY (${select}) TO STDOUT (FORMAT binary)`);
