@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { SearchKeyIndex } from '../src/key-index/search-key-index';
-import { withinSql } from '../src/search/search.repository';
+import { PREFIX_LENGTHS, withinSql } from '../src/search/search.repository';
+import { asRoot, asUser } from './api/client';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -9,29 +10,13 @@ import { basic, createTestApp, TestApp } from './support/test-app';
  * positives; nobody below can write it, and names stay unique in every tenant's view.
  */
 const PASSWORD = 'correct horse battery';
-const TENANT = 'X-Indicium-Tenant';
 
 describe('shared suppliers (docs/api.md §12)', () => {
   let t: TestApp;
   let root: string;
   const admins: Record<string, string> = {};
 
-  const as = (auth: string, tenant?: string) => {
-    const at = <R extends { set(k: string, v: string): R }>(req: R): R =>
-      tenant === undefined ? req : req.set(TENANT, tenant);
-    return {
-      get: (path: string) => at(t.api().get(path).set('Authorization', auth)),
-      post: (path: string, body: object) =>
-        at(t.api().post(path).set('Authorization', auth)).send(body),
-      put: (path: string, body: object) =>
-        at(t.api().put(path).set('Authorization', auth))
-          .set('Content-Type', 'application/json')
-          .send(JSON.stringify(body)),
-      patch: (path: string, body: object) =>
-        at(t.api().patch(path).set('Authorization', auth)).send(body),
-      delete: (path: string) => at(t.api().delete(path).set('Authorization', auth)),
-    };
-  };
+  const as = (auth: string, tenant?: string) => asUser(t, auth, tenant);
 
   /** A child of `parent` (acting as root) with an Administrator `<name>-admin`. */
   async function tenant(name: string, parent?: string): Promise<void> {
@@ -261,7 +246,7 @@ describe('shared suppliers (docs/api.md §12)', () => {
     }
   });
 
-  it('a within search reads only the queried network’s index range, own or shared', async () => {
+  it('range reads stay bounded under row-level security: within, own or shared; prefix lengths', async () => {
     const c = new Client({ connectionString: t.config.env.DATABASE_URL });
     await c.connect();
     try {
@@ -283,6 +268,14 @@ describe('shared suppliers (docs/api.md §12)', () => {
       // (a bound the policy had to check first would leave it a filter, read to the end).
       const bounded = /Index Cond: .*\(network\)::inet <= \(q\.last\)::inet/;
       expect(await plan(false)).toMatch(bounded);
+      // Each step of the prefix lengths' loose scan is one probe of a family's own index.
+      const lengths = (await c.query(`EXPLAIN ${PREFIX_LENGTHS.text}`, [ids.acme])).rows.map(
+        (r) => r['QUERY PLAN'],
+      );
+      expect(lengths.join('\n')).toMatch(
+        /indicators_cidr4_prefix_idx[^]*indicators_cidr6_prefix_idx/,
+      );
+      expect(lengths.join('\n')).not.toMatch(/Filter: \(family/);
       await c.query(`SET LOCAL indicium.view = 'shared'`);
       await c.query('SET LOCAL ROLE indicium_shared_reader');
       expect(await plan(true)).toMatch(bounded);
@@ -456,24 +449,21 @@ describe('shared suppliers without the key index (SEARCH_INDEX=off)', () => {
 
   it('a subscriber finds shared values, containment included, by the queries alone', async () => {
     t = await createTestApp({ SEARCH_INDEX: 'off' });
-    const root = basic(t.admin.username, t.admin.password);
-    const req = (method: 'get' | 'post' | 'put' | 'patch', path: string, tenant?: string) => {
-      const r = t.api()[method](path).set('Authorization', root);
-      return tenant ? r.set(TENANT, tenant) : r;
-    };
-    await req('post', '/api/v1/tenants').send({ name: 'child' }).expect(201);
-    await req('post', '/api/v1/suppliers')
-      .send({ name: 'RootFeed', sharing: 'descendants' })
-      .expect(201);
-    await req('put', '/api/v1/suppliers/RootFeed/indicators')
-      .set('Content-Type', 'application/json')
-      .send(JSON.stringify([{ indicator: '192.0.2.0/25' }, { indicator: 'bad.root.example' }]))
+    const root = asRoot(t);
+    const child = root.in('child');
+    await root.post('/api/v1/tenants', { name: 'child' }).expect(201);
+    await root.post('/api/v1/suppliers', { name: 'RootFeed', sharing: 'descendants' }).expect(201);
+    await root
+      .put('/api/v1/suppliers/RootFeed/indicators', [
+        { indicator: '192.0.2.0/25' },
+        { indicator: 'bad.root.example' },
+      ])
       .expect(200);
-    await req('put', '/api/v1/shared-suppliers/RootFeed', 'child')
-      .send({ subscribed: true })
-      .expect(200);
-    const bulk = await req('post', '/api/v1/search', 'child')
-      .send({ values: ['192.0.2.9', '192.0.2.200', 'x.bad.root.example', 'bad.root.example'] })
+    await child.put('/api/v1/shared-suppliers/RootFeed', { subscribed: true }).expect(200);
+    const bulk = await child
+      .post('/api/v1/search', {
+        values: ['192.0.2.9', '192.0.2.200', 'x.bad.root.example', 'bad.root.example'],
+      })
       .expect(200);
     expect(
       bulk.body.results.map((r: { result: string; matches: Array<{ matchedBy: string }> }) => [
@@ -486,7 +476,7 @@ describe('shared suppliers without the key index (SEARCH_INDEX=off)', () => {
       ['detected', ['parent_domain']],
       ['detected', ['exact']],
     ]);
-    const single = await req('get', '/api/v1/search?value=192.0.2.1', 'child').expect(200);
+    const single = await child.get('/api/v1/search?value=192.0.2.1').expect(200);
     expect(single.body.matches[0]).toEqual(
       expect.objectContaining({ supplier: 'RootFeed', sharedBy: 'default' }),
     );

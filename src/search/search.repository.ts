@@ -54,7 +54,8 @@ const SHARED_MATCH_COLUMNS = `i.type, i.value, i.context, i.confidence, i.first_
   CASE WHEN i.tenant_id = $3::uuid THEN NULL
        ELSE (SELECT t.name FROM tenants t WHERE t.id = i.tenant_id) END AS "sharedBy"`;
 
-const PREFIX_LENGTHS = prepare<{ f: number; l: number }>(
+/** @internal exported for tests */
+export const PREFIX_LENGTHS = prepare<{ f: number; l: number }>(
   'search_prefix_lengths',
   `
       WITH RECURSIVE v4 AS (
@@ -165,7 +166,8 @@ export class SearchRepository {
 
   /**
    * Distinct prefix lengths of CIDR indicators per family, by a loose index scan over
-   * indicators_cidr_prefix_idx (one index probe per length present, not a table scan).
+   * indicators_cidr4_prefix_idx and indicators_cidr6_prefix_idx (one index probe per length
+   * present, not a table scan).
    */
   async prefixLengths(tenants: readonly string[]): Promise<PrefixLengths> {
     const present = { 4: new Set<number>(), 6: new Set<number>() };

@@ -13,6 +13,7 @@ import { DetectionsLighterWrites1765008000000 } from './1765008000000-detections
 import { SiemRelpTransport1765180800000 } from './1765180800000-siem-relp-transport';
 import { Tenants1765353600000 } from './1765353600000-tenants';
 import { SharedSuppliers1765526400000 } from './1765526400000-shared-suppliers';
+import { PlansUnderRls1765699200000 } from './1765699200000-plans-under-rls';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   SiemRelpTransport1765180800000,
   Tenants1765353600000,
   SharedSuppliers1765526400000,
+  PlansUnderRls1765699200000,
 ];
