@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 interface Created {
   id: string;
@@ -56,10 +57,8 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   afterAll(() => t.close());
 
   async function createClient(body: Record<string, unknown> = {}): Promise<Created> {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({ name: 'integration', role: 'Analyst', ...body });
     expect(res.status).toBe(201);
     return res.body as Created;
@@ -76,10 +75,8 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   }
 
   it('creates a client and shows the secret exactly once', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({ name: 'SOAR', role: 'Analyst' });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -95,11 +92,11 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
       lastUsedAt: null,
       lastUsedIp: null,
     });
-    const one = await t.api().get(`/api/v1/api-clients/${res.body.id}`).set('Authorization', admin);
+    const one = await asUser(t, admin).get(`/api/v1/api-clients/${res.body.id}`);
     expect(one.status).toBe(200);
     expect(one.body).not.toHaveProperty('clientSecret');
     expect(JSON.stringify(one.body)).not.toContain(res.body.clientSecret);
-    const list = await t.api().get('/api/v1/api-clients').set('Authorization', admin);
+    const list = await asUser(t, admin).get('/api/v1/api-clients');
     expect(list.body.items.some((c: { id: string }) => c.id === res.body.id)).toBe(true);
     expect(JSON.stringify(list.body)).not.toContain('inds_');
   });
@@ -126,7 +123,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
     ],
     [{ name: 'n', role: 'Analyst', clientSecret: 'mine' }, /clientSecret should not exist/],
   ])('rejects %j with 400', async (body, message) => {
-    const res = await t.api().post('/api/v1/api-clients').set('Authorization', admin).send(body);
+    const res = await asUser(t, admin).post('/api/v1/api-clients').send(body);
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
   });
@@ -138,7 +135,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
         allowedIps: ['10.1.2.3/8', '2001:DB8::1/32', '::ffff:203.0.113.7', '10.0.0.0/8'],
       },
     });
-    const got = await t.api().get(`/api/v1/api-clients/${c.id}`).set('Authorization', admin);
+    const got = await asUser(t, admin).get(`/api/v1/api-clients/${c.id}`);
     expect(got.body.ipRestriction).toEqual({
       mode: 'restricted',
       allowedIps: ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7'],
@@ -200,7 +197,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
       .set('Authorization', 'Bearer indt_not-a-real-token');
     expect(bad.status).toBe(401);
     expect(bad.headers['www-authenticate']).toBeDefined();
-    const used = await t.api().get(`/api/v1/api-clients/${c.id}`).set('Authorization', admin);
+    const used = await asUser(t, admin).get(`/api/v1/api-clients/${c.id}`);
     expect(used.body.lastUsedAt).not.toBeNull();
     expect(used.body.lastUsedIp).toMatch(/127\.0\.0\.1/);
   });
@@ -231,7 +228,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
       `Basic ${Buffer.from(`:${c.clientSecret}`).toString('base64')}`,
       `Basic ${Buffer.from('nul\u0000name:password').toString('base64')}`,
     ]) {
-      const res = await t.api().get('/api/v1/me').set('Authorization', header);
+      const res = await asUser(t, header).get('/api/v1/me');
       expect({ header, status: res.status }).toEqual({ header, status: 401 });
       expect(res.headers['www-authenticate']).toBe('Basic realm="indicium"');
       expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
@@ -299,10 +296,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   it('rotation invalidates the old secret and its tokens at once', async () => {
     const c = await createClient();
     const oldToken = await token(c.clientId, c.clientSecret);
-    const rotated = await t
-      .api()
-      .post(`/api/v1/api-clients/${c.id}/secret`)
-      .set('Authorization', admin);
+    const rotated = await asUser(t, admin).post(`/api/v1/api-clients/${c.id}/secret`);
     expect(rotated.status).toBe(200);
     expect(rotated.headers['cache-control']).toBe('no-store');
     expect(rotated.body).toEqual({
@@ -328,10 +322,8 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   it('an inactive client gets 401 for Basic, tokens and token issue; deletion kills its tokens', async () => {
     const c = await createClient();
     const tok = await token(c.clientId, c.clientSecret);
-    await t
-      .api()
+    await asUser(t, admin)
       .patch(`/api/v1/api-clients/${c.id}`)
-      .set('Authorization', admin)
       .send({ status: 'inactive' })
       .expect(200);
     await t
@@ -352,29 +344,23 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
         }),
       );
     expect([issue.status, issue.body.error]).toEqual([401, 'invalid_client']);
-    await t
-      .api()
+    await asUser(t, admin)
       .patch(`/api/v1/api-clients/${c.id}`)
-      .set('Authorization', admin)
       .send({ status: 'active' })
       .expect(200);
     await t.api().get('/api/v1/me').set('Authorization', `Bearer ${tok}`).expect(401);
     const tok2 = await token(c.clientId, c.clientSecret);
     await t.api().get('/api/v1/me').set('Authorization', `Bearer ${tok2}`).expect(200);
-    await t.api().delete(`/api/v1/api-clients/${c.id}`).set('Authorization', admin).expect(204);
+    await asUser(t, admin).delete(`/api/v1/api-clients/${c.id}`).expect(204);
     await t.api().get('/api/v1/me').set('Authorization', `Bearer ${tok2}`).expect(401);
-    const gone = await t.api().get(`/api/v1/api-clients/${c.id}`).set('Authorization', admin);
+    const gone = await asUser(t, admin).get(`/api/v1/api-clients/${c.id}`);
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({
       code: 'api_client_not_found',
       message: `API client ${c.id} does not exist`,
     });
-    await t.api().delete(`/api/v1/api-clients/${c.id}`).set('Authorization', admin).expect(404);
-    await t
-      .api()
-      .post(`/api/v1/api-clients/${c.id}/secret`)
-      .set('Authorization', admin)
-      .expect(404);
+    await asUser(t, admin).delete(`/api/v1/api-clients/${c.id}`).expect(404);
+    await asUser(t, admin).post(`/api/v1/api-clients/${c.id}/secret`).expect(404);
   });
 
   it('enforces the IP allow-list for Basic, token issue and Bearer use (real source addresses)', async () => {
@@ -421,10 +407,8 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
     });
     expect(spoofed.status).toBe(403);
     // Widening the list takes effect at once.
-    await t
-      .api()
+    await asUser(t, admin)
       .patch(`/api/v1/api-clients/${c.id}`)
-      .set('Authorization', admin)
       .send({ ipRestriction: { mode: 'restricted', allowedIps: ['127.0.0.0/24'] } })
       .expect(200);
     expect(
@@ -433,15 +417,13 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
   });
 
   it('a custom role with only search gets 403 elsewhere; clients.manage guards the endpoints', async () => {
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'SearchOnly', privileges: ['search'] })
       .expect(201);
     const c = await createClient({ role: 'SearchOnly' });
     const auth = basic(c.clientId, c.clientSecret);
-    await t.api().get('/api/v1/me').set('Authorization', auth).expect(200);
+    await asUser(t, auth).get('/api/v1/me').expect(200);
     for (const path of [
       '/api/v1/users',
       '/api/v1/roles',
@@ -449,10 +431,10 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
       '/metrics',
       '/api/v1/audit-logs',
     ]) {
-      const res = await t.api().get(path).set('Authorization', auth);
+      const res = await asUser(t, auth).get(path);
       expect([path, res.status]).toEqual([path, 403]);
     }
-    await t.api().delete('/api/v1/roles/SearchOnly').set('Authorization', admin).expect(409);
+    await asUser(t, admin).delete('/api/v1/roles/SearchOnly').expect(409);
   });
 
   it('audits create, rotation, token issue and IP denial — never the secret or token', async () => {
@@ -465,11 +447,8 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
       path: '/api/v1/me',
       headers: { Authorization: basic(c.clientId, c.clientSecret) },
     });
-    const rotated = await t
-      .api()
-      .post(`/api/v1/api-clients/${c.id}/secret`)
-      .set('Authorization', admin);
-    const logs = await t.api().get('/api/v1/audit-logs?limit=1000').set('Authorization', admin);
+    const rotated = await asUser(t, admin).post(`/api/v1/api-clients/${c.id}/secret`);
+    const logs = await asUser(t, admin).get('/api/v1/audit-logs?limit=1000');
     expect(logs.status).toBe(200);
     const mine = logs.body.items.filter((r: { entityName: string }) => r.entityName === c.clientId);
     const actions = mine.map((r: { action: string }) => r.action);
@@ -486,7 +465,7 @@ describe('API clients and OAuth2 client credentials (docs/api.md §2)', () => {
     const text = JSON.stringify(logs.body);
     for (const secret of [c.clientSecret, rotated.body.clientSecret, tok])
       expect(text).not.toContain(secret);
-    const verify = await t.api().get('/api/v1/audit-logs/verify').set('Authorization', admin);
+    const verify = await asUser(t, admin).get('/api/v1/audit-logs/verify');
     expect(verify.body).toMatchObject({ valid: true });
   });
 });
@@ -500,41 +479,22 @@ describe('API clients behind a trusted proxy', () => {
 
   it('believes X-Forwarded-For from a trusted proxy', async () => {
     const admin = basic(t.admin.username, t.admin.password);
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({
         name: 'behind proxy',
         role: 'Analyst',
         ipRestriction: { mode: 'restricted', allowedIps: ['198.51.100.0/24', '2001:db8::/32'] },
       });
     const auth = basic(res.body.clientId, res.body.clientSecret);
-    await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', auth)
-      .set('X-Forwarded-For', '198.51.100.7')
-      .expect(200);
-    await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', auth)
-      .set('X-Forwarded-For', '2001:db8::5')
-      .expect(200);
-    await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', auth)
-      .set('X-Forwarded-For', '203.0.113.1')
-      .expect(403);
+    await asUser(t, auth).get('/api/v1/me').set('X-Forwarded-For', '198.51.100.7').expect(200);
+    await asUser(t, auth).get('/api/v1/me').set('X-Forwarded-For', '2001:db8::5').expect(200);
+    await asUser(t, auth).get('/api/v1/me').set('X-Forwarded-For', '203.0.113.1').expect(403);
     // The right-most untrusted hop counts, not a client-supplied left-most one.
-    await t
-      .api()
+    await asUser(t, auth)
       .get('/api/v1/me')
-      .set('Authorization', auth)
       .set('X-Forwarded-For', '198.51.100.7, 203.0.113.1')
       .expect(403);
-    await t.api().get('/api/v1/me').set('Authorization', auth).expect(403);
+    await asUser(t, auth).get('/api/v1/me').expect(403);
   });
 });

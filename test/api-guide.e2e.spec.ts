@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { normalizeIndicator, type IndicatorType } from '../src/indicators';
 import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /**
  * docs/api.md teaches by example: the normalisation table of §3 (`in` → `stored`) and the
@@ -118,10 +119,8 @@ describe('docs/api.md §5 matching examples', () => {
   it.each(examples.map((e, i) => ({ ...e, i })))(
     '$indicator ← $value ($matchedBy)',
     async ({ indicator, value, matchedBy, notValue, i }) => {
-      const res = await t
-        .api()
+      const res = await asUser(t, ti.admin)
         .post('/api/v1/search')
-        .set('Authorization', ti.admin)
         .send({ values: notValue ? [value, notValue] : [value] });
       expect(res.status).toBe(200);
       const own = (r: { matches: Array<{ supplier: string }> }) =>

@@ -12,6 +12,7 @@ import { AuditRepository } from '../src/audit/audit.repository';
 import { AuditService } from '../src/audit/audit.service';
 import { AppConfig } from '../src/config/app-config';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Issue 14: the chain was an unkeyed hash, so whoever owns the database could rewrite a record,
@@ -37,23 +38,21 @@ describe('audit chain keyed with AUDIT_CHAIN_KEY, against a database superuser',
 
   async function createUsers(...names: string[]): Promise<void> {
     for (const username of names) {
-      await t
-        .api()
+      await asUser(t, admin)
         .post('/api/v1/users')
-        .set('Authorization', admin)
         .send({ username, password: 'correct horse battery', role: 'Analyst' })
         .expect(201);
     }
   }
 
   async function chain(): Promise<AuditRecord[]> {
-    const res = await t.api().get('/api/v1/audit-logs?limit=1000').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/audit-logs?limit=1000');
     expect(res.status).toBe(200);
     return (res.body.items as AuditRecord[]).reverse();
   }
 
   async function verify(): Promise<unknown> {
-    const res = await t.api().get('/api/v1/audit-logs/verify').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/audit-logs/verify');
     expect(res.status).toBe(200);
     return res.body;
   }

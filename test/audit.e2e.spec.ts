@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { basic, createTestApp, ownerDb, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 interface AuditRecord {
   id: string;
@@ -45,20 +46,16 @@ describe('audit log (docs/api.md §6)', () => {
   }
 
   async function createUser(username: string, role = 'Analyst'): Promise<{ id: string }> {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username, password: PASSWORD, role });
     expect(res.status).toBe(201);
     return res.body as { id: string };
   }
 
   it('records a user.create with actor, request context and the new value, never the password', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .set('User-Agent', 'audit-test/1.0')
       .set('X-Request-Id', 'audit-req-1')
       .send({ username: 'audited.user', password: PASSWORD, role: 'Analyst' });
@@ -95,65 +92,42 @@ describe('audit log (docs/api.md §6)', () => {
     const user = await createUser('lifecycle.user');
     const auth = basic('lifecycle.user', PASSWORD);
     expect(
-      (
-        await t
-          .api()
-          .patch(`/api/v1/users/${user.id}`)
-          .set('Authorization', admin)
-          .send({ status: 'inactive' })
-      ).status,
+      (await asUser(t, admin).patch(`/api/v1/users/${user.id}`).send({ status: 'inactive' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await asUser(t, admin).patch(`/api/v1/users/${user.id}`).send({ status: 'active' })).status,
     ).toBe(200);
     expect(
       (
-        await t
-          .api()
-          .patch(`/api/v1/users/${user.id}`)
-          .set('Authorization', admin)
-          .send({ status: 'active' })
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await t
-          .api()
+        await asUser(t, auth)
           .put('/api/v1/me/password')
-          .set('Authorization', auth)
           .send({ currentPassword: PASSWORD, newPassword: `${PASSWORD}!` })
       ).status,
     ).toBe(204);
     expect(
       (
-        await t
-          .api()
+        await asUser(t, admin)
           .put(`/api/v1/users/${user.id}/password`)
-          .set('Authorization', admin)
           .send({ password: `${PASSWORD}?` })
       ).status,
     ).toBe(204);
     expect(
       (
-        await t
-          .api()
+        await asUser(t, admin)
           .post('/api/v1/roles')
-          .set('Authorization', admin)
           .send({ name: 'Audited Role', privileges: ['search'] })
       ).status,
     ).toBe(201);
     expect(
       (
-        await t
-          .api()
+        await asUser(t, admin)
           .patch('/api/v1/roles/Audited Role')
-          .set('Authorization', admin)
           .send({ privileges: ['search', 'tags.read'] })
       ).status,
     ).toBe(200);
-    expect(
-      (await t.api().delete('/api/v1/roles/Audited Role').set('Authorization', admin)).status,
-    ).toBe(204);
-    expect(
-      (await t.api().delete(`/api/v1/users/${user.id}`).set('Authorization', admin)).status,
-    ).toBe(204);
+    expect((await asUser(t, admin).delete('/api/v1/roles/Audited Role')).status).toBe(204);
+    expect((await asUser(t, admin).delete(`/api/v1/users/${user.id}`)).status).toBe(204);
 
     const mine = (await records()).filter(
       (r) => r.entityName === 'lifecycle.user' || r.entityName === 'Audited Role',
@@ -186,10 +160,8 @@ describe('audit log (docs/api.md §6)', () => {
 
   it('a rolled-back change leaves no record (duplicate username → 409)', async () => {
     await createUser('dup.audit');
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'dup.audit', password: PASSWORD, role: 'Analyst' });
     expect(res.status).toBe(409);
     const created = (await records({ action: 'user.create' })).filter(
@@ -259,7 +231,7 @@ describe('audit log (docs/api.md §6)', () => {
     for (const secret of [clientSecret, token, password, 'Zx9Zx9', 'Kq7Kq7']) {
       expect(everything).not.toContain(secret);
     }
-    const metrics = await t.api().get('/metrics').set('Authorization', admin);
+    const metrics = await asUser(t, admin).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).not.toContain('Zx9Zx9');
   });
@@ -344,16 +316,14 @@ describe('audit log (docs/api.md §6)', () => {
     await createUser('plain.analyst');
     expect((await t.api().get('/api/v1/audit-logs')).status).toBe(401);
     const analyst = basic('plain.analyst', PASSWORD);
-    const res = await t.api().get('/api/v1/audit-logs').set('Authorization', analyst);
+    const res = await asUser(t, analyst).get('/api/v1/audit-logs');
     expect(res.status).toBe(403);
     expect(res.body.message).toMatch(/audit\.read/);
-    expect(
-      (await t.api().get('/api/v1/audit-logs/verify').set('Authorization', analyst)).status,
-    ).toBe(403);
+    expect((await asUser(t, analyst).get('/api/v1/audit-logs/verify')).status).toBe(403);
   });
 
   it('verifies the chain over every record', async () => {
-    const res = await t.api().get('/api/v1/audit-logs/verify').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/audit-logs/verify');
     expect(res.status).toBe(200);
     const newest = (await records({ limit: 1 }))[0];
     expect(res.body).toEqual({ valid: true, checked: expect.any(Number) });
@@ -386,7 +356,7 @@ describe('audit log (docs/api.md §6)', () => {
     } finally {
       await client.end();
     }
-    const res = await t.api().get('/api/v1/audit-logs/verify').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/audit-logs/verify');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ valid: false, brokenAt: target.sequence });
   });

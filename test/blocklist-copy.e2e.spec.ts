@@ -5,6 +5,7 @@ import { suppressedSql } from '../src/sharing/blocklist/false-positive-sql';
 import { CopyOut, litArray } from '../src/sharing/copy-out';
 import { appDb, createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /**
  * The blocklist through COPY on a Postgres server (docs/api.md §10): filters, FalsePositive
@@ -72,10 +73,8 @@ describe('blocklist through COPY', () => {
       ])
       .expect(200);
     await ti.upload('Off', [{ indicator: 'off.com' }]).expect(200);
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .patch('/api/v1/suppliers/Off')
-      .set('Authorization', ti.admin)
       .send({ status: 'disabled' })
       .expect(200);
   });

@@ -1,5 +1,6 @@
 import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 describe('GET /api/v1/blocklist (docs/api.md §10)', () => {
   let t: TestApp;
@@ -47,10 +48,8 @@ describe('GET /api/v1/blocklist (docs/api.md §10)', () => {
       ])
       .expect(200);
     await ti.upload('Gone', [{ indicator: 'disabled.com' }]).expect(200);
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .patch('/api/v1/suppliers/Gone')
-      .set('Authorization', ti.admin)
       .send({ status: 'disabled' })
       .expect(200);
   });
@@ -118,10 +117,8 @@ describe('GET /api/v1/blocklist (docs/api.md §10)', () => {
     expect(other.headers.etag).not.toBe(etag);
 
     // Enabling a supplier changes the list (and the ETag).
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .patch('/api/v1/suppliers/Gone')
-      .set('Authorization', ti.admin)
       .send({ status: 'enabled' })
       .expect(200);
     const enabled = await get({}, etag).expect(200);
@@ -156,7 +153,7 @@ describe('GET /api/v1/blocklist (docs/api.md §10)', () => {
     expect(wrong.body.message).toContain('text/plain');
     await t.api().get('/api/v1/blocklist').expect(401);
     const analyst = await ti.createAnalyst('blocklist.analyst');
-    const denied = await t.api().get('/api/v1/blocklist').set('Authorization', analyst).expect(403);
+    const denied = await asUser(t, analyst).get('/api/v1/blocklist').expect(403);
     expect(denied.body.message).toContain('indicators.read');
   });
 });

@@ -1,4 +1,5 @@
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Client IP resolution behind a trusted proxy (docs/security.md). Issue 14: with
@@ -17,10 +18,8 @@ describe('client IP behind a trusted proxy (TRUST_PROXY=127.0.0.1/32)', () => {
   beforeAll(async () => {
     t = await createTestApp({ TRUST_PROXY: '127.0.0.1/32' });
     admin = basic(t.admin.username, t.admin.password);
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({
         name: 'internal only',
         role: 'Analyst',
@@ -29,10 +28,8 @@ describe('client IP behind a trusted proxy (TRUST_PROXY=127.0.0.1/32)', () => {
     expect(res.status).toBe(201);
     client = basic(res.body.clientId, res.body.clientSecret);
     clientUuid = res.body.id;
-    const one = await t
-      .api()
+    const one = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({
         name: 'one address',
         role: 'Analyst',
@@ -62,11 +59,7 @@ describe('client IP behind a trusted proxy (TRUST_PROXY=127.0.0.1/32)', () => {
     ['10.1.2.3, 198.51.100.4', '198.51.100.4'],
     ['10.1.2.3, 127.0.0.1, unknown', '127.0.0.1'],
   ])('X-Forwarded-For %j: refused and audited as %s', async (header, resolved) => {
-    const res = await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', client)
-      .set('X-Forwarded-For', header);
+    const res = await asUser(t, client).get('/api/v1/me').set('X-Forwarded-For', header);
     expect(res.status).toBe(403);
     expect(res.body.message).toBe(`Client IP ${resolved} is not in this API client's allow-list`);
     const denial = await lastDenial();
@@ -80,24 +73,15 @@ describe('client IP behind a trusted proxy (TRUST_PROXY=127.0.0.1/32)', () => {
     '10.9.9.9, 10.1.2.3, 127.0.0.1',
     '10.9.9.9,10.1.2.3',
   ])('X-Forwarded-For %j: the client is 10.1.2.3', async (header) => {
-    const res = await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', exact)
-      .set('X-Forwarded-For', header);
+    const res = await asUser(t, exact).get('/api/v1/me').set('X-Forwarded-For', header);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ type: 'client', role: 'Analyst' });
-    await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', client)
-      .set('X-Forwarded-For', header)
-      .expect(200);
+    await asUser(t, client).get('/api/v1/me').set('X-Forwarded-For', header).expect(200);
   });
 
   it('records the resolved address as the client last used it', async () => {
     // lastUsedAt/lastUsedIp are written at most once a minute, after the first success above.
-    const res = await t.api().get(`/api/v1/api-clients/${clientUuid}`).set('Authorization', admin);
+    const res = await asUser(t, admin).get(`/api/v1/api-clients/${clientUuid}`);
     expect(res.body.lastUsedIp).toBe('10.1.2.3');
   });
 });

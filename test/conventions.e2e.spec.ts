@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /** docs/api.md §1 conventions and §8 operations, through the real pipeline. */
 describe('conventions', () => {
@@ -23,11 +24,7 @@ describe('conventions', () => {
 
   describe('X-Request-Id', () => {
     it('echoes a safe incoming id', async () => {
-      const res = await t
-        .api()
-        .get('/api/v1/me')
-        .set('Authorization', admin)
-        .set('X-Request-Id', 'abc-123.x:y');
+      const res = await asUser(t, admin).get('/api/v1/me').set('X-Request-Id', 'abc-123.x:y');
       expect(res.headers['x-request-id']).toBe('abc-123.x:y');
     });
 
@@ -54,7 +51,7 @@ describe('conventions', () => {
   });
 
   it('405 with Allow on a known path and wrong method', async () => {
-    const res = await t.api().delete('/api/v1/me').set('Authorization', admin);
+    const res = await asUser(t, admin).delete('/api/v1/me');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET');
     expect(res.body).toMatchObject({
@@ -69,40 +66,27 @@ describe('conventions', () => {
   });
 
   it('406 when Accept excludes JSON; JSON and */* are fine', async () => {
-    const res = await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', admin)
-      .set('Accept', 'text/html');
+    const res = await asUser(t, admin).get('/api/v1/me').set('Accept', 'text/html');
     expect(res.status).toBe(406);
     expect(res.body).toMatchObject({
       statusCode: 406,
       error: 'Not Acceptable',
       code: 'not_acceptable',
     });
-    await t
-      .api()
-      .get('/api/v1/me')
-      .set('Authorization', admin)
-      .set('Accept', 'application/json')
-      .expect(200);
-    await t.api().get('/api/v1/me').set('Authorization', admin).set('Accept', '*/*').expect(200);
+    await asUser(t, admin).get('/api/v1/me').set('Accept', 'application/json').expect(200);
+    await asUser(t, admin).get('/api/v1/me').set('Accept', '*/*').expect(200);
   });
 
   it('400 on malformed JSON, 413 above 1 MiB, 415 on a non-JSON body — and nothing written', async () => {
-    const malformed = await t
-      .api()
+    const malformed = await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .set('Content-Type', 'application/json')
       .send('{"name": ');
     expect(malformed.status).toBe(400);
     expect(malformed.body.code).toBe('malformed_body');
     expect(malformed.body.message).toMatch(/^Malformed JSON body/);
-    const big = await t
-      .api()
+    const big = await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Big', description: 'x'.repeat(1024 * 1024 + 10), privileges: [] });
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({
@@ -110,14 +94,12 @@ describe('conventions', () => {
       error: 'Payload Too Large',
       code: 'payload_too_large',
     });
-    const text = await t
-      .api()
+    const text = await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .set('Content-Type', 'text/plain')
       .send('name=Text');
     expect(text.status).toBe(415);
-    const roles = await t.api().get('/api/v1/roles').set('Authorization', admin);
+    const roles = await asUser(t, admin).get('/api/v1/roles');
     expect(roles.body.items.map((r: { name: string }) => r.name)).toEqual([
       'Administrator',
       'Analyst',
@@ -125,10 +107,8 @@ describe('conventions', () => {
   });
 
   it('400 names unknown fields and wrong types', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Typed', privileges: 'search', colour: 'red' });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('validation_failed');
@@ -140,18 +120,13 @@ describe('conventions', () => {
   it('reads bodies per route as Express routes them: any letter case, trailing slash', async () => {
     // Express matches /API/V1/… and a trailing slash to the same handler: the body rules of
     // that handler (streamed upload, form token request) must follow.
-    const upload = await t
-      .api()
+    const upload = await asUser(t, admin)
       .put('/API/v1/Suppliers/InternalTI/indicators/')
-      .set('Authorization', admin)
       .set('Content-Type', 'application/x-ndjson')
       .send('{"indicator":"203.0.113.77"}\n{"indicator":"case-route.example"}\n');
     expect(upload.status).toBe(200);
     expect(upload.body).toMatchObject({ processed: 2, created: 2, failed: [] });
-    const found = await t
-      .api()
-      .get('/api/v1/search?value=case-route.example')
-      .set('Authorization', admin);
+    const found = await asUser(t, admin).get('/api/v1/search?value=case-route.example');
     expect(found.body).toMatchObject({ result: 'detected' });
 
     const token = await t
@@ -173,10 +148,8 @@ describe('conventions', () => {
 
   it('metrics need metrics.read and speak Prometheus text', async () => {
     await t.api().get('/metrics').expect(401);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'metrics.analyst', password: 'correct horse battery', role: 'Analyst' })
       .expect(201);
     await t
@@ -184,7 +157,7 @@ describe('conventions', () => {
       .get('/metrics')
       .set('Authorization', basic('metrics.analyst', 'correct horse battery'))
       .expect(403);
-    const res = await t.api().get('/metrics').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(
@@ -219,10 +192,8 @@ describe('conventions', () => {
 
   it('logs every request as a JSON line without credentials', async () => {
     const secret = 'super-secret-password-123';
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .set('X-Request-Id', 'log-check-1')
       .send({ username: 'logged.user', password: secret, role: 'Analyst' })
       .expect(201);
@@ -363,10 +334,8 @@ describe('lockout', () => {
 
   it('locks a principal after repeated failures, even with the right password', async () => {
     const admin = basic(t.admin.username, t.admin.password);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'victim', password: 'correct horse battery', role: 'Analyst' })
       .expect(201);
     for (let i = 0; i < 3; i++) {
@@ -385,7 +354,7 @@ describe('lockout', () => {
     expect(locked.body.code).toBe('rate_limited');
     expect(locked.body.message).toMatch(/locked/);
     // Another principal from the same IP is not locked yet.
-    await t.api().get('/api/v1/me').set('Authorization', admin).expect(200);
+    await asUser(t, admin).get('/api/v1/me').expect(200);
   });
 
   it('locks a source IP after repeated failures across principals', async () => {

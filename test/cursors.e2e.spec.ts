@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /** Every list in the published document: a new list is covered without touching this file. */
 function listPaths(): string[] {
@@ -37,17 +38,10 @@ describe('forged cursors answer 400 on every list (docs/api.md §1)', () => {
   beforeAll(async () => {
     t = await createTestApp();
     admin = basic(t.admin.username, t.admin.password);
-    await t
-      .api()
-      .post('/api/v1/suppliers')
-      .set('Authorization', admin)
-      .send({ name: 'CursorFeed' })
-      .expect(201);
+    await asUser(t, admin).post('/api/v1/suppliers').send({ name: 'CursorFeed' }).expect(201);
     // A disabled feed, so its run history is a list too; it never fetches.
-    await t
-      .api()
+    await asUser(t, admin)
       .put('/api/v1/suppliers/CursorFeed/feed')
-      .set('Authorization', admin)
       .send({ url: 'https://feeds.example.org/list.txt', format: 'text', enabled: false })
       .expect((res) => expect([200, 201]).toContain(res.status));
   });

@@ -4,6 +4,7 @@ import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { TcpProxy } from './support/tcp-proxy';
 import { basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /**
  * A database that hangs, refuses or drops connections never hangs the API nor answers 500
@@ -91,10 +92,8 @@ describe('database outages', () => {
   const search = (value: string, authorization = admin): Test =>
     t.api().get('/api/v1/search').query({ value }).set('Authorization', authorization);
   const upload = (): Test =>
-    t
-      .api()
+    asUser(t, admin)
       .put('/api/v1/suppliers/OutageFeed/indicators')
-      .set('Authorization', admin)
       .send([{ indicator: HIT }, { indicator: 'outage-new.example' }]);
 
   /** The principals verify and the paths warm while the database answers. */
@@ -103,7 +102,7 @@ describe('database outages', () => {
     expect((await search('clean.example')).status).toBe(200);
     expect((await search(HIT, analyst)).status).toBe(200);
     // Analysts may not list users: the refusal is audited (access.denied).
-    expect((await t.api().get('/api/v1/users').set('Authorization', analyst)).status).toBe(403);
+    expect((await asUser(t, analyst).get('/api/v1/users')).status).toBe(403);
   }
 
   /** Readiness polled until it answers 200 (the guard's probe noticed the database is back). */
@@ -125,7 +124,7 @@ describe('database outages', () => {
       timed(upload()),
       timed(search('clean.example', basic('nobody-known', 'some password here'))),
       timed(search('clean.example', basic(t.admin.username, 'not the admin password'))),
-      timed(t.api().get('/api/v1/users').set('Authorization', analyst)),
+      timed(asUser(t, analyst).get('/api/v1/users')),
       timed(t.api().get('/health/ready')),
     ]);
     // Clean values are answered from the key index, for a principal verified before.

@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { ALL_PRIVILEGES, Privilege } from '../src/auth/privileges';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * The delegation rule (docs/security.md) over every route that takes a role or acts on a
@@ -58,10 +59,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'clients.manage',
     what: 'creates an Administrator client',
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .post('/api/v1/api-clients')
-        .set('Authorization', a.auth)
         .send({ name: `x-${a.key}`, role: 'Administrator' }),
     missing: beyond,
     message: /^Role "Administrator" holds privileges you do not: .+; you cannot assign it$/,
@@ -71,10 +70,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'clients.manage',
     what: "raises a client's role to Administrator",
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .patch(`/api/v1/api-clients/${a.peerClientId}`)
-        .set('Authorization', a.auth)
         .send({ role: 'Administrator' }),
     missing: beyond,
     message: /^Role "Administrator" holds privileges you do not: .+; you cannot assign it$/,
@@ -84,10 +81,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'clients.manage',
     what: 'deactivates an Administrator client',
     call: (t, a, s) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .patch(`/api/v1/api-clients/${s.adminClientId}`)
-        .set('Authorization', a.auth)
         .send({ status: 'inactive' }),
     missing: beyond,
     message: /^API client "ind_[^"]+" holds privileges you do not: .+; you cannot act on it$/,
@@ -96,8 +91,7 @@ const ESCALATIONS: Escalation[] = [
     route: 'POST /api/v1/api-clients/{id}/secret',
     needs: 'clients.manage',
     what: "rotates an Administrator client's secret",
-    call: (t, a, s) =>
-      t.api().post(`/api/v1/api-clients/${s.adminClientId}/secret`).set('Authorization', a.auth),
+    call: (t, a, s) => asUser(t, a.auth).post(`/api/v1/api-clients/${s.adminClientId}/secret`),
     missing: beyond,
     message: /you cannot act on it$/,
   },
@@ -105,8 +99,7 @@ const ESCALATIONS: Escalation[] = [
     route: 'DELETE /api/v1/api-clients/{id}',
     needs: 'clients.manage',
     what: 'deletes an Administrator client',
-    call: (t, a, s) =>
-      t.api().delete(`/api/v1/api-clients/${s.adminClientId}`).set('Authorization', a.auth),
+    call: (t, a, s) => asUser(t, a.auth).delete(`/api/v1/api-clients/${s.adminClientId}`),
     missing: beyond,
     message: /you cannot act on it$/,
   },
@@ -115,10 +108,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'users.manage',
     what: 'creates an Administrator user',
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .post('/api/v1/users')
-        .set('Authorization', a.auth)
         .send({ username: `x-${a.key}`, password: PASSWORD, role: 'Administrator' }),
     missing: beyond,
     message: /^Role "Administrator" holds privileges you do not: .+; you cannot assign it$/,
@@ -128,11 +119,7 @@ const ESCALATIONS: Escalation[] = [
     needs: 'users.manage',
     what: 'makes itself Administrator',
     call: (t, a) =>
-      t
-        .api()
-        .patch(`/api/v1/users/${a.userId}`)
-        .set('Authorization', a.auth)
-        .send({ role: 'Administrator' }),
+      asUser(t, a.auth).patch(`/api/v1/users/${a.userId}`).send({ role: 'Administrator' }),
     missing: none,
     message: /^Nobody can change their own role$/,
   },
@@ -141,11 +128,7 @@ const ESCALATIONS: Escalation[] = [
     needs: 'users.manage',
     what: 'makes another user Administrator',
     call: (t, a) =>
-      t
-        .api()
-        .patch(`/api/v1/users/${a.peerUserId}`)
-        .set('Authorization', a.auth)
-        .send({ role: 'Administrator' }),
+      asUser(t, a.auth).patch(`/api/v1/users/${a.peerUserId}`).send({ role: 'Administrator' }),
     missing: beyond,
     message: /you cannot assign it$/,
   },
@@ -154,11 +137,7 @@ const ESCALATIONS: Escalation[] = [
     needs: 'users.manage',
     what: 'deactivates an Administrator',
     call: (t, a, s) =>
-      t
-        .api()
-        .patch(`/api/v1/users/${s.adminUserId}`)
-        .set('Authorization', a.auth)
-        .send({ status: 'inactive' }),
+      asUser(t, a.auth).patch(`/api/v1/users/${s.adminUserId}`).send({ status: 'inactive' }),
     missing: beyond,
     message: /^User "victim\.admin" holds privileges you do not: .+; you cannot act on it$/,
   },
@@ -167,10 +146,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'users.manage',
     what: "resets an Administrator's password",
     call: (t, a, s) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .put(`/api/v1/users/${s.adminUserId}/password`)
-        .set('Authorization', a.auth)
         .send({ password: 'taken over at last' }),
     missing: beyond,
     message: /you cannot act on it$/,
@@ -179,8 +156,7 @@ const ESCALATIONS: Escalation[] = [
     route: 'DELETE /api/v1/users/{id}',
     needs: 'users.manage',
     what: 'deletes an Administrator',
-    call: (t, a, s) =>
-      t.api().delete(`/api/v1/users/${s.adminUserId}`).set('Authorization', a.auth),
+    call: (t, a, s) => asUser(t, a.auth).delete(`/api/v1/users/${s.adminUserId}`),
     missing: beyond,
     message: /you cannot act on it$/,
   },
@@ -189,10 +165,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'roles.manage',
     what: 'creates a role with a privilege it lacks',
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .post('/api/v1/roles')
-        .set('Authorization', a.auth)
         .send({ name: `x-${a.key}`, privileges: [...a.privileges, 'audit.read'] }),
     missing: auditRead,
     message: /^You cannot grant privileges you do not hold: audit\.read$/,
@@ -202,10 +176,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'roles.manage',
     what: 'adds audit.read to its own role',
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .patch(`/api/v1/roles/P-${a.key}`)
-        .set('Authorization', a.auth)
         .send({ privileges: [...a.privileges, 'audit.read'] }),
     missing: none,
     message: /^Role "P-[^"]+" is your own role: you cannot change it$/,
@@ -215,10 +187,8 @@ const ESCALATIONS: Escalation[] = [
     needs: 'roles.manage',
     what: 'adds audit.read to a role it may otherwise edit',
     call: (t, a) =>
-      t
-        .api()
+      asUser(t, a.auth)
         .patch(`/api/v1/roles/${a.peerRole}`)
-        .set('Authorization', a.auth)
         .send({ privileges: [...a.privileges, 'audit.read'] }),
     missing: auditRead,
     message: /^You cannot grant privileges you do not hold: audit\.read$/,
@@ -228,11 +198,7 @@ const ESCALATIONS: Escalation[] = [
     needs: 'roles.manage',
     what: 'edits a role stronger than itself',
     call: (t, a, s) =>
-      t
-        .api()
-        .patch(`/api/v1/roles/${s.strongRole}`)
-        .set('Authorization', a.auth)
-        .send({ description: 'mine now' }),
+      asUser(t, a.auth).patch(`/api/v1/roles/${s.strongRole}`).send({ description: 'mine now' }),
     missing: auditRead,
     message: /^Role "Auditors" holds privileges you do not: audit\.read; you cannot change it$/,
   },
@@ -240,7 +206,7 @@ const ESCALATIONS: Escalation[] = [
     route: 'DELETE /api/v1/roles/{name}',
     needs: 'roles.manage',
     what: 'deletes a role stronger than itself',
-    call: (t, a, s) => t.api().delete(`/api/v1/roles/${s.strongRole}`).set('Authorization', a.auth),
+    call: (t, a, s) => asUser(t, a.auth).delete(`/api/v1/roles/${s.strongRole}`),
     missing: auditRead,
     message: /you cannot change it$/,
   },
@@ -256,51 +222,34 @@ const WITHIN: Array<{
     needs: 'clients.manage',
     what: 'creates, changes, rotates and deletes a client holding its own privileges',
     run: async (t, a) => {
-      const created = await t
-        .api()
+      const created = await asUser(t, a.auth)
         .post('/api/v1/api-clients')
-        .set('Authorization', a.auth)
         .send({ name: `ok-${a.key}`, role: a.peerRole });
       expect(created.status).toBe(201);
       const id = created.body.id as string;
-      await t
-        .api()
+      await asUser(t, a.auth)
         .patch(`/api/v1/api-clients/${id}`)
-        .set('Authorization', a.auth)
         .send({ status: 'inactive' })
         .expect(200);
-      await t
-        .api()
-        .post(`/api/v1/api-clients/${id}/secret`)
-        .set('Authorization', a.auth)
-        .expect(200);
-      await t.api().delete(`/api/v1/api-clients/${id}`).set('Authorization', a.auth).expect(204);
+      await asUser(t, a.auth).post(`/api/v1/api-clients/${id}/secret`).expect(200);
+      await asUser(t, a.auth).delete(`/api/v1/api-clients/${id}`).expect(204);
     },
   },
   {
     needs: 'users.manage',
     what: 'creates, changes, resets and deletes a user holding its own privileges',
     run: async (t, a) => {
-      const created = await t
-        .api()
+      const created = await asUser(t, a.auth)
         .post('/api/v1/users')
-        .set('Authorization', a.auth)
         .send({ username: `ok-${a.key}`, password: PASSWORD, role: a.peerRole });
       expect(created.status).toBe(201);
       const id = created.body.id as string;
-      await t
-        .api()
-        .patch(`/api/v1/users/${id}`)
-        .set('Authorization', a.auth)
-        .send({ status: 'inactive' })
-        .expect(200);
-      await t
-        .api()
+      await asUser(t, a.auth).patch(`/api/v1/users/${id}`).send({ status: 'inactive' }).expect(200);
+      await asUser(t, a.auth)
         .put(`/api/v1/users/${id}/password`)
-        .set('Authorization', a.auth)
         .send({ password: 'another good one' })
         .expect(204);
-      await t.api().delete(`/api/v1/users/${id}`).set('Authorization', a.auth).expect(204);
+      await asUser(t, a.auth).delete(`/api/v1/users/${id}`).expect(204);
     },
   },
   {
@@ -308,19 +257,15 @@ const WITHIN: Array<{
     what: 'creates, changes and deletes a role within its own privileges',
     run: async (t, a) => {
       const name = `ok-${a.key}`;
-      await t
-        .api()
+      await asUser(t, a.auth)
         .post('/api/v1/roles')
-        .set('Authorization', a.auth)
         .send({ name, privileges: a.privileges })
         .expect(201);
-      await t
-        .api()
+      await asUser(t, a.auth)
         .patch(`/api/v1/roles/${name}`)
-        .set('Authorization', a.auth)
         .send({ privileges: [a.privileges[0]] })
         .expect(200);
-      await t.api().delete(`/api/v1/roles/${name}`).set('Authorization', a.auth).expect(204);
+      await asUser(t, a.auth).delete(`/api/v1/roles/${name}`).expect(204);
     },
   },
 ];
@@ -399,7 +344,7 @@ describe('delegation: nobody grants more than they hold (issue 14)', () => {
 
   it.each(table)('%s: %s %s → 403', async (_profile, _route, _what, key, e) => {
     const a = actors.get(key)!;
-    const before = await t.api().get('/api/v1/audit-logs?limit=1').set('Authorization', admin);
+    const before = await asUser(t, admin).get('/api/v1/audit-logs?limit=1');
     const res = await e.call(t, a, shared);
     expect(res.status).toBe(403);
     if (!a.privileges.includes(e.needs)) {
@@ -436,10 +381,7 @@ describe('delegation: nobody grants more than they hold (issue 14)', () => {
   });
 
   it('refused acts change nothing: the Administrator targets are intact and nothing was created', async () => {
-    const user = await t
-      .api()
-      .get(`/api/v1/users/${shared.adminUserId}`)
-      .set('Authorization', admin);
+    const user = await asUser(t, admin).get(`/api/v1/users/${shared.adminUserId}`);
     expect(user.body).toMatchObject({
       username: 'victim.admin',
       role: 'Administrator',
@@ -450,12 +392,9 @@ describe('delegation: nobody grants more than they hold (issue 14)', () => {
       .get('/api/v1/me')
       .set('Authorization', basic('victim.admin', PASSWORD))
       .expect(200);
-    const client = await t
-      .api()
-      .get(`/api/v1/api-clients/${shared.adminClientId}`)
-      .set('Authorization', admin);
+    const client = await asUser(t, admin).get(`/api/v1/api-clients/${shared.adminClientId}`);
     expect(client.body).toMatchObject({ role: 'Administrator', status: 'active' });
-    const role = await t.api().get('/api/v1/roles?limit=1000').set('Authorization', admin);
+    const role = await asUser(t, admin).get('/api/v1/roles?limit=1000');
     const names = role.body.items.map((r: { name: string }) => r.name);
     expect(names.filter((n: string) => n.startsWith('x-'))).toEqual([]);
     expect(role.body.items.find((r: { name: string }) => r.name === 'Auditors')).toMatchObject({
@@ -465,39 +404,29 @@ describe('delegation: nobody grants more than they hold (issue 14)', () => {
     for (const a of actors.values()) {
       const own = role.body.items.find((r: { name: string }) => r.name === `P-${a.key}`);
       expect(own.privileges).toEqual([...a.privileges].sort());
-      const me = await t.api().get('/api/v1/me').set('Authorization', a.auth);
+      const me = await asUser(t, a.auth).get('/api/v1/me');
       expect(me.body).toMatchObject({ role: `P-${a.key}`, privileges: [...a.privileges].sort() });
     }
-    const users = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
+    const users = await asUser(t, admin).get('/api/v1/users?limit=1000');
     expect(
       users.body.items.filter((u: { username: string }) => u.username.startsWith('x-')),
     ).toEqual([]);
-    const clients = await t.api().get('/api/v1/api-clients?limit=1000').set('Authorization', admin);
+    const clients = await asUser(t, admin).get('/api/v1/api-clients?limit=1000');
     expect(clients.body.items.filter((c: { name: string }) => c.name.startsWith('x-'))).toEqual([]);
   });
 
   it('an Administrator still does all of it', async () => {
-    const c = await t
-      .api()
+    const c = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({ name: 'adm-made', role: 'Administrator' });
     expect(c.status).toBe(201);
-    await t
-      .api()
-      .post(`/api/v1/api-clients/${c.body.id}/secret`)
-      .set('Authorization', admin)
-      .expect(200);
-    await t
-      .api()
+    await asUser(t, admin).post(`/api/v1/api-clients/${c.body.id}/secret`).expect(200);
+    await asUser(t, admin)
       .patch('/api/v1/roles/Auditors')
-      .set('Authorization', admin)
       .send({ privileges: ['audit.read', 'search'] })
       .expect(200);
-    await t
-      .api()
+    await asUser(t, admin)
       .put(`/api/v1/users/${shared.adminUserId}/password`)
-      .set('Authorization', admin)
       .send({ password: PASSWORD })
       .expect(204);
   });

@@ -2,22 +2,11 @@ import { createServer as createHttpServer, Server as HttpServer } from 'node:htt
 import { AddressInfo } from 'node:net';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { RetroScanner } from '../src/detections/retro-scanner';
+import { waitFor } from './support/server-process';
 import { FramedReceiver } from './support/syslog-receiver';
 import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
-
-async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { asUser } from './api/client';
 
 /** The detection id a CEF message carries. */
 function detectionIdOf(message: string): number {
@@ -43,17 +32,13 @@ describe('SIEM detections stream (docs/api.md §11, §7)', () => {
   });
 
   async function createIntegration(body: Record<string, unknown>) {
-    const res = await t
-      .api()
-      .post('/api/v1/siem-integrations')
-      .set('Authorization', ti.admin)
-      .send(body);
+    const res = await asUser(t, ti.admin).post('/api/v1/siem-integrations').send(body);
     expect(res.status).toBe(201);
     return res.body as { id: string; streams: string[] };
   }
 
   async function searchAndFlush(values: string[]): Promise<void> {
-    const res = await t.api().post('/api/v1/search').set('Authorization', analyst).send({ values });
+    const res = await asUser(t, analyst).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
     await t.app.get(DetectionRecorder).flush();
   }
@@ -77,10 +62,8 @@ describe('SIEM detections stream (docs/api.md §11, §7)', () => {
     });
     expect(plain.streams).toEqual(['audit']);
     for (const streams of [['bogus'], [], ['audit', 'audit'], 'detections']) {
-      const res = await t
-        .api()
+      const res = await asUser(t, ti.admin)
         .post('/api/v1/siem-integrations')
-        .set('Authorization', ti.admin)
         .send({ name: 'bad', type: 'webhook', url: 'http://127.0.0.1:9/x', secret: 's', streams });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body)).toContain('streams');

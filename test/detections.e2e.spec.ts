@@ -3,6 +3,7 @@ import { DetectionRetention } from '../src/detections/detection-retention';
 import { RetroScanner } from '../src/detections/retro-scanner';
 import { appDb, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 interface Detection {
   id: number;
@@ -58,10 +59,8 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
           .set('Authorization', analyst),
       ),
       ...Array.from({ length: 10 }, () =>
-        t
-          .api()
+        asUser(t, ti.admin)
           .post('/api/v1/search')
-          .set('Authorization', ti.admin)
           .send({ values: ['evil.com', '10.1.2.3', 'clean.example', 'evil.com'] }),
       ),
     ];
@@ -156,10 +155,8 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
   });
 
   it('records a detection of a searched URL holding an unpaired surrogate, with U+FFFD in its place', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, analyst)
       .post('/api/v1/search')
-      .set('Authorization', analyst)
       .send({ values: ['http://odd.evil.com/\ud800x'] });
     expect(res.status).toBe(200);
     expect(res.body.results[0].result).toBe('detected');
@@ -205,7 +202,7 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       0,
     );
     expect(acmeHits).toBeGreaterThanOrEqual(51);
-    const res = await t.api().get('/api/v1/statistics/suppliers').set('Authorization', ti.admin);
+    const res = await asUser(t, ti.admin).get('/api/v1/statistics/suppliers');
     expect(res.status).toBe(200);
     const by = Object.fromEntries(res.body.items.map((s: { supplier: string }) => [s.supplier, s]));
     expect(by.AcmeFeed).toEqual({
@@ -226,13 +223,11 @@ describe('hit counters and the detection log (docs/api.md §11)', () => {
       { supplier: 'AcmeFeed', indicators: 1 },
       { supplier: 'QuietFeed', indicators: 1 },
     ]);
-    expect(
-      (await t.api().get('/api/v1/statistics/suppliers').set('Authorization', analyst)).status,
-    ).toBe(403);
+    expect((await asUser(t, analyst).get('/api/v1/statistics/suppliers')).status).toBe(403);
   });
 
   it('exposes detections by supplier and the flush lag as metrics', async () => {
-    const res = await t.api().get('/metrics').set('Authorization', ti.admin);
+    const res = await asUser(t, ti.admin).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(
       /^indicium_detections_total\{supplier="AcmeFeed",retro="false"\} [1-9]\d*$/m,
@@ -280,10 +275,8 @@ describe('DETECTIONS=off (docs/api.md §11)', () => {
   afterAll(() => t.close());
 
   it('records nothing: no counters, no detection log, nothing remembered or retro-scanned', async () => {
-    const searched = await t
-      .api()
+    const searched = await asUser(t, ti.admin)
       .post('/api/v1/search')
-      .set('Authorization', ti.admin)
       .send({ values: ['evil.com', 'later.example'] });
     expect(searched.status).toBe(200);
     expect(searched.body.results.map((r: { result: string }) => r.result)).toEqual([
@@ -305,7 +298,7 @@ describe('DETECTIONS=off (docs/api.md §11)', () => {
         { indicator: 'later.example', hits: 0, lastHitAt: null },
       ]),
     );
-    const log = await t.api().get('/api/v1/detections').set('Authorization', ti.admin);
+    const log = await asUser(t, ti.admin).get('/api/v1/detections');
     expect(log.status).toBe(200);
     expect(log.body.items).toEqual([]);
     const db = appDb(t);

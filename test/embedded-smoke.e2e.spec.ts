@@ -5,6 +5,7 @@ import {
   EMBEDDED_BOOT_TIMEOUT_MS,
   TestApp,
 } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * The embedded Postgres (PGlite) path: `npm start` on a machine without a database server.
@@ -21,16 +22,12 @@ describe('embedded database smoke', () => {
     expect(t.config.usesEmbeddedDatabase).toBe(true);
     const admin = basic(t.admin.username, t.admin.password);
     await t.api().get('/health/ready').expect(200);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Embedded', privileges: ['search'] })
       .expect(201);
-    const created = await t
-      .api()
+    const created = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'embedded.user', password: 'correct horse battery', role: 'Embedded' });
     expect(created.status).toBe(201);
     const me = await t
@@ -82,10 +79,8 @@ describe('embedded database smoke', () => {
     const admin = basic(t.admin.username, t.admin.password);
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        t
-          .api()
+        asUser(t, admin)
           .post('/api/v1/users')
-          .set('Authorization', admin)
           .send({
             username: i % 2 ? `conc.${i}` : 'conc.same',
             password: 'correct horse battery',
@@ -96,7 +91,7 @@ describe('embedded database smoke', () => {
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(7);
     expect(statuses.filter((s) => s === 409)).toHaveLength(5);
-    const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
+    const list = await asUser(t, admin).get('/api/v1/users?limit=1000');
     expect(
       list.body.items.filter((u: { username: string }) => u.username.startsWith('conc.')),
     ).toHaveLength(7);
@@ -104,28 +99,17 @@ describe('embedded database smoke', () => {
 
   it('keeps tenants apart on the embedded database too: its own rows only, and none without a tenant', async () => {
     const admin = basic(t.admin.username, t.admin.password);
-    await t
-      .api()
-      .post('/api/v1/tenants')
-      .set('Authorization', admin)
-      .send({ name: 'pglite-t' })
-      .expect(201);
-    await t
-      .api()
+    await asUser(t, admin).post('/api/v1/tenants').send({ name: 'pglite-t' }).expect(201);
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .set('X-Indicium-Tenant', 'pglite-t')
       .send({ username: 'pglite-admin', password: 'correct horse battery', role: 'Administrator' })
       .expect(201);
     const other = basic('pglite-admin', 'correct horse battery');
     // The default tenant's evil.example (uploaded above) is not there for the other tenant.
-    const res = await t.api().get('/api/v1/search?value=evil.example').set('Authorization', other);
+    const res = await asUser(t, other).get('/api/v1/search?value=evil.example');
     expect([res.status, res.body.result]).toEqual([200, 'not_detected']);
-    const suppliers = await t
-      .api()
-      .get('/api/v1/suppliers')
-      .set('Authorization', other)
-      .expect(200);
+    const suppliers = await asUser(t, other).get('/api/v1/suppliers').expect(200);
     expect(suppliers.body.items.map((x: { name: string }) => x.name).sort()).toEqual([
       'FalsePositive',
       'InternalTI',

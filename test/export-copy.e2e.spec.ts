@@ -16,6 +16,7 @@ import {
 } from './support/test-app';
 import { DEFAULT_TENANT_ID, inTenant } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /** The whole body as a string, whatever its media type. */
 const text = (req: Test) =>
@@ -71,10 +72,8 @@ describe('export through COPY', () => {
         .set('Authorization', analyst)
         .expect(200);
     }
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .post('/api/v1/search')
-      .set('Authorization', ti.admin)
       .send({ values: ['evil.com', 'evil.com'] })
       .expect(200);
     await t.app.get(DetectionRecorder).flush();
@@ -87,7 +86,7 @@ describe('export through COPY', () => {
 
   const body = async (path: string, copy: boolean): Promise<string> => {
     exports.viaCopy = copy;
-    const res = await text(t.api().get(path).set('Authorization', ti.admin));
+    const res = await text(asUser(t, ti.admin).get(path));
     expect(res.status).toBe(200);
     return res.body as string;
   };
@@ -268,7 +267,7 @@ describe('export through COPY', () => {
       res.destroy();
       expect(await until(async () => (await copies()).length === 0)).toBe(true);
       // The server is fine: the next export runs to its end.
-      const again = await text(t.api().get(url('ndjson', 'Big')).set('Authorization', ti.admin));
+      const again = await text(asUser(t, ti.admin).get(url('ndjson', 'Big')));
       expect((again.body as string).split('\n')).toHaveLength(N + 1);
     });
   });
@@ -302,7 +301,7 @@ describe('exports and blocklist on the embedded database', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(items.map((i) => i.indicator).sort()).toEqual(['a.example.com', 'evil.com']);
-    const list = await t.api().get('/api/v1/blocklist').set('Authorization', ti.admin).expect(200);
+    const list = await asUser(t, ti.admin).get('/api/v1/blocklist').expect(200);
     expect(list.text).toBe('evil.com\n');
   });
 });

@@ -11,6 +11,7 @@ import { SharingRepository } from '../src/sharing/sharing.repository';
 import { appDb, basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /** RFC 4180 records (quoted fields, doubled quotes, CRLF and embedded newlines). */
 function parseCsv(text: string): string[][] {
@@ -84,10 +85,8 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
       .query({ value: 'evil.com' })
       .set('Authorization', ti.admin)
       .expect(200);
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .post('/api/v1/search')
-      .set('Authorization', ti.admin)
       .send({ values: ['evil.com', 'evil.com'] })
       .expect(200);
     await t.app.get(DetectionRecorder).flush();
@@ -102,7 +101,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
   let lastHitAt: string;
 
   it('streams NDJSON: one indicator-list item per line, expired ones left out', async () => {
-    const res = await text(t.api().get(url('ndjson')).set('Authorization', ti.admin));
+    const res = await text(asUser(t, ti.admin).get(url('ndjson')));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson');
     expect(res.headers['content-disposition']).toBe(
@@ -131,7 +130,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
   });
 
   it('streams RFC 4180 CSV with a header row and context as JSON', async () => {
-    const res = await text(t.api().get(url('csv')).set('Authorization', ti.admin));
+    const res = await text(asUser(t, ti.admin).get(url('csv')));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers['content-disposition']).toBe('attachment; filename="Acme-indicators.csv"');
@@ -161,7 +160,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
   });
 
   it('streams a STIX 2.1 bundle that validates against the schema', async () => {
-    const res = await text(t.api().get(url('stix21')).set('Authorization', ti.admin));
+    const res = await text(asUser(t, ti.admin).get(url('stix21')));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/stix+json;version=2.1');
     const bundle = JSON.parse(res.body as string);
@@ -184,8 +183,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
 
   it('exports an empty supplier as an empty body, a header row or an empty bundle', async () => {
     await ti.createSupplier('Empty');
-    const get = (format: string) =>
-      text(t.api().get(url(format, 'Empty')).set('Authorization', ti.admin));
+    const get = (format: string) => text(asUser(t, ti.admin).get(url(format, 'Empty')));
     const ndjson = await get('ndjson');
     expect([ndjson.status, ndjson.body]).toEqual([200, '']);
     const csv = await get('csv');
@@ -197,13 +195,9 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
   });
 
   it('refuses an unknown format (400), supplier (404), Accept (406), no privilege (403)', async () => {
-    const bad = await t.api().get(url('xml')).set('Authorization', ti.admin).expect(400);
+    const bad = await asUser(t, ti.admin).get(url('xml')).expect(400);
     expect(bad.body.message).toContain('format must be one of ndjson, csv, stix21');
-    const missing = await t
-      .api()
-      .get(url('csv', 'Nobody'))
-      .set('Authorization', ti.admin)
-      .expect(404);
+    const missing = await asUser(t, ti.admin).get(url('csv', 'Nobody')).expect(404);
     expect(missing.body).toMatchObject({
       code: 'supplier_not_found',
       message: 'Supplier "Nobody" does not exist',
@@ -217,7 +211,7 @@ describe('GET /api/v1/suppliers/{name}/indicators/export (docs/api.md §10)', ()
     expect(wrong.body.message).toContain('text/csv');
     await t.api().get(url('csv')).expect(401);
     const analyst = await ti.createAnalyst('export.analyst');
-    const denied = await t.api().get(url('csv')).set('Authorization', analyst).expect(403);
+    const denied = await asUser(t, analyst).get(url('csv')).expect(403);
     expect(denied.body.message).toContain('indicators.read');
   });
 

@@ -2,6 +2,7 @@ import { FeedServer } from './support/feed-server';
 import { basic, createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
 import { feedHelpers } from './support/feed-helpers';
+import { asUser } from './api/client';
 
 describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (docs/api.md §9)', () => {
   let t: TestApp;
@@ -54,10 +55,7 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
         lastCounts: null,
         nextRunAt: null,
       });
-      const got = await t
-        .api()
-        .get('/api/v1/suppliers/cfgfeed/feed')
-        .set('Authorization', ti.admin);
+      const got = await asUser(t, ti.admin).get('/api/v1/suppliers/cfgfeed/feed');
       expect(got.status).toBe(200);
       expect(got.body.auth).toEqual({ type: 'basic', configured: true });
       expect(JSON.stringify(got.body)).not.toContain('s3cret-pass');
@@ -156,7 +154,7 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
         404,
       );
       await ti.createSupplier('NoFeed');
-      const res = await t.api().get('/api/v1/suppliers/NoFeed/feed').set('Authorization', ti.admin);
+      const res = await asUser(t, ti.admin).get('/api/v1/suppliers/NoFeed/feed');
       expect(res.status).toBe(404);
       expect(res.body).toMatchObject({
         code: 'feed_not_found',
@@ -173,12 +171,10 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
     it('401 without credentials, 403 without the privilege', async () => {
       expect((await t.api().get('/api/v1/suppliers/CfgFeed/feed')).status).toBe(401);
       const analyst = await ti.createAnalyst('feed-analyst');
-      const res = await t.api().get('/api/v1/suppliers/CfgFeed/feed').set('Authorization', analyst);
+      const res = await asUser(t, analyst).get('/api/v1/suppliers/CfgFeed/feed');
       expect(res.status).toBe(403);
-      const put = await t
-        .api()
+      const put = await asUser(t, analyst)
         .put('/api/v1/suppliers/CfgFeed/feed')
-        .set('Authorization', analyst)
         .send({ url: 'https://x.example/', format: 'text' });
       expect(put.status).toBe(403);
     });
@@ -187,14 +183,9 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
       await ti.createSupplier('DelFeed');
       await ti.upload('DelFeed', [{ indicator: '192.0.2.1' }]);
       await f.put('DelFeed', { url: server.url('/x.txt'), format: 'text', enabled: false });
-      const res = await t
-        .api()
-        .delete('/api/v1/suppliers/DelFeed/feed')
-        .set('Authorization', ti.admin);
+      const res = await asUser(t, ti.admin).delete('/api/v1/suppliers/DelFeed/feed');
       expect(res.status).toBe(204);
-      expect(
-        (await t.api().get('/api/v1/suppliers/DelFeed/feed').set('Authorization', ti.admin)).status,
-      ).toBe(404);
+      expect((await asUser(t, ti.admin).get('/api/v1/suppliers/DelFeed/feed')).status).toBe(404);
       expect((await ti.supplier('DelFeed')).indicatorCount).toBe(1);
       expect((await ti.auditActions('feed.delete'))[0]).toMatchObject({ entityName: 'DelFeed' });
     });
@@ -278,18 +269,14 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
     });
 
     it('run-now answers 202, and the runs list pages newest first', async () => {
-      const runs = await t
-        .api()
-        .get('/api/v1/suppliers/TextFeed/feed/runs?limit=2')
-        .set('Authorization', ti.admin);
+      const runs = await asUser(t, ti.admin).get('/api/v1/suppliers/TextFeed/feed/runs?limit=2');
       expect(runs.status).toBe(200);
       expect(runs.body.items).toHaveLength(2);
       expect(runs.body.items[0].outcome).toBe('applied');
       expect(runs.body.items[1].outcome).toBe('not_modified');
-      const next = await t
-        .api()
-        .get(`/api/v1/suppliers/TextFeed/feed/runs?limit=2&cursor=${runs.body.nextCursor}`)
-        .set('Authorization', ti.admin);
+      const next = await asUser(t, ti.admin).get(
+        `/api/v1/suppliers/TextFeed/feed/runs?limit=2&cursor=${runs.body.nextCursor}`,
+      );
       expect(next.body.items.map((r: { outcome: string }) => r.outcome)).toEqual(['applied']);
       expect(next.body.nextCursor).toBeNull();
     });

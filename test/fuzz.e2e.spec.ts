@@ -20,6 +20,7 @@ import {
 } from './support/fuzz';
 import { DetectionRecorder } from '../src/detections/detection-recorder';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Bad input on every route (issue 7): walks every operation of the live OpenAPI document and
@@ -722,7 +723,7 @@ describe('bad input on every route (property-based)', () => {
 
   async function createFixtures(): Promise<void> {
     const post = async (path: string, body: object): Promise<Record<string, unknown>> => {
-      const res = await t.api().post(path).set('Authorization', admin).send(body);
+      const res = await asUser(t, admin).post(path).send(body);
       expect(res.status).toBe(201);
       return res.body;
     };
@@ -744,10 +745,8 @@ describe('bad input on every route (property-based)', () => {
     await post('/api/v1/roles', { name: 'fz-role', privileges: ['search'] });
     await post('/api/v1/suppliers', { name: 'fz-supplier' });
     await post('/api/v1/tags', { name: 'FZ-TAG' });
-    const upload = await t
-      .api()
+    const upload = await asUser(t, admin)
       .put('/api/v1/suppliers/fz-supplier/indicators')
-      .set('Authorization', admin)
       .send([{ indicator: 'evil.com', tags: ['FZ-TAG'] }]);
     expect(upload.status).toBe(200);
     fixtures.byCollection = {
@@ -1035,17 +1034,14 @@ describe('bad input on every route (property-based)', () => {
         400,
         /matchesLimit must be an integer number/,
       );
-      const get = await t
-        .api()
-        .get('/api/v1/search?value=evil.com&matchesLimit=5')
-        .set('Authorization', admin);
+      const get = await asUser(t, admin).get('/api/v1/search?value=evil.com&matchesLimit=5');
       expect(get.status).toBe(200);
       expect(get.body).toMatchObject({ result: 'detected' });
     });
 
     it('PATCH with "name": null leaves the name (as for every optional field), not a 500', async () => {
       for (const path of ['/api/v1/suppliers/fz-supplier', '/api/v1/tags/FZ-TAG']) {
-        const res = await t.api().patch(path).set('Authorization', admin).send({ name: null });
+        const res = await asUser(t, admin).patch(path).send({ name: null });
         expect(res.status).toBe(200);
         expect(res.body.name).toBe(path.split('/').pop());
       }
@@ -1087,16 +1083,14 @@ describe('bad input on every route (property-based)', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeysBefore);
       expect(Object.getOwnPropertyNames(Array.prototype)).not.toContain('polluted');
-      const me = await t.api().get('/api/v1/me').set('Authorization', admin);
+      const me = await asUser(t, admin).get('/api/v1/me');
       expect(me.status).toBe(200);
       expect(me.body).toMatchObject({ type: 'user', name: 'admin', role: 'Administrator' });
       // The fingerprint and the audit check see a business write (so they can fail above).
       const before = await db.fingerprint();
       const head = await db.auditHead();
-      const role = await t
-        .api()
+      const role = await asUser(t, admin)
         .post('/api/v1/roles')
-        .set('Authorization', admin)
         .send({ name: 'fz-after', privileges: ['search'] });
       expect(role.status).toBe(201);
       const after = await db.fingerprint();
@@ -1106,7 +1100,7 @@ describe('bad input on every route (property-based)', () => {
       ]);
       expect(role.body).toMatchObject({ name: 'fz-after', privileges: ['search'] });
       expect(Object.getPrototypeOf(role.body)).toBe(Object.prototype);
-      const verify = await t.api().get('/api/v1/audit-logs/verify').set('Authorization', admin);
+      const verify = await asUser(t, admin).get('/api/v1/audit-logs/verify');
       expect(verify.body).toMatchObject({ valid: true });
     });
   });

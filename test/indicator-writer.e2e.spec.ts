@@ -5,6 +5,7 @@ import { UPSERT_BATCH_ROWS } from '../src/suppliers/indicators/write-run';
 import { createTestApp, TestApp } from './support/test-app';
 import { DEFAULT_TENANT_ID, inTenant } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 /** The one writer path (feeds call it directly): replace, removals, abort, all-or-nothing. */
 describe('IndicatorWriter', () => {
@@ -213,7 +214,7 @@ describe('IndicatorWriter', () => {
     await h.createTag('Doomed');
     async function* entries(): AsyncGenerator<unknown> {
       // The write has read the tag ids; no transaction is open yet, so the delete goes through.
-      await t.api().delete('/api/v1/tags/doomed').set('Authorization', h.admin).expect(204);
+      await asUser(t, h.admin).delete('/api/v1/tags/doomed').expect(204);
       yield { indicator: 'raced.example', tags: ['DOOMED', 'C2'] };
     }
     const result = await writer.write(request('TagRace', { entries: entries() }));

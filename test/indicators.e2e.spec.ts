@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ExpirySweeper } from '../src/suppliers/indicators/expiry-sweeper';
 import { appDb, createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 const MiB = 1024 * 1024;
 
@@ -295,10 +296,8 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
   });
 
   it('415 for another Content-Type; 404 for an unknown supplier', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .put('/api/v1/suppliers/InternalTI/indicators')
-      .set('Authorization', admin)
       .set('Content-Type', 'text/plain')
       .send('evil.com');
     expect(res.status).toBe(415);
@@ -341,10 +340,8 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       ['ip', '203.0.113.9'],
       ['url', 'evil.example/kit'],
     ]);
-    const del = await t
-      .api()
+    const del = await asUser(t, admin)
       .delete('/api/v1/suppliers/DefangFeed/indicators')
-      .set('Authorization', admin)
       .send([{ indicator: '203[.]0[.]113[.]9' }]);
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ deleted: 1, notFound: [] });
@@ -359,10 +356,8 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
         { indicator: '10.0.0.1' },
       ])
       .expect(200);
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .delete('/api/v1/suppliers/delfeed/indicators')
-      .set('Authorization', admin)
       .send([
         { indicator: 'DEL1.example.com.' },
         { indicator: '10.0.0.1', type: 'ip' },
@@ -385,18 +380,12 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       [[{ indicator: 5 }], /\[0\]\.indicator/],
       [[{ indicator: 'x', type: 'host' }], /\[0\]\.type/],
     ] as const) {
-      const bad = await t
-        .api()
-        .delete('/api/v1/suppliers/DelFeed/indicators')
-        .set('Authorization', admin)
-        .send(body);
+      const bad = await asUser(t, admin).delete('/api/v1/suppliers/DelFeed/indicators').send(body);
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(message);
     }
-    const missing = await t
-      .api()
+    const missing = await asUser(t, admin)
       .delete('/api/v1/suppliers/NoSuchFeed/indicators')
-      .set('Authorization', admin)
       .send([{ indicator: 'x.com' }]);
     expect(missing.status).toBe(404);
   });
@@ -454,10 +443,9 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
         .set('Authorization', admin);
       expect(res.status).toBe(400);
     }
-    expect(
-      (await t.api().get('/api/v1/suppliers/NoSuchFeed/indicators').set('Authorization', admin))
-        .status,
-    ).toBe(404);
+    expect((await asUser(t, admin).get('/api/v1/suppliers/NoSuchFeed/indicators')).status).toBe(
+      404,
+    );
   });
 
   it('expired indicators (own expiresAt or retention) are hidden, then purged by the sweeper', async () => {
@@ -484,17 +472,13 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     expect((await h.supplier('ExpFeed')).indicatorCount).toBe(2);
 
     // Retention: a tiny retention makes everything not refreshed since expire.
-    await t
-      .api()
+    await asUser(t, admin)
       .patch('/api/v1/suppliers/ExpFeed')
-      .set('Authorization', admin)
       .send({ retentionMinutes: 1 })
       .expect(200);
     expect((await h.listAll('ExpFeed')).length).toBe(2); // updated just now: 1 minute left
-    await t
-      .api()
+    await asUser(t, admin)
       .patch('/api/v1/suppliers/ExpFeed')
-      .set('Authorization', admin)
       .send({ retentionMinutes: 0 })
       .expect(200);
     // Backdate updated_at through the API is impossible; emulate time passing in SQL.
@@ -503,10 +487,8 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
       `UPDATE indicators SET updated_at = now() - interval '2 minutes'
        WHERE supplier_id = (SELECT id FROM suppliers WHERE name = 'ExpFeed')`,
     );
-    await t
-      .api()
+    await asUser(t, admin)
       .patch('/api/v1/suppliers/ExpFeed')
-      .set('Authorization', admin)
       .send({ retentionMinutes: 1 })
       .expect(200);
     expect(await h.listAll('ExpFeed')).toEqual([]);
@@ -597,7 +579,7 @@ describe('indicators of a supplier (docs/api.md §3)', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ processed: 100_000, created: 100_000, updated: 0, failed: [] });
     expect((await h.supplier('BigFeed')).indicatorCount).toBe(100_000);
-    const tagged = await t.api().get('/api/v1/tags/C2').set('Authorization', admin);
+    const tagged = await asUser(t, admin).get('/api/v1/tags/C2');
     expect(tagged.body.indicatorCount).toBeGreaterThanOrEqual(10_000);
   });
 

@@ -11,6 +11,7 @@ import {
   withDatabase,
 } from './support/server-process';
 import { appDb, basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Lockouts shared by every instance and kept across restarts (docs/api.md §2), and the
@@ -186,9 +187,7 @@ describe('lockout state and refusal audit (one instance)', () => {
     const scrypts = jest.spyOn(crypto, 'scrypt');
     try {
       const burst = await Promise.all(
-        Array.from({ length: 32 }, () =>
-          t.api().get('/api/v1/me').set('Authorization', credentials),
-        ),
+        Array.from({ length: 32 }, () => asUser(t, credentials).get('/api/v1/me')),
       );
       expect(burst.map((r) => [r.status, r.body.name])).toEqual(
         Array(32).fill([200, created.body.clientId]),
@@ -287,7 +286,7 @@ describe('lockout state and refusal audit (one instance)', () => {
     const malformed = ['Basic !!!not-base64', 'Basic ' + btoa('no-colon'), 'Digest x', 'Bearer'];
     const start = Date.now();
     for (const header of malformed) {
-      const res = await t.api().get('/api/v1/me').set('Authorization', header);
+      const res = await asUser(t, header).get('/api/v1/me');
       expect(res.status).toBe(401);
       expect(res.body.message).toMatch(/Authentication required/);
     }

@@ -4,6 +4,7 @@ import { REMEMBER_REFRESH_MS } from '../src/detections/recent-values';
 import { RetroScanner } from '../src/detections/retro-scanner';
 import { appDb, createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 interface Detection {
   value: string;
@@ -29,7 +30,7 @@ describe('retro-scan (docs/api.md §11)', () => {
   afterAll(() => t.close());
 
   async function search(values: string[]): Promise<void> {
-    const res = await t.api().post('/api/v1/search').set('Authorization', analyst).send({ values });
+    const res = await asUser(t, analyst).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
     for (const r of res.body.results) expect(r.result).toBe('not_detected');
   }
@@ -162,7 +163,7 @@ describe('retro-scan (docs/api.md §11)', () => {
   }
 
   async function searchAs(auth: string, values: string[]): Promise<void> {
-    const res = await t.api().post('/api/v1/search').set('Authorization', auth).send({ values });
+    const res = await asUser(t, auth).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
   }
 

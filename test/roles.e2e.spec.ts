@@ -1,5 +1,6 @@
 import { ALL_PRIVILEGES } from '../src/auth/privileges';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 describe('roles and privileges (docs/api.md §2)', () => {
   let t: TestApp;
@@ -12,7 +13,7 @@ describe('roles and privileges (docs/api.md §2)', () => {
   afterAll(() => t.close());
 
   it('lists the immutable built-in roles', async () => {
-    const res = await t.api().get('/api/v1/roles').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/roles');
     expect(res.status).toBe(200);
     expect(res.body.nextCursor).toBeNull();
     const byName = Object.fromEntries(res.body.items.map((r: { name: string }) => [r.name, r]));
@@ -24,17 +25,15 @@ describe('roles and privileges (docs/api.md §2)', () => {
   });
 
   it('serves the privilege catalogue', async () => {
-    const res = await t.api().get('/api/v1/roles/privileges').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/roles/privileges');
     expect(res.status).toBe(200);
     expect(res.body.map((p: { name: string }) => p.name)).toEqual(ALL_PRIVILEGES);
     expect(res.body.every((p: { description: string }) => p.description.length > 5)).toBe(true);
   });
 
   it('creates, changes and deletes a custom role; its holders feel changes at once', async () => {
-    const created = await t
-      .api()
+    const created = await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'SOC Tier 2', description: 'triage', privileges: ['search', 'metrics.read'] });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
@@ -45,19 +44,15 @@ describe('roles and privileges (docs/api.md §2)', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'tier2', password: 'correct horse battery', role: 'SOC Tier 2' })
       .expect(201);
     const tier2 = basic('tier2', 'correct horse battery');
-    await t.api().get('/metrics').set('Authorization', tier2).expect(200);
+    await asUser(t, tier2).get('/metrics').expect(200);
 
-    const patched = await t
-      .api()
+    const patched = await asUser(t, admin)
       .patch('/api/v1/roles/SOC Tier 2')
-      .set('Authorization', admin)
       .send({ privileges: ['search'] });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
@@ -65,19 +60,19 @@ describe('roles and privileges (docs/api.md §2)', () => {
       description: 'triage',
       privileges: ['search'],
     });
-    await t.api().get('/metrics').set('Authorization', tier2).expect(403);
-    const me = await t.api().get('/api/v1/me').set('Authorization', tier2);
+    await asUser(t, tier2).get('/metrics').expect(403);
+    const me = await asUser(t, tier2).get('/api/v1/me');
     expect(me.body).toMatchObject({ role: 'SOC Tier 2', privileges: ['search'] });
 
-    const assigned = await t.api().delete('/api/v1/roles/SOC Tier 2').set('Authorization', admin);
+    const assigned = await asUser(t, admin).delete('/api/v1/roles/SOC Tier 2');
     expect(assigned.status).toBe(409);
     expect(assigned.body.code).toBe('role_in_use');
     expect(assigned.body.message).toMatch(/still assigned/);
-    const users = await t.api().get('/api/v1/users').set('Authorization', admin);
+    const users = await asUser(t, admin).get('/api/v1/users');
     const id = users.body.items.find((u: { username: string }) => u.username === 'tier2').id;
-    await t.api().delete(`/api/v1/users/${id}`).set('Authorization', admin).expect(204);
-    await t.api().delete('/api/v1/roles/SOC Tier 2').set('Authorization', admin).expect(204);
-    await t.api().delete('/api/v1/roles/SOC Tier 2').set('Authorization', admin).expect(404);
+    await asUser(t, admin).delete(`/api/v1/users/${id}`).expect(204);
+    await asUser(t, admin).delete('/api/v1/roles/SOC Tier 2').expect(204);
+    await asUser(t, admin).delete('/api/v1/roles/SOC Tier 2').expect(404);
   });
 
   it.each([
@@ -88,53 +83,36 @@ describe('roles and privileges (docs/api.md §2)', () => {
     [{ name: 'Dupes', privileges: ['search', 'search'] }, /privileges.*unique/],
     [{ name: 'Extra', privileges: [], builtIn: true }, /builtIn should not exist/],
   ])('rejects %j with 400', async (body, message) => {
-    const res = await t.api().post('/api/v1/roles').set('Authorization', admin).send(body);
+    const res = await asUser(t, admin).post('/api/v1/roles').send(body);
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
   });
 
   it('409 on duplicates and on changing built-ins; 404 on unknown roles', async () => {
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Analyst', privileges: [] })
       .expect(409);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Twice', privileges: [] })
       .expect(201);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/roles')
-      .set('Authorization', admin)
       .send({ name: 'Twice', privileges: [] })
       .expect(409);
-    const patchBuiltIn = await t
-      .api()
+    const patchBuiltIn = await asUser(t, admin)
       .patch('/api/v1/roles/Analyst')
-      .set('Authorization', admin)
       .send({ privileges: ['search', 'users.manage'] });
     expect(patchBuiltIn.status).toBe(409);
     expect(patchBuiltIn.body.code).toBe('built_in_immutable');
     expect(patchBuiltIn.body.message).toMatch(/built in/);
-    await t.api().delete('/api/v1/roles/Administrator').set('Authorization', admin).expect(409);
-    await t
-      .api()
-      .patch('/api/v1/roles/Ghost')
-      .set('Authorization', admin)
-      .send({ description: 'x' })
-      .expect(404);
-    const rename = await t
-      .api()
-      .patch('/api/v1/roles/Twice')
-      .set('Authorization', admin)
-      .send({ name: 'Thrice' });
+    await asUser(t, admin).delete('/api/v1/roles/Administrator').expect(409);
+    await asUser(t, admin).patch('/api/v1/roles/Ghost').send({ description: 'x' }).expect(404);
+    const rename = await asUser(t, admin).patch('/api/v1/roles/Twice').send({ name: 'Thrice' });
     expect(rename.status).toBe(400);
     expect(rename.body.message).toMatch(/name should not exist/);
-    const roles = await t.api().get('/api/v1/roles').set('Authorization', admin);
+    const roles = await asUser(t, admin).get('/api/v1/roles');
     expect(roles.body.items.find((r: { name: string }) => r.name === 'Analyst').privileges).toEqual(
       ['search'],
     );
@@ -142,26 +120,18 @@ describe('roles and privileges (docs/api.md §2)', () => {
 
   it('paginates by name', async () => {
     for (const n of ['P1', 'P2', 'P3'])
-      await t
-        .api()
-        .post('/api/v1/roles')
-        .set('Authorization', admin)
-        .send({ name: n, privileges: [] })
-        .expect(201);
-    const first = await t.api().get('/api/v1/roles?limit=2').set('Authorization', admin);
+      await asUser(t, admin).post('/api/v1/roles').send({ name: n, privileges: [] }).expect(201);
+    const first = await asUser(t, admin).get('/api/v1/roles?limit=2');
     expect(first.body.items).toHaveLength(2);
-    const second = await t
-      .api()
-      .get(`/api/v1/roles?limit=2&cursor=${first.body.nextCursor}`)
-      .set('Authorization', admin);
+    const second = await asUser(t, admin).get(
+      `/api/v1/roles?limit=2&cursor=${first.body.nextCursor}`,
+    );
     expect(second.body.items[0].name > first.body.items[1].name).toBe(true);
   });
 
   it('403 for a principal without roles.manage', async () => {
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'plain.analyst', password: 'correct horse battery', role: 'Analyst' })
       .expect(201);
     const analyst = basic('plain.analyst', 'correct horse battery');

@@ -4,6 +4,7 @@ import {
   EMBEDDED_BOOT_TIMEOUT_MS,
   TestApp,
 } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * SEARCH_INDEX=on on the embedded database (PGlite, one process, no LISTEN across processes):
@@ -21,7 +22,7 @@ describe('search key index on the embedded database', () => {
   afterAll(() => t.close());
 
   async function metric(name: string): Promise<number> {
-    const res = await t.api().get('/metrics').set('Authorization', admin).expect(200);
+    const res = await asUser(t, admin).get('/metrics').expect(200);
     const line = res.text.split('\n').find((l) => l.startsWith(`${name} `));
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
   }
@@ -34,22 +35,16 @@ describe('search key index on the embedded database', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await t.api().get('/health/live').expect(200);
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/suppliers')
-      .set('Authorization', admin)
       .send({ name: 'EmbeddedFeed', vendor: 'Emb' })
       .expect(201);
-    const upload = await t
-      .api()
+    const upload = await asUser(t, admin)
       .put('/api/v1/suppliers/EmbeddedFeed/indicators')
-      .set('Authorization', admin)
       .send([{ indicator: 'embedded-index.example' }, { indicator: '192.0.2.0/28' }]);
     expect(upload.body).toMatchObject({ created: 2, failed: [] });
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/search')
-      .set('Authorization', admin)
       .send({ values: ['www.embedded-index.example', '192.0.2.9', '192.0.2.99', 'clean.example'] })
       .expect(200);
     expect(res.body.results.map((r: { result: string }) => r.result)).toEqual([
@@ -65,7 +60,7 @@ describe('search key index on the embedded database', () => {
     expect(await metric('indicium_search_index_keys')).toBe(2);
     expect(await metric('indicium_search_index_rebuilds_total{reason="start"}')).toBe(1);
     const maybes = await metric('indicium_search_index_lookups_total{answer="maybe"}');
-    await t.api().get('/api/v1/search?value=other.example').set('Authorization', admin).expect(200);
+    await asUser(t, admin).get('/api/v1/search?value=other.example').expect(200);
     expect(await metric('indicium_search_index_lookups_total{answer="maybe"}')).toBe(maybes);
   });
 });

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -269,7 +270,7 @@ describe('search (docs/api.md §5)', () => {
       'com',
       '10.1.2.3',
     ];
-    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    const res = await asUser(t, admin).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
     expect(
       res.body.results.map((r: { value: unknown; result: string }) => [r.value, r.result]),
@@ -305,7 +306,7 @@ describe('search (docs/api.md §5)', () => {
       'Bad[@]Evil.org',
       'notbad[.]com',
     ];
-    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    const res = await asUser(t, admin).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
     expect(
       res.body.results.map(
@@ -357,10 +358,10 @@ describe('search (docs/api.md §5)', () => {
 
   it('validates the request itself', async () => {
     for (const body of [{}, { values: [] }, { values: 'evil.com' }, { values: ['x'], extra: 1 }]) {
-      const res = await t.api().post('/api/v1/search').set('Authorization', admin).send(body);
+      const res = await asUser(t, admin).post('/api/v1/search').send(body);
       expect(res.status).toBe(400);
     }
-    const missing = await t.api().get('/api/v1/search').set('Authorization', admin);
+    const missing = await asUser(t, admin).get('/api/v1/search');
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/value/);
     for (const [query, message] of [
@@ -371,22 +372,17 @@ describe('search (docs/api.md §5)', () => {
       ['value=a.com&matchesLimit=1001', 'matchesLimit must not be greater than 1000'],
       ['matchesLimit=-1', 'value must be a string; matchesLimit must not be less than 1'],
     ]) {
-      const res = await t.api().get(`/api/v1/search?${query}`).set('Authorization', admin);
+      const res = await asUser(t, admin).get(`/api/v1/search?${query}`);
       expect({ query, status: res.status, message: res.body.message }).toEqual({
         query,
         status: 400,
         message,
       });
     }
-    const ok = await t
-      .api()
-      .get('/api/v1/search?value=a.com&matchesLimit=1000')
-      .set('Authorization', admin);
+    const ok = await asUser(t, admin).get('/api/v1/search?value=a.com&matchesLimit=1000');
     expect(ok.status).toBe(200);
-    const tooMany = await t
-      .api()
+    const tooMany = await asUser(t, admin)
       .post('/api/v1/search')
-      .set('Authorization', admin)
       .send({ values: Array(100_001).fill('a.com') });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.message).toMatch(/100000/);
@@ -396,7 +392,7 @@ describe('search (docs/api.md §5)', () => {
     // A single lookup of a few IPv4 addresses tries every prefix length; more addresses (or
     // any IPv6) ask the database which lengths exist. Both must find the same matches.
     const values = ['10.1.2.3', '10.200.0.1', '10.9.1.1', '11.0.0.1', '10.1.255.255', '10.0.0.1'];
-    const bulk = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    const bulk = await asUser(t, admin).post('/api/v1/search').send({ values });
     expect(bulk.status).toBe(200);
     for (const [i, value] of values.entries())
       expect(bulk.body.results[i]).toEqual(await one(value));
@@ -446,7 +442,7 @@ describe('search (docs/api.md §5)', () => {
       (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
     );
     values[99_999] = 'evil.com';
-    const res = await t.api().post('/api/v1/search').set('Authorization', admin).send({ values });
+    const res = await asUser(t, admin).post('/api/v1/search').send({ values });
     expect(res.status).toBe(200);
     expect(res.body.results).toHaveLength(100_000);
     expect(res.body.results[5]).toMatchObject({ value: '10.0.0.5', result: 'detected' });
@@ -582,7 +578,7 @@ describe('search (docs/api.md §5)', () => {
   });
 
   it('counts values and verdicts in the metrics', async () => {
-    const m = await t.api().get('/metrics').set('Authorization', admin);
+    const m = await asUser(t, admin).get('/metrics');
     expect(m.text).toMatch(/indicium_search_verdicts_total\{result="detected"\} \d+/);
     expect(m.text).toMatch(/indicium_search_values_total\{type="domain"\} \d+/);
     expect(m.text).toMatch(/indicium_search_duration_seconds_count\{mode="single"\} \d+/);

@@ -1,6 +1,7 @@
 import { Rsyslog, rsyslogMissing } from './support/rsyslog';
 import { waitFor } from './support/server-process';
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 const missing = rsyslogMissing();
 if (missing && process.env.CI) {
@@ -46,24 +47,21 @@ interface IntegrationBody {
   });
 
   async function integration(): Promise<IntegrationBody> {
-    const res = await t
-      .api()
-      .get(`/api/v1/siem-integrations/${integrationId}`)
-      .set('Authorization', admin);
+    const res = await asUser(t, admin).get(`/api/v1/siem-integrations/${integrationId}`);
     expect(res.status).toBe(200);
     return res.body;
   }
   async function lastSequence(): Promise<number> {
-    const res = await t.api().get('/api/v1/audit-logs?limit=1').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/audit-logs?limit=1');
     return res.body.items[0].sequence as number;
   }
   /** `pairs` tags created and deleted: two audit records each. */
   async function tagChurn(prefix: string, pairs: number): Promise<void> {
     for (let n = 0; n < pairs; n++) {
       const name = `${prefix}-${n}`;
-      const created = await t.api().post('/api/v1/tags').set('Authorization', admin).send({ name });
+      const created = await asUser(t, admin).post('/api/v1/tags').send({ name });
       expect(created.status).toBe(201);
-      const deleted = await t.api().delete(`/api/v1/tags/${name}`).set('Authorization', admin);
+      const deleted = await asUser(t, admin).delete(`/api/v1/tags/${name}`);
       expect(deleted.status).toBe(204);
     }
   }
@@ -91,7 +89,7 @@ interface IntegrationBody {
   }
 
   it('delivers over RELP and reports progress only for what rsyslogd acknowledged', async () => {
-    const res = await t.api().post('/api/v1/siem-integrations').set('Authorization', admin).send({
+    const res = await asUser(t, admin).post('/api/v1/siem-integrations').send({
       name: 'rsyslog-relp',
       type: 'syslog',
       transport: 'relp',

@@ -7,23 +7,11 @@ import {
 } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
+import { waitFor } from './support/server-process';
 import { FramedReceiver, ReceiverProcess } from './support/syslog-receiver';
 import { basic, createTestApp, TestApp } from './support/test-app';
 
 const PASSWORD = 'correct horse battery staple';
-
-async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('SIEM integrations and real-time forwarding (docs/api.md §7)', () => {
   let t: TestApp;

@@ -1,5 +1,6 @@
 import { createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 describe('suppliers (docs/api.md §3)', () => {
   let t: TestApp;
@@ -14,7 +15,7 @@ describe('suppliers (docs/api.md §3)', () => {
   afterAll(() => t.close());
 
   it('has the built-ins InternalTI and FalsePositive', async () => {
-    const res = await t.api().get('/api/v1/suppliers').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/suppliers');
     expect(res.status).toBe(200);
     const builtIns = res.body.items.filter((s: { builtIn: boolean }) => s.builtIn);
     expect(builtIns.map((s: { name: string }) => s.name).sort()).toEqual([
@@ -38,11 +39,7 @@ describe('suppliers (docs/api.md §3)', () => {
   });
 
   it('creates a supplier with the documented defaults and audits it', async () => {
-    const res = await t
-      .api()
-      .post('/api/v1/suppliers')
-      .set('Authorization', admin)
-      .send({ name: 'Acme_Feed-1' });
+    const res = await asUser(t, admin).post('/api/v1/suppliers').send({ name: 'Acme_Feed-1' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       name: 'Acme_Feed-1',
@@ -58,10 +55,8 @@ describe('suppliers (docs/api.md §3)', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    const full = await t
-      .api()
+    const full = await asUser(t, admin)
       .post('/api/v1/suppliers')
-      .set('Authorization', admin)
       .send({
         name: 'FullFeed',
         vendor: 'Acme',
@@ -104,7 +99,7 @@ describe('suppliers (docs/api.md §3)', () => {
     [{ name: 'ok', status: 'enabled' }, /status/],
     [{ name: 'ok', builtIn: true }, /builtIn/],
   ])('rejects %j with 400 naming the field', async (body, message) => {
-    const res = await t.api().post('/api/v1/suppliers').set('Authorization', admin).send(body);
+    const res = await asUser(t, admin).post('/api/v1/suppliers').send(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(res.body.message).toMatch(message);
@@ -121,11 +116,7 @@ describe('suppliers (docs/api.md §3)', () => {
       'FalsePositive',
       'FALSEPOSITIVE',
     ]) {
-      const res = await t
-        .api()
-        .post('/api/v1/suppliers')
-        .set('Authorization', admin)
-        .send({ name });
+      const res = await asUser(t, admin).post('/api/v1/suppliers').send({ name });
       expect(res.status).toBe(409);
       expect(res.body.statusCode).toBe(409);
     }
@@ -133,10 +124,10 @@ describe('suppliers (docs/api.md §3)', () => {
 
   it('looks names up case-insensitively; 404 for an unknown one', async () => {
     await h.createSupplier('CaseFeed');
-    const res = await t.api().get('/api/v1/suppliers/casefeed').set('Authorization', admin);
+    const res = await asUser(t, admin).get('/api/v1/suppliers/casefeed');
     expect(res.status).toBe(200);
     expect(res.body.name).toBe('CaseFeed');
-    const missing = await t.api().get('/api/v1/suppliers/NoSuchFeed').set('Authorization', admin);
+    const missing = await asUser(t, admin).get('/api/v1/suppliers/NoSuchFeed');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({
       code: 'supplier_not_found',
@@ -152,10 +143,8 @@ describe('suppliers (docs/api.md §3)', () => {
 
   it('updates and renames a supplier, audited with old and new values', async () => {
     await h.createSupplier('PatchFeed');
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .patch('/api/v1/suppliers/patchfeed')
-      .set('Authorization', admin)
       .send({
         name: 'PatchedFeed',
         status: 'disabled',
@@ -175,9 +164,7 @@ describe('suppliers (docs/api.md §3)', () => {
       description: 'D',
       actionableFields: ['threat'],
     });
-    expect(
-      (await t.api().get('/api/v1/suppliers/PatchFeed').set('Authorization', admin)).status,
-    ).toBe(404);
+    expect((await asUser(t, admin).get('/api/v1/suppliers/PatchFeed')).status).toBe(404);
     const [record] = await h.auditActions('supplier.update');
     expect(record).toMatchObject({
       entityName: 'PatchedFeed',
@@ -185,26 +172,18 @@ describe('suppliers (docs/api.md §3)', () => {
       newValue: expect.objectContaining({ name: 'PatchedFeed', status: 'disabled' }),
     });
     // Renaming to a different case of itself is fine; to another supplier's name is not.
-    const recase = await t
-      .api()
+    const recase = await asUser(t, admin)
       .patch('/api/v1/suppliers/PatchedFeed')
-      .set('Authorization', admin)
       .send({ name: 'PATCHEDFEED' });
     expect(recase.status).toBe(200);
     expect(recase.body.name).toBe('PATCHEDFEED');
     await h.createSupplier('OtherFeed');
     for (const name of ['otherfeed', 'InternalTI']) {
-      const clash = await t
-        .api()
-        .patch('/api/v1/suppliers/PatchedFeed')
-        .set('Authorization', admin)
-        .send({ name });
+      const clash = await asUser(t, admin).patch('/api/v1/suppliers/PatchedFeed').send({ name });
       expect(clash.status).toBe(409);
     }
-    const bad = await t
-      .api()
+    const bad = await asUser(t, admin)
       .patch('/api/v1/suppliers/PatchedFeed')
-      .set('Authorization', admin)
       .send({ status: 'paused', unknownField: 1 });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/status/);
@@ -213,17 +192,13 @@ describe('suppliers (docs/api.md §3)', () => {
 
   it('built-ins accept only status and actionableFields, and cannot be deleted', async () => {
     for (const name of ['InternalTI', 'FalsePositive']) {
-      const ok = await t
-        .api()
+      const ok = await asUser(t, admin)
         .patch(`/api/v1/suppliers/${name.toLowerCase()}`)
-        .set('Authorization', admin)
         .send({ status: 'disabled', actionableFields: ['threat'] });
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ name, status: 'disabled', actionableFields: ['threat'] });
-      await t
-        .api()
+      await asUser(t, admin)
         .patch(`/api/v1/suppliers/${name}`)
-        .set('Authorization', admin)
         .send({ status: 'enabled' })
         .expect(200);
       for (const body of [
@@ -234,16 +209,12 @@ describe('suppliers (docs/api.md §3)', () => {
         { description: 'x' },
         { status: 'enabled', confidence: 50 },
       ]) {
-        const res = await t
-          .api()
-          .patch(`/api/v1/suppliers/${name}`)
-          .set('Authorization', admin)
-          .send(body);
+        const res = await asUser(t, admin).patch(`/api/v1/suppliers/${name}`).send(body);
         expect(res.status).toBe(409);
         expect(res.body.code).toBe('built_in_immutable');
         expect(res.body.message).toMatch(/built in/);
       }
-      const del = await t.api().delete(`/api/v1/suppliers/${name}`).set('Authorization', admin);
+      const del = await asUser(t, admin).delete(`/api/v1/suppliers/${name}`);
       expect(del.status).toBe(409);
     }
   });
@@ -251,11 +222,9 @@ describe('suppliers (docs/api.md §3)', () => {
   it('deletes a supplier with its indicators, audited', async () => {
     await h.createSupplier('DoomedFeed');
     await h.upload('DoomedFeed', [{ indicator: 'doomed.com' }]).expect(200);
-    const res = await t.api().delete('/api/v1/suppliers/doomedfeed').set('Authorization', admin);
+    const res = await asUser(t, admin).delete('/api/v1/suppliers/doomedfeed');
     expect(res.status).toBe(204);
-    expect(
-      (await t.api().get('/api/v1/suppliers/DoomedFeed').set('Authorization', admin)).status,
-    ).toBe(404);
+    expect((await asUser(t, admin).get('/api/v1/suppliers/DoomedFeed')).status).toBe(404);
     // Re-created under the same name, it starts empty.
     await h.createSupplier('DoomedFeed');
     expect(await h.listAll('DoomedFeed')).toEqual([]);
@@ -282,7 +251,7 @@ describe('suppliers (docs/api.md §3)', () => {
     const lower = seen.map((s) => s.toLowerCase());
     expect([...lower].sort()).toEqual(lower);
     expect(seen).toEqual(expect.arrayContaining(['Page-A', 'page-b', 'page-c', 'InternalTI']));
-    const bad = await t.api().get('/api/v1/suppliers?cursor=nope').set('Authorization', admin);
+    const bad = await asUser(t, admin).get('/api/v1/suppliers?cursor=nope');
     expect(bad.status).toBe(400);
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
 import { createTestApp, TestApp } from './support/test-app';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
@@ -44,10 +45,8 @@ if (!haveChromium) {
       { indicator: 'phish-kit.example', context: { threat: 'phishing' } },
     ]);
     expect(up.status).toBe(200);
-    const res = await t
-      .api()
+    const res = await asUser(t, ti.admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', ti.admin)
       .send({ name: 'swagger-ui', role: 'Analyst' });
     expect(res.status).toBe(201);
     client = res.body;

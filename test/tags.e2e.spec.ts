@@ -1,5 +1,6 @@
 import { createTestApp, TestApp } from './support/test-app';
 import { PageBody, threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 describe('tags (docs/api.md §4)', () => {
   let t: TestApp;
@@ -14,11 +15,7 @@ describe('tags (docs/api.md §4)', () => {
   afterAll(() => t.close());
 
   it('creates a tag stored uppercase with defaults; audited', async () => {
-    const res = await t
-      .api()
-      .post('/api/v1/tags')
-      .set('Authorization', admin)
-      .send({ name: 'Phishing-Kit_1' });
+    const res = await asUser(t, admin).post('/api/v1/tags').send({ name: 'Phishing-Kit_1' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       name: 'PHISHING-KIT_1',
@@ -29,10 +26,8 @@ describe('tags (docs/api.md §4)', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    const full = await t
-      .api()
+    const full = await asUser(t, admin)
       .post('/api/v1/tags')
-      .set('Authorization', admin)
       .send({ name: 'malware', weight: 5, description: 'Malware', color: '#FF8800' });
     expect(full.status).toBe(201);
     expect(full.body).toMatchObject({
@@ -57,7 +52,7 @@ describe('tags (docs/api.md §4)', () => {
     [{ name: 'ok', description: 'd'.repeat(1025) }, /description/],
     [{ name: 'ok', indicatorCount: 3 }, /indicatorCount/],
   ])('rejects %j with 400 naming the field', async (body, message) => {
-    const res = await t.api().post('/api/v1/tags').set('Authorization', admin).send(body);
+    const res = await asUser(t, admin).post('/api/v1/tags').send(body);
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
   });
@@ -65,7 +60,7 @@ describe('tags (docs/api.md §4)', () => {
   it('409 for a duplicate name, whatever its case', async () => {
     await h.createTag('dupe');
     for (const name of ['dupe', 'DUPE', 'Dupe']) {
-      const res = await t.api().post('/api/v1/tags').set('Authorization', admin).send({ name });
+      const res = await asUser(t, admin).post('/api/v1/tags').send({ name });
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({
         code: 'name_taken',
@@ -76,13 +71,11 @@ describe('tags (docs/api.md §4)', () => {
 
   it('gets, updates (incl. rename and clearing the color) and deletes by name, case-insensitively', async () => {
     await h.createTag('Editable', { color: '#000000' });
-    const got = await t.api().get('/api/v1/tags/editable').set('Authorization', admin);
+    const got = await asUser(t, admin).get('/api/v1/tags/editable');
     expect(got.status).toBe(200);
     expect(got.body.name).toBe('EDITABLE');
-    const patched = await t
-      .api()
+    const patched = await asUser(t, admin)
       .patch('/api/v1/tags/eDiTaBlE')
-      .set('Authorization', admin)
       .send({ name: 'edited', weight: 3, description: 'changed', color: null });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
@@ -98,22 +91,12 @@ describe('tags (docs/api.md §4)', () => {
       newValue: expect.objectContaining({ name: 'EDITED', color: null }),
     });
     await h.createTag('taken');
-    const clash = await t
-      .api()
-      .patch('/api/v1/tags/edited')
-      .set('Authorization', admin)
-      .send({ name: 'Taken' });
+    const clash = await asUser(t, admin).patch('/api/v1/tags/edited').send({ name: 'Taken' });
     expect(clash.status).toBe(409);
-    const bad = await t
-      .api()
-      .patch('/api/v1/tags/edited')
-      .set('Authorization', admin)
-      .send({ weight: 9 });
+    const bad = await asUser(t, admin).patch('/api/v1/tags/edited').send({ weight: 9 });
     expect(bad.status).toBe(400);
-    expect((await t.api().delete('/api/v1/tags/Edited').set('Authorization', admin)).status).toBe(
-      204,
-    );
-    expect((await t.api().get('/api/v1/tags/EDITED').set('Authorization', admin)).status).toBe(404);
+    expect((await asUser(t, admin).delete('/api/v1/tags/Edited')).status).toBe(204);
+    expect((await asUser(t, admin).get('/api/v1/tags/EDITED')).status).toBe(404);
     const [deleted] = await h.auditActions('tag.delete');
     expect(deleted).toMatchObject({ entityName: 'EDITED', operation: 'delete' });
     for (const call of [
@@ -141,10 +124,8 @@ describe('tags (docs/api.md §4)', () => {
         { indicator: '10.9.8.7' },
       ])
       .expect(200);
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/tags/Assignable/indicators')
-      .set('Authorization', admin)
       .send({
         supplier: 'tagfeed',
         indicators: [
@@ -161,29 +142,22 @@ describe('tags (docs/api.md §4)', () => {
       updated: 3,
       notFound: ['http://two.example.com', 'nope.example.com', 'bad value'],
     });
-    const tag = await t.api().get('/api/v1/tags/ASSIGNABLE').set('Authorization', admin);
+    const tag = await asUser(t, admin).get('/api/v1/tags/ASSIGNABLE');
     expect(tag.body.indicatorCount).toBe(3);
     expect(
       (await h.listAll('TagFeed', { tag: 'assignable' })).map((i) => i.indicator).sort(),
     ).toEqual(['10.9.8.7', 'one.example.com', 'two.example.com']);
     // Assigning again changes nothing.
-    await t
-      .api()
+    await asUser(t, admin)
       .post('/api/v1/tags/assignable/indicators')
-      .set('Authorization', admin)
       .send({ supplier: 'TagFeed', indicators: ['one.example.com'] })
       .expect(200);
-    const un = await t
-      .api()
+    const un = await asUser(t, admin)
       .delete('/api/v1/tags/assignable/indicators')
-      .set('Authorization', admin)
       .send({ supplier: 'TagFeed', indicators: ['one.example.com', 'gone.example.com'] });
     expect(un.status).toBe(200);
     expect(un.body).toEqual({ updated: 1, notFound: ['gone.example.com'] });
-    expect(
-      (await t.api().get('/api/v1/tags/assignable').set('Authorization', admin)).body
-        .indicatorCount,
-    ).toBe(2);
+    expect((await asUser(t, admin).get('/api/v1/tags/assignable')).body.indicatorCount).toBe(2);
     const [assigned] = await h.auditActions('tag.assign');
     expect(assigned).toMatchObject({
       entityName: 'ASSIGNABLE',
@@ -202,23 +176,17 @@ describe('tags (docs/api.md §4)', () => {
       { supplier: 'TagFeed', indicators: [5] },
       { supplier: 'TagFeed', indicators: [], extra: 1 },
     ]) {
-      const bad = await t
-        .api()
-        .post('/api/v1/tags/assignable/indicators')
-        .set('Authorization', admin)
-        .send(body);
+      const bad = await asUser(t, admin).post('/api/v1/tags/assignable/indicators').send(body);
       expect(bad.status).toBe(400);
     }
-    const noSupplier = await t
-      .api()
+    const noSupplier = await asUser(t, admin)
       .post('/api/v1/tags/assignable/indicators')
-      .set('Authorization', admin)
       .send({ supplier: 'NoSuchFeed', indicators: ['x.com'] });
     expect(noSupplier.status).toBe(404);
     expect(noSupplier.body.code).toBe('supplier_not_found');
 
     // Deleting the tag removes every assignment.
-    await t.api().delete('/api/v1/tags/assignable').set('Authorization', admin).expect(204);
+    await asUser(t, admin).delete('/api/v1/tags/assignable').expect(204);
     const items = await h.listAll('TagFeed');
     expect(items.every((i) => i.tags.length === 0)).toBe(true);
   });

@@ -5,6 +5,7 @@ import { SharingSweeper } from '../src/sharing/tombstones/sharing-sweeper';
 import { appDb, basic, createTestApp, TestApp, withDatabase } from './support/test-app';
 import { DEFAULT_TENANT_ID } from '../src/database/tenant-context';
 import { threatIntel } from './support/threat-intel';
+import { asUser } from './api/client';
 
 const TAXII = 'application/taxii+json;version=2.1';
 
@@ -172,10 +173,9 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
       version: objects[0].modified,
       media_type: 'application/stix+json;version=2.1',
     });
-    const missing = await t
-      .api()
-      .get(`${collection}objects/indicator--00000000-0000-5000-8000-000000000000/`)
-      .set('Authorization', ti.admin);
+    const missing = await asUser(t, ti.admin).get(
+      `${collection}objects/indicator--00000000-0000-5000-8000-000000000000/`,
+    );
     expect(missing.status).toBe(404);
     expect(missing.headers['content-type']).toBe(TAXII);
     expect(missing.body).toMatchObject({
@@ -207,10 +207,8 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     await ti
       .upload('Acme', [{ indicator: 'evil.com', tags: ['C2'], context: { threat: 'c2-v2' } }])
       .expect(200);
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .delete('/api/v1/suppliers/Acme/indicators')
-      .set('Authorization', ti.admin)
       .send([{ indicator: 'host3.example.net' }])
       .expect(200);
     const changes = await client.poll(collection, 1000, start.last);
@@ -232,10 +230,8 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     expect(again.objects[0]).toMatchObject({ id: original.id, name: 'host3.example.net' });
     expect(again.objects[0]).not.toHaveProperty('revoked');
     // Deleted again: a newer revoked version; the sweep keeps only the newest tombstone.
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .delete('/api/v1/suppliers/Acme/indicators')
-      .set('Authorization', ti.admin)
       .send([{ indicator: 'host3.example.net' }])
       .expect(200);
     const second = await client.poll(collection, 1000, again.last);
@@ -303,17 +299,13 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
     expect(denied.status).toBe(403);
     expect(denied.body.description).toContain('indicators.read');
 
-    await t
-      .api()
+    await asUser(t, ti.admin)
       .post('/api/v1/roles')
-      .set('Authorization', ti.admin)
       .send({ name: 'Reader', privileges: ['indicators.read'] })
       .expect(201);
     const mk = async (name: string, allowedIps: string[]) => {
-      const res = await t
-        .api()
+      const res = await asUser(t, ti.admin)
         .post('/api/v1/api-clients')
-        .set('Authorization', ti.admin)
         .send({
           name,
           role: 'Reader',
@@ -349,10 +341,7 @@ describe('TAXII 2.1 server (docs/api.md §10)', () => {
       .set('Authorization', ti.admin);
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.description).toContain('limit');
-    const unknown = await t
-      .api()
-      .get('/taxii2/api/collections/not-a-uuid/')
-      .set('Authorization', ti.admin);
+    const unknown = await asUser(t, ti.admin).get('/taxii2/api/collections/not-a-uuid/');
     expect(unknown.status).toBe(404);
   });
 });

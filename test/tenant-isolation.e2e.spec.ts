@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, TestApp, tenantWithAdmin } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Tenant A against tenant B on every route of the published API (docs/api.md §12): each path
@@ -60,7 +61,7 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
     ];
     const out: Record<string, unknown> = {};
     for (const p of paths) {
-      const res = await t.api().get(p).set('Authorization', b);
+      const res = await asUser(t, b).get(p);
       // Timestamps of use (lastLoginAt, lastUsedAt) move with B's own requests.
       out[p] = [
         res.status,
@@ -118,21 +119,17 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
     }).expect(201);
     await asB('post', '/api/v1/tenants', { name: `${MARK}-child` }).expect(201);
     // B's own detections, so A's detection log and statistics have something to leak.
-    await t.api().get(`/api/v1/search?value=${MARK}.example`).set('Authorization', b).expect(200);
+    await asUser(t, b).get(`/api/v1/search?value=${MARK}.example`).expect(200);
 
-    const collections = await t
-      .api()
+    const collections = await asUser(t, b)
       .get('/taxii2/api/collections/')
-      .set('Authorization', b)
       .set('Accept', TAXII)
       .expect(200);
     const collection = (collections.body.collections as Array<{ id: string; title: string }>).find(
       (c) => c.title === `${MARK}Feed`,
     )!;
-    const objects = await t
-      .api()
+    const objects = await asUser(t, b)
       .get(`/taxii2/api/collections/${collection.id}/objects/`)
-      .set('Authorization', b)
       .set('Accept', TAXII)
       .expect(200);
     Object.assign(ids, {
@@ -233,10 +230,8 @@ describe('tenant isolation on every route (docs/api.md §12)', () => {
         false,
       ]);
     }
-    const search = await t
-      .api()
+    const search = await asUser(t, a)
       .post('/api/v1/search')
-      .set('Authorization', a)
       .send({ values: [`${MARK}.example`, '198.51.100.77'] })
       .expect(200);
     expect(search.body.results.map((r: { result: string }) => r.result)).toEqual([

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { ExpirySweeper } from '../src/suppliers/indicators/expiry-sweeper';
 import { TenantPurge } from '../src/tenants/tenant-purge';
 import { basic, createTestApp, TestApp, tenantWithAdmin } from './support/test-app';
+import { asUser } from './api/client';
 
 /**
  * Tenants (docs/api.md §12, docs/tenancy.md): the tree and who may act where, isolation of
@@ -17,16 +18,15 @@ describe('tenants (docs/api.md §12)', () => {
 
   /** A request as `auth`, acting in `tenant` when given. */
   const as = (auth: string, tenant?: string) => ({
-    get: (path: string) => withTenant(t.api().get(path).set('Authorization', auth), tenant),
-    post: (path: string, body: object) =>
-      withTenant(t.api().post(path).set('Authorization', auth), tenant).send(body),
+    get: (path: string) => withTenant(asUser(t, auth).get(path), tenant),
+    post: (path: string, body: object) => withTenant(asUser(t, auth).post(path), tenant).send(body),
     put: (path: string, body: object | string, type = 'application/json') =>
-      withTenant(t.api().put(path).set('Authorization', auth), tenant)
+      withTenant(asUser(t, auth).put(path), tenant)
         .set('Content-Type', type)
         .send(typeof body === 'string' ? body : JSON.stringify(body)),
     patch: (path: string, body: object) =>
-      withTenant(t.api().patch(path).set('Authorization', auth), tenant).send(body),
-    delete: (path: string) => withTenant(t.api().delete(path).set('Authorization', auth), tenant),
+      withTenant(asUser(t, auth).patch(path), tenant).send(body),
+    delete: (path: string) => withTenant(asUser(t, auth).delete(path), tenant),
   });
   function withTenant<R extends { set(k: string, v: string): R }>(req: R, tenant?: string): R {
     return tenant === undefined ? req : req.set(TENANT, tenant);
@@ -435,16 +435,12 @@ describe('tenants on a pool of two connections', () => {
     const admins: string[] = [];
     for (const name of ['pool-a', 'pool-b']) {
       const auth = await tenantWithAdmin(t, name, PASSWORD);
-      await t
-        .api()
+      await asUser(t, auth)
         .post('/api/v1/suppliers')
-        .set('Authorization', auth)
         .send({ name: `${name}-feed` })
         .expect(201);
-      await t
-        .api()
+      await asUser(t, auth)
         .put(`/api/v1/suppliers/${name}-feed/indicators`)
-        .set('Authorization', auth)
         .set('Content-Type', 'application/json')
         .send(JSON.stringify([{ indicator: `${name}.example` }]))
         .expect(200);
@@ -455,15 +451,11 @@ describe('tenants on a pool of two connections', () => {
         const k = i % 2;
         const auth = admins[k];
         return i % 4 < 2
-          ? t
-              .api()
+          ? asUser(t, auth)
               .get('/api/v1/suppliers')
-              .set('Authorization', auth)
               .then((res) => ({ k, res }))
-          : t
-              .api()
+          : asUser(t, auth)
               .get(`/api/v1/search?value=pool-${k === 0 ? 'a' : 'b'}.example`)
-              .set('Authorization', auth)
               .then((res) => ({ k, res }));
       }),
     );

@@ -1,4 +1,5 @@
 import { basic, createTestApp, TestApp } from './support/test-app';
+import { asUser } from './api/client';
 
 describe('users, roles of users, /me (docs/api.md §2)', () => {
   let t: TestApp;
@@ -15,20 +16,16 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
     role = 'Analyst',
     extra: Record<string, unknown> = {},
   ) {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username, password: 'correct horse battery', role, ...extra });
     expect(res.status).toBe(201);
     return res.body as { id: string; username: string; role: string; status: string };
   }
 
   it('creates a user and never returns a password or hash', async () => {
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'jane.doe', password: 'correct horse battery', role: 'Analyst' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
@@ -40,7 +37,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       updatedAt: expect.any(String),
       lastLoginAt: null,
     });
-    const got = await t.api().get(`/api/v1/users/${res.body.id}`).set('Authorization', admin);
+    const got = await asUser(t, admin).get(`/api/v1/users/${res.body.id}`);
     expect(got.status).toBe(200);
     expect(JSON.stringify(got.body)).not.toMatch(/password|scrypt/i);
   });
@@ -63,7 +60,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       /role "Ghost" does not exist/,
     ],
   ])('rejects %j with 400 naming the problem', async (body, message) => {
-    const res = await t.api().post('/api/v1/users').set('Authorization', admin).send(body);
+    const res = await asUser(t, admin).post('/api/v1/users').send(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({
       statusCode: 400,
@@ -74,7 +71,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
     expect(res.body.code).toBe(
       String(message).includes('does not exist') ? 'unknown_reference' : 'validation_failed',
     );
-    const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
+    const list = await asUser(t, admin).get('/api/v1/users?limit=1000');
     expect(list.body.items.map((u: { username: string }) => u.username)).not.toContain(
       body.username,
     );
@@ -82,10 +79,8 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
 
   it('rejects a duplicate username with 409', async () => {
     await createUser('dupe.user');
-    const res = await t
-      .api()
+    const res = await asUser(t, admin)
       .post('/api/v1/users')
-      .set('Authorization', admin)
       .send({ username: 'dupe.user', password: 'correct horse battery', role: 'Analyst' });
     expect(res.status).toBe(409);
   });
@@ -110,21 +105,20 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining(['admin', 'page.a', 'page.b', 'page.c']));
-    const bad = await t.api().get('/api/v1/users?cursor=garbage').set('Authorization', admin);
+    const bad = await asUser(t, admin).get('/api/v1/users?cursor=garbage');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/cursor/);
-    const badLimit = await t.api().get('/api/v1/users?limit=1001').set('Authorization', admin);
+    const badLimit = await asUser(t, admin).get('/api/v1/users?limit=1001');
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.message).toMatch(/limit/);
   });
 
   it('404 for an unknown id, 400 for a malformed one', async () => {
-    const missing = await t
-      .api()
-      .get('/api/v1/users/00000000-0000-4000-8000-000000000000')
-      .set('Authorization', admin);
+    const missing = await asUser(t, admin).get(
+      '/api/v1/users/00000000-0000-4000-8000-000000000000',
+    );
     expect(missing.status).toBe(404);
-    const malformed = await t.api().get('/api/v1/users/not-a-uuid').set('Authorization', admin);
+    const malformed = await asUser(t, admin).get('/api/v1/users/not-a-uuid');
     expect(malformed.status).toBe(400);
     expect(malformed.body.message).toBe('id must be a UUID');
   });
@@ -189,12 +183,7 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
       .set('Authorization', basic('inactive.one', 'correct horse battery'));
     expect(inactive.status).toBe(401);
     expect(inactive.body.message).toMatch(/inactive/);
-    await t
-      .api()
-      .patch(`/api/v1/users/${u.id}`)
-      .set('Authorization', admin)
-      .send({ status: 'active' })
-      .expect(200);
+    await asUser(t, admin).patch(`/api/v1/users/${u.id}`).send({ status: 'active' }).expect(200);
     await t
       .api()
       .get('/api/v1/me')
@@ -216,116 +205,68 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
   it('revokes at once: deactivation, role change and password reset apply to the next request', async () => {
     const u = await createUser('revoke.me', 'Administrator');
     const auth = basic('revoke.me', 'correct horse battery');
-    await t.api().get('/api/v1/users').set('Authorization', auth).expect(200);
-    await t
-      .api()
-      .patch(`/api/v1/users/${u.id}`)
-      .set('Authorization', admin)
-      .send({ role: 'Analyst' })
-      .expect(200);
-    await t.api().get('/api/v1/users').set('Authorization', auth).expect(403);
-    await t
-      .api()
+    await asUser(t, auth).get('/api/v1/users').expect(200);
+    await asUser(t, admin).patch(`/api/v1/users/${u.id}`).send({ role: 'Analyst' }).expect(200);
+    await asUser(t, auth).get('/api/v1/users').expect(403);
+    await asUser(t, admin)
       .put(`/api/v1/users/${u.id}/password`)
-      .set('Authorization', admin)
       .send({ password: 'a brand new password' })
       .expect(204);
-    await t.api().get('/api/v1/me').set('Authorization', auth).expect(401);
+    await asUser(t, auth).get('/api/v1/me').expect(401);
     const fresh = basic('revoke.me', 'a brand new password');
-    await t.api().get('/api/v1/me').set('Authorization', fresh).expect(200);
-    await t
-      .api()
-      .patch(`/api/v1/users/${u.id}`)
-      .set('Authorization', admin)
-      .send({ status: 'inactive' })
-      .expect(200);
-    await t.api().get('/api/v1/me').set('Authorization', fresh).expect(401);
-    await t.api().delete(`/api/v1/users/${u.id}`).set('Authorization', admin).expect(204);
-    await t.api().get(`/api/v1/users/${u.id}`).set('Authorization', admin).expect(404);
+    await asUser(t, fresh).get('/api/v1/me').expect(200);
+    await asUser(t, admin).patch(`/api/v1/users/${u.id}`).send({ status: 'inactive' }).expect(200);
+    await asUser(t, fresh).get('/api/v1/me').expect(401);
+    await asUser(t, admin).delete(`/api/v1/users/${u.id}`).expect(204);
+    await asUser(t, admin).get(`/api/v1/users/${u.id}`).expect(404);
   });
 
   it('PATCH validates and 404s', async () => {
     const u = await createUser('patch.me');
-    const bad = await t
-      .api()
-      .patch(`/api/v1/users/${u.id}`)
-      .set('Authorization', admin)
-      .send({ username: 'renamed' });
+    const bad = await asUser(t, admin).patch(`/api/v1/users/${u.id}`).send({ username: 'renamed' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/username should not exist/);
-    const ghostRole = await t
-      .api()
-      .patch(`/api/v1/users/${u.id}`)
-      .set('Authorization', admin)
-      .send({ role: 'Ghost' });
+    const ghostRole = await asUser(t, admin).patch(`/api/v1/users/${u.id}`).send({ role: 'Ghost' });
     expect(ghostRole.status).toBe(400);
-    await t
-      .api()
+    await asUser(t, admin)
       .patch('/api/v1/users/00000000-0000-4000-8000-000000000000')
-      .set('Authorization', admin)
       .send({ status: 'inactive' })
       .expect(404);
-    await t
-      .api()
-      .delete('/api/v1/users/00000000-0000-4000-8000-000000000000')
-      .set('Authorization', admin)
-      .expect(404);
-    await t
-      .api()
+    await asUser(t, admin).delete('/api/v1/users/00000000-0000-4000-8000-000000000000').expect(404);
+    await asUser(t, admin)
       .put('/api/v1/users/00000000-0000-4000-8000-000000000000/password')
-      .set('Authorization', admin)
       .send({ password: 'long enough password' })
       .expect(404);
   });
 
   it('keeps the last active Administrator: no delete, deactivate or demote (409)', async () => {
-    const list = await t.api().get('/api/v1/users?limit=1000').set('Authorization', admin);
+    const list = await asUser(t, admin).get('/api/v1/users?limit=1000');
     const others = list.body.items.filter(
       (u: { role: string; username: string }) =>
         u.role === 'Administrator' && u.username !== 'admin',
     );
-    for (const o of others)
-      await t.api().delete(`/api/v1/users/${o.id}`).set('Authorization', admin).expect(204);
+    for (const o of others) await asUser(t, admin).delete(`/api/v1/users/${o.id}`).expect(204);
     const adminId = list.body.items.find((u: { username: string }) => u.username === 'admin').id;
     for (const body of [{ status: 'inactive' }, { role: 'Analyst' }]) {
-      const res = await t
-        .api()
-        .patch(`/api/v1/users/${adminId}`)
-        .set('Authorization', admin)
-        .send(body);
+      const res = await asUser(t, admin).patch(`/api/v1/users/${adminId}`).send(body);
       expect(res.status).toBe(409);
       expect(res.body.code).toBe('last_administrator');
       expect(res.body.message).toMatch(/last active Administrator/);
     }
-    await t.api().delete(`/api/v1/users/${adminId}`).set('Authorization', admin).expect(409);
+    await asUser(t, admin).delete(`/api/v1/users/${adminId}`).expect(409);
     // With a second active admin, the first may go.
     const second = await createUser('second.admin', 'Administrator');
-    await t
-      .api()
-      .patch(`/api/v1/users/${adminId}`)
-      .set('Authorization', admin)
-      .send({ status: 'active' })
-      .expect(200);
+    await asUser(t, admin).patch(`/api/v1/users/${adminId}`).send({ status: 'active' }).expect(200);
     // Demoted by an Administrator API client: were one of the two users the actor, a demotion
     // committed first could take away its privilege before its other request authenticated.
-    const created = await t
-      .api()
+    const created = await asUser(t, admin)
       .post('/api/v1/api-clients')
-      .set('Authorization', admin)
       .send({ name: 'admin-automation', role: 'Administrator' })
       .expect(201);
     const automation = basic(created.body.clientId, created.body.clientSecret);
     const concurrent = await Promise.all([
-      t
-        .api()
-        .patch(`/api/v1/users/${adminId}`)
-        .set('Authorization', automation)
-        .send({ role: 'Analyst' }),
-      t
-        .api()
-        .patch(`/api/v1/users/${second.id}`)
-        .set('Authorization', automation)
-        .send({ role: 'Analyst' }),
+      asUser(t, automation).patch(`/api/v1/users/${adminId}`).send({ role: 'Analyst' }),
+      asUser(t, automation).patch(`/api/v1/users/${second.id}`).send({ role: 'Analyst' }),
     ]);
     expect(concurrent.map((r) => r.status).sort()).toEqual([200, 409]);
     // Leave `admin` an Administrator for the other tests.
@@ -342,28 +283,22 @@ describe('users, roles of users, /me (docs/api.md §2)', () => {
   it("changes one's own password with the current one", async () => {
     await createUser('self.service');
     const auth = basic('self.service', 'correct horse battery');
-    const wrong = await t
-      .api()
+    const wrong = await asUser(t, auth)
       .put('/api/v1/me/password')
-      .set('Authorization', auth)
       .send({ currentPassword: 'nope', newPassword: 'another good password' });
     expect(wrong.status).toBe(400);
     expect(wrong.body.code).toBe('validation_failed');
     expect(wrong.body.message).toMatch(/currentPassword/);
-    const short = await t
-      .api()
+    const short = await asUser(t, auth)
       .put('/api/v1/me/password')
-      .set('Authorization', auth)
       .send({ currentPassword: 'correct horse battery', newPassword: 'short' });
     expect(short.status).toBe(400);
     expect(short.body.message).toMatch(/newPassword/);
-    await t
-      .api()
+    await asUser(t, auth)
       .put('/api/v1/me/password')
-      .set('Authorization', auth)
       .send({ currentPassword: 'correct horse battery', newPassword: 'another good password' })
       .expect(204);
-    await t.api().get('/api/v1/me').set('Authorization', auth).expect(401);
+    await asUser(t, auth).get('/api/v1/me').expect(401);
     await t
       .api()
       .get('/api/v1/me')
