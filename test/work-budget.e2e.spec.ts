@@ -95,7 +95,7 @@ const probe = () => {
       if (stop) return process.stdout.write(JSON.stringify({ times }));
       probe();
     });
-  });
+  }).on('error', (err) => process.stdout.write(JSON.stringify({ error: err.code })));
 };
 probe();
 `;
@@ -110,7 +110,8 @@ async function timeLiveness(server: ServerProcess, done: Promise<unknown>): Prom
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await done.finally(() => child.stdin.end());
   await exited;
-  const report = JSON.parse(out) as { times?: number[]; status?: number };
+  const report = JSON.parse(out) as { times?: number[]; status?: number; error?: string };
+  expect(report.error).toBeUndefined();
   expect(report.status ?? 200).toBe(200);
   return report.times!;
 }
@@ -122,6 +123,9 @@ interface Answer {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: () => any;
 }
+
+/** Every client socket error of post(), even one after its answer. */
+const socketErrors: string[] = [];
 
 /** A POST with a prepared body, answering status, Retry-After and the body. */
 function post(server: ServerProcess, path: string, payload: Buffer): Promise<Answer> {
@@ -152,10 +156,15 @@ function post(server: ServerProcess, path: string, payload: Buffer): Promise<Ans
         });
       },
     );
-    // A refusal may come before the whole body was sent; the server then drops the rest.
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : fail(err),
-    );
+    // A refusal comes before the body was read: the server reads and drops the rest before it
+    // answers. Had it answered and closed at once, the rest of the body met a closed socket
+    // (EPIPE, or a reset that can take the answer with it). Any failure, or a connection closed
+    // with no answer, fails, as does an error after the answer (socketErrors).
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      socketErrors.push(`${path}: ${err.code ?? err.message}`);
+      fail(err);
+    });
+    req.on('close', () => fail(new Error(`${path}: connection closed before an answer`)));
     req.end(payload);
   });
 }
@@ -267,6 +276,7 @@ describe('work budget: bulk work never starves the process', () => {
       `bodies: ${served.length} served, ${refused.length} refused; ${described(live)}; ` +
         `RSS idle ${Math.round(idle / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB\n`,
     );
+    expect(socketErrors).toEqual([]);
     expect(served.length + refused.length).toBe(BULK_CLIENTS);
     expect(served.length).toBeGreaterThanOrEqual(1);
     // One runs, two wait in the queue, the others are refused at once.

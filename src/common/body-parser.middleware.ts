@@ -80,13 +80,17 @@ export class BodyParserMiddleware implements NestMiddleware {
       .replace(/(.)\/$/, '$1');
     // Postgres text cannot hold U+0000: refuse it before it reaches a query (a 500).
     if (path.includes('%00')) {
-      return next(new BadRequestException('The request path contains a NUL character (%00)'));
+      return refuse(
+        req,
+        next,
+        new BadRequestException('The request path contains a NUL character (%00)'),
+      );
     }
     if (q >= 0) {
       const query = req.originalUrl.slice(q + 1);
       if (/%|proto|constructor/i.test(query)) {
         const problem = queryProblem(query, path !== SEARCH_PATH);
-        if (problem) return next(new BadRequestException(problem));
+        if (problem) return refuse(req, next, new BadRequestException(problem));
       }
     }
     if (!hasBody(req)) return next();
@@ -98,7 +102,7 @@ export class BodyParserMiddleware implements NestMiddleware {
       : bodyShare(path === SEARCH_PATH, Number.isSafeInteger(length) ? length : undefined);
     this.budget.take(share, res).then(
       () => (streamed ? next() : this.parse(path, req, res, next)),
-      (err: unknown) => next(err),
+      (err: unknown) => refuse(req, next, err),
     );
   }
 
@@ -139,6 +143,34 @@ export class BodyParserMiddleware implements NestMiddleware {
       next();
     });
   }
+}
+
+/** How long a refused request's unread body is read and dropped before the answer goes out. */
+const DISCARD_MS = 10_000;
+
+/** Answers `err` once the request's unread body is dropped (discardBody). */
+function refuse(req: Request, next: NextFunction, err: unknown): void {
+  void discardBody(req).then(() => next(err));
+}
+
+/**
+ * Reads and drops what is left of a refused request's body (at most its declared size, which
+ * the limits bound), for at most DISCARD_MS. Answered while the client is still sending, the
+ * connection is closed with its bytes unread: the kernel then resets it, and the client may
+ * lose the answer (a 429 became ECONNRESET). body-parser drains the same way before its 413.
+ */
+function discardBody(req: Request): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((done) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      req.off('end', finish).off('close', finish).off('error', finish);
+      done();
+    };
+    const timer = setTimeout(finish, DISCARD_MS);
+    req.once('end', finish).once('close', finish).once('error', finish);
+    req.resume();
+  });
 }
 
 /**
