@@ -1,5 +1,5 @@
-import { FeedServer, selfSignedCert } from '../../test/support/feed-server';
-import { fetchFeed, FetchOptions, FetchResult, USER_AGENT } from './feed-fetcher';
+import { FeedServer, selfSignedCert } from './support/feed-server';
+import { fetchFeed, FetchOptions, FetchResult, USER_AGENT } from '../src/feeds/feed-fetcher';
 
 async function text(result: FetchResult): Promise<string> {
   if (result.status !== 'ok') throw new Error(result.status);

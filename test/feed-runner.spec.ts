@@ -1,12 +1,12 @@
-import { FeedServer } from '../../test/support/feed-server';
-import { NoValidEntriesError } from '../common/errors/domain-errors';
+import { FeedServer } from './support/feed-server';
+import { NoValidEntriesError } from '../src/common/errors/domain-errors';
 import type {
   IndicatorWriter,
   WriteRequest,
   WriteResult,
-} from '../suppliers/indicators/indicator-writer';
-import type { FeedRow } from './feeds.repository';
-import { FeedRunner, type RunEnvironment } from './feed-runner';
+} from '../src/suppliers/indicators/indicator-writer';
+import type { FeedRow } from '../src/feeds/feeds.repository';
+import { FeedRunner, type RunEnvironment } from '../src/feeds/feed-runner';
 
 /**
  * The feed runner's branches below the database: a real HTTP feed server on loopback, and in

@@ -9,7 +9,7 @@ import {
 } from './audit-chain';
 import type { AuditRecord } from './audit-chain';
 import { redact, REDACTED } from './redact';
-import { AUDIT_RECORD } from '../../test/support/audit-record';
+import { AUDIT_RECORD } from './audit-record.fixture';
 
 const { hash: _hash, ...record } = AUDIT_RECORD;
 

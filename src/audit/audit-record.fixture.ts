@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../../src/audit/audit-chain';
+import type { AuditRecord } from './audit-chain';
 
 /** One audit record with every field set, for the unit specs of the chain and the SIEM formats. */
 export const AUDIT_RECORD: AuditRecord = {

@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../audit/audit-chain';
-import { AUDIT_RECORD } from '../../test/support/audit-record';
+import { AUDIT_RECORD } from '../audit/audit-record.fixture';
 import { cefHeader, cefValue, octetCounted, toCef, toJson, toSyslog } from './siem-formats';
 
 const record: AuditRecord = { ...AUDIT_RECORD, sequence: 42 };
