@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { readBody } from './body-reader';
+import { readBody, readOffThen } from './body-reader';
 import { parseJsonSliced } from './sliced-json';
 import { WorkBudget } from './work-budget';
 
@@ -145,32 +145,13 @@ export class BodyParserMiddleware implements NestMiddleware {
   }
 }
 
-/** How long a refused request's unread body is read and dropped before the answer goes out. */
-const DISCARD_MS = 10_000;
-
-/** Answers `err` once the request's unread body is dropped (discardBody). */
-function refuse(req: Request, next: NextFunction, err: unknown): void {
-  void discardBody(req).then(() => next(err));
-}
-
 /**
- * Reads and drops what is left of a refused request's body (at most its declared size, which
- * the limits bound), for at most DISCARD_MS. Answered while the client is still sending, the
- * connection is closed with its bytes unread: the kernel then resets it, and the client may
- * lose the answer (a 429 became ECONNRESET). body-parser drains the same way before its 413.
+ * Answers `err` once the rest of the request is read off and dropped (readOffThen). Answered
+ * while the client is still sending, the connection is closed with its bytes unread: the
+ * kernel then resets it, and the client may lose the answer (a 429 became ECONNRESET).
  */
-function discardBody(req: Request): Promise<void> {
-  if (req.complete || req.destroyed) return Promise.resolve();
-  return new Promise((done) => {
-    const finish = (): void => {
-      clearTimeout(timer);
-      req.off('end', finish).off('close', finish).off('error', finish);
-      done();
-    };
-    const timer = setTimeout(finish, DISCARD_MS);
-    req.once('end', finish).once('close', finish).once('error', finish);
-    req.resume();
-  });
+function refuse(req: Request, next: NextFunction, err: unknown): void {
+  readOffThen(req, () => next(err));
 }
 
 /**

@@ -12,7 +12,7 @@ function declaredLength(req: IncomingMessage): number | null {
 }
 
 /** As body-parser: the rest of the request is read off before the error answers it. */
-function readOffThen(req: IncomingMessage, answer: () => void): void {
+export function readOffThen(req: IncomingMessage, answer: () => void): void {
   req.unpipe();
   req.pause();
   if (req.complete || req.destroyed) return answer();
