@@ -1,5 +1,8 @@
 import { Client } from 'pg';
 import { ExpirySweeper } from '../src/suppliers/indicators/expiry-sweeper';
+import { Sql } from '../src/database/sql';
+import { TenantDirectory } from '../src/tenancy/tenant-directory';
+import { TenantsRepository } from '../src/tenancy/tenants.repository';
 import { TenantPurge } from '../src/tenants/tenant-purge';
 import { basic, createTestApp, TestApp, tenantWithAdmin } from './support/test-app';
 import { asUser } from './api/client';
@@ -349,6 +352,31 @@ describe('tenants (docs/api.md §12)', () => {
       expect(Number(left[0].n)).toBe(0);
       // The name is free again.
       await tenant('hooli', root, 'mssp');
+    });
+
+    it('an instance that finds the tenant already offboarded by another finishes cleanly', async () => {
+      await tenant('pied-piper', root, 'mssp');
+      const admin = await adminOf('pied-piper', 'pp-admin');
+      await as(admin).post('/api/v1/suppliers', { name: 'Feed' }).expect(201);
+      await as(admin)
+        .put('/api/v1/suppliers/Feed/indicators', [{ indicator: '198.51.100.9' }])
+        .expect(200);
+      await as(root, 'mssp').delete('/api/v1/tenants/pied-piper').expect(204);
+      // A second instance read the list of tenants to offboard just before this one finished.
+      const tenants = t.app.get(TenantsRepository);
+      const stale = await tenants.deleting();
+      expect(stale.map((x) => x.name)).toContain('pied-piper');
+      await t.app.get(TenantPurge).run();
+      let reads = 0;
+      const lagging = Object.create(tenants, {
+        deleting: { value: () => (reads++ === 0 ? Promise.resolve(stale) : tenants.deleting()) },
+      }) as TenantsRepository;
+      const other = new TenantPurge(t.app.get(Sql), lagging, t.app.get(TenantDirectory));
+      await expect(other.run()).resolves.toBe(stale.length);
+      const left = await query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tenants WHERE name = 'pied-piper'`,
+      );
+      expect(left[0].n).toBe(0);
     });
   });
 
