@@ -33,6 +33,7 @@ import { FeedsModule } from './feeds/feeds.module';
 import { TagsModule } from './tags/tags.module';
 import { SearchModule } from './search/search.module';
 import { SharingModule } from './sharing/sharing.module';
+import { StaticModule } from './static/static.module';
 import { UsersModule } from './users/users.module';
 
 /** Global on purpose: the one validated configuration is read by every layer, from middleware to repositories. */
@@ -98,6 +99,7 @@ export class AppModule implements NestModule {
         ApiClientsModule,
         SharingModule,
         TenantsModule,
+        StaticModule,
       ],
       providers: [
         ConcurrencyLimiterMiddleware,

@@ -177,6 +177,22 @@ export class EnvironmentVariables {
   @Max(5000)
   DETECTION_FLUSH_MS = 5000;
 
+  /** A console session ends after this many minutes without a request (docs/console.md). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  SESSION_IDLE_MINUTES = 30;
+
+  /**
+   * Where the built console is (index.html and its assets); empty: `console/` beside the
+   * compiled server (what `npm run build` writes).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  CONSOLE_DIR?: string;
+
   /** How long a verified credential is kept in memory (seconds); bounds cross-instance revocation. */
   @Transform(toInt)
   @IsInt()
