@@ -311,3 +311,62 @@ describe('DETECTIONS=off (docs/api.md §11)', () => {
     ).toEqual([{ hits: 0, detections: 0, retro: 0 }]);
   });
 });
+
+describe('detections over time (GET /api/v1/statistics/detections)', () => {
+  let t: TestApp;
+  let ti: ReturnType<typeof threatIntel>;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ti = threatIntel(t);
+    await ti.createSupplier('AcmeFeed');
+    expect((await ti.upload('AcmeFeed', [{ indicator: 'evil.com' }])).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      await asUser(t, ti.admin).get('/api/v1/search').query({ value: 'evil.com' }).expect(200);
+    }
+    await t.app.get(DetectionRecorder).flush();
+    // One event three days old, one twenty days old, one fresh.
+    await appDb(t).query(
+      `UPDATE detections SET at = now() - CASE WHEN id = (SELECT min(id) FROM detections)
+                                               THEN interval '3 days' ELSE interval '20 days' END
+        WHERE id < (SELECT max(id) FROM detections)`,
+    );
+  });
+  afterAll(() => t.close());
+
+  const timeline = (range?: string) =>
+    asUser(t, ti.admin)
+      .get('/api/v1/statistics/detections')
+      .query(range ? { range } : {});
+
+  it.each([
+    ['24h', 24, 3_600, 1],
+    ['7d', 28, 21_600, 2],
+    ['30d', 30, 86_400, 3],
+  ])(
+    '%s: %i buckets of %i s, every one listed, counting what fell in the window',
+    async (range, n, width, total) => {
+      const res = await timeline(range);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ range, bucketSeconds: width });
+      const buckets = res.body.buckets as Array<{ start: string; detections: number }>;
+      expect(buckets).toHaveLength(n);
+      const starts = buckets.map((b) => Date.parse(b.start));
+      for (let i = 1; i < n; i++) expect(starts[i] - starts[i - 1]).toBe(width * 1000);
+      expect(starts[n - 1]).toBeLessThanOrEqual(Date.now());
+      expect(starts[n - 1] + width * 1000).toBeGreaterThan(Date.now());
+      expect(buckets.reduce((sum, b) => sum + b.detections, 0)).toBe(total);
+      expect(buckets[n - 1].detections).toBeGreaterThanOrEqual(1);
+    },
+  );
+
+  it('defaults to 24 h, names a bad range and needs detections.read', async () => {
+    expect((await timeline()).body.range).toBe('24h');
+    const bad = await timeline('1y');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('range');
+    const analyst = await ti.createAnalyst('looker');
+    const denied = await asUser(t, analyst).get('/api/v1/statistics/detections');
+    expect(denied.status).toBe(403);
+  });
+});

@@ -178,6 +178,20 @@ export class DetectionsRepository {
    * Per supplier: indicators, how many were ever hit and within each window, total hits. One
    * grouped pass over the counters (their size is the indicators ever hit, not the table).
    */
+  /**
+   * Events per bucket of `bucketSeconds` from `since` on (along the index on `at`); buckets
+   * with none are absent.
+   */
+  timeline(since: Date, bucketSeconds: number): Promise<Array<{ startMs: number; n: number }>> {
+    return this.sql.rows<{ startMs: number; n: number }>(
+      `SELECT (floor(extract(epoch FROM at) / $2) * $2 * 1000)::float8 AS "startMs",
+              count(*)::int AS n
+         FROM detections WHERE at >= $1
+        GROUP BY 1 ORDER BY 1`,
+      [since, bucketSeconds],
+    );
+  }
+
   supplierHits(): Promise<SupplierHitsRow[]> {
     return this.sql.rows<SupplierHitsRow>(
       `WITH per_indicator AS (

@@ -1,7 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
-import { SupplierStatisticsListDto } from './dto/statistics.dto';
+import {
+  DetectionTimelineDto,
+  DetectionTimelineQuery,
+  SupplierStatisticsListDto,
+} from './dto/statistics.dto';
 import { StatisticsService } from './statistics.service';
 
 @ApiTags('Detections')
@@ -19,5 +23,17 @@ export class StatisticsController {
   @Get('suppliers')
   async suppliers(): Promise<SupplierStatisticsListDto> {
     return { items: await this.statistics.suppliers() };
+  }
+
+  /**
+   * Detections over time: events per hour (24 h), per six hours (7 d) or per day (30 d).
+   *
+   * @remarks Every bucket of the window is listed, oldest first, empty ones as 0; the last is
+   * the one in progress. Counts include retro detections. Buckets are aligned to their width
+   * in UTC.
+   */
+  @Get('detections')
+  timeline(@Query() query: DetectionTimelineQuery): Promise<DetectionTimelineDto> {
+    return this.statistics.timeline(query.range ?? '24h');
   }
 }

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { inView, requireTenant } from '../database/tenant-context';
 import { TenantDirectory } from '../tenancy/tenant-directory';
 import { DetectionsRepository } from './detections.repository';
-import type { SupplierOverlapDto, SupplierStatisticsDto } from './dto/statistics.dto';
+import {
+  DETECTION_RANGES,
+  type DetectionRange,
+  type DetectionTimelineDto,
+  type SupplierOverlapDto,
+  type SupplierStatisticsDto,
+} from './dto/statistics.dto';
 
 /** Which suppliers ever produce hits, and how much they overlap (docs/api.md §11). */
 @Injectable()
@@ -39,5 +45,23 @@ export class StatisticsService {
         r.indicators === 0 ? 0 : Math.max(0, (r.indicators - r.hitEver) / r.indicators),
       overlap: common.get(r.supplier) ?? [],
     }));
+  }
+
+  /** Detections over time (the console's chart): every bucket of the window, oldest first. */
+  async timeline(range: DetectionRange): Promise<DetectionTimelineDto> {
+    const width = DETECTION_RANGES[range];
+    const count = range === '24h' ? 24 : range === '7d' ? 28 : 30;
+    const widthMs = width * 1000;
+    const first = (Math.floor(Date.now() / widthMs) - count + 1) * widthMs;
+    const rows = await this.repo.timeline(new Date(first), width);
+    const byStart = new Map(rows.map((r) => [r.startMs, r.n]));
+    return {
+      range,
+      bucketSeconds: width,
+      buckets: Array.from({ length: count }, (_, i) => {
+        const start = first + i * widthMs;
+        return { start: new Date(start).toISOString(), detections: byStart.get(start) ?? 0 };
+      }),
+    };
   }
 }
