@@ -22,6 +22,10 @@ const TAGS: ReadonlyArray<[string, string]> = [
   ['Roles', 'Built-in and custom roles, and the privilege catalogue'],
   ['API clients', 'Integrations: a client id and secret, a role and an IP allow-list'],
   ['OAuth 2.0', 'Client-credentials access tokens for API clients'],
+  [
+    'Sessions',
+    "The console's sign-in: a session cookie for people, and the CSRF token its writes carry",
+  ],
   ['Audit log', 'Append-only, hash-chained record of every change and security event'],
   [
     'Detections',
@@ -46,6 +50,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '',
         "Authenticate with **HTTP Basic** (a user's `username:password`, or an API client's",
         '`clientId:clientSecret`) or with an **OAuth2 client-credentials** Bearer token.',
+        'The console signs people in with a session cookie (`POST /api/v1/session`); every',
+        'endpoint accepts it, and its writes carry `X-Indicium-CSRF`.',
         'Errors share one body: `{statusCode, error, message, details?, requestId}`.',
         'Lists take `limit` (1–1000, default 100) and an opaque `cursor`; responses carry `nextCursor`.',
         '',
@@ -66,6 +72,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         flows: { clientCredentials: { tokenUrl: TOKEN_URL, scopes: {} } },
       },
       'oauth2',
+    )
+    .addCookieAuth(
+      'indicium_session',
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        description:
+          'The console session of POST /api/v1/session (users only); writes also need X-Indicium-CSRF',
+      },
+      'session',
     );
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const config = builder.build();

@@ -167,7 +167,7 @@ describe('conventions', () => {
     expect(res.text).toMatch(/indicium_process_cpu_seconds_total/);
   });
 
-  it('serves Swagger UI and an OpenAPI document with both security schemes', async () => {
+  it('serves Swagger UI and an OpenAPI document with its security schemes', async () => {
     const ui = await t.api().get('/docs/');
     expect(ui.status).toBe(200);
     expect(ui.text).toMatch(/swagger-ui/i);
@@ -179,6 +179,8 @@ describe('conventions', () => {
         type: 'oauth2',
         flows: { clientCredentials: { tokenUrl: '/api/v1/oauth/token', scopes: {} } },
       }),
+      // The console's session cookie (docs/console.md), documented on its own routes.
+      session: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'indicium_session' }),
     });
     const createUser = doc.body.paths['/api/v1/users'].post;
     expect(createUser.security).toEqual(expect.arrayContaining([{ basic: [] }]));

@@ -21,7 +21,14 @@ const TAXII_ERROR_BODY = '#/components/schemas/TaxiiErrorBody';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** docs/api.md §2: the only operations open without credentials. */
-const PUBLIC = ['GET /health/live', 'GET /health/ready', 'POST /api/v1/oauth/token'];
+const PUBLIC = [
+  'GET /health/live',
+  'GET /health/ready',
+  'POST /api/v1/oauth/token',
+  'POST /api/v1/session',
+];
+/** The console's own session (docs/console.md): the session cookie only. */
+const SESSION_ONLY = ['GET /api/v1/session', 'DELETE /api/v1/session'];
 /** Outside the request pipeline (no Accept check, body parser or concurrency limit). */
 const HEALTH = ['GET /health/live', 'GET /health/ready'];
 /** 409s the contract names (duplicates, built-ins, the last Administrator). */
@@ -127,8 +134,11 @@ describe('OpenAPI document', () => {
       if (isPublic) {
         if (!isDeepStrictEqual(op.security, [])) problem('public route without `security: []`');
       } else {
-        if (!isDeepStrictEqual(op.security, [{ basic: [] }, { oauth2: [] }]))
-          problem(`security ${JSON.stringify(op.security)}, not basic + oauth2`);
+        const security = SESSION_ONLY.includes(id)
+          ? [{ session: [] }]
+          : [{ basic: [] }, { oauth2: [] }];
+        if (!isDeepStrictEqual(op.security, security))
+          problem(`security ${JSON.stringify(op.security)}, not ${JSON.stringify(security)}`);
         for (const s of ['401', '403', '429']) if (!has(s)) problem(`no ${s}`);
         if (!op.responses['401']?.headers?.['WWW-Authenticate'])
           problem('401 without WWW-Authenticate');

@@ -38,6 +38,7 @@ describe('route access declarations', () => {
       'HealthController.live',
       'HealthController.ready',
       'OAuthController.token',
+      'SessionController.signIn',
     ];
     expect(publicRoutes.filter((r) => !allowedPublic.includes(r))).toEqual([]);
   });
@@ -55,7 +56,13 @@ describe('route access declarations', () => {
     expect(open.sort()).toEqual(expect.arrayContaining(['GET /health/live', 'GET /health/ready']));
     expect(
       open.filter(
-        (o) => !['GET /health/live', 'GET /health/ready', 'POST /api/v1/oauth/token'].includes(o),
+        (o) =>
+          ![
+            'GET /health/live',
+            'GET /health/ready',
+            'POST /api/v1/oauth/token',
+            'POST /api/v1/session',
+          ].includes(o),
       ),
     ).toEqual([]);
   });

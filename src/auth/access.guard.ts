@@ -2,6 +2,7 @@ import {
   CanActivate,
   ExecutionContext,
   ForbiddenException,
+  Inject,
   Injectable,
   Logger,
   UnauthorizedException,
@@ -11,14 +12,22 @@ import type { Response } from 'express';
 import { auditContextOf } from '../audit/audit-context';
 import { AuditService } from '../audit/audit.service';
 import { TenantNotFoundError } from '../common/errors/domain-errors';
+import { AppConfig } from '../config/app-config';
 import { settleTenant } from '../database/tenant-context';
 import { TenantDirectory } from '../tenancy/tenant-directory';
 import { AuthRefusalsService } from './auth-refusals.service';
 import { ANY_PRINCIPAL, PRIVILEGE_KEY, PUBLIC_KEY, RequiredAccess } from './auth.decorator';
-import { LockedOutException } from './auth.service';
+import { AuthService, LockedOutException } from './auth.service';
 import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
 import type { IndiciumRequest, Principal } from './principal';
+import {
+  csrfTokenMatches,
+  CSRF_HEADER,
+  SESSION_CHALLENGE,
+  sessionCookie,
+  sessionCookieOf,
+} from './session-tokens';
 
 const PUBLIC = Symbol('public');
 /** Names the tenant a request acts in (docs/api.md §12); absent, the principal's home. */
@@ -27,6 +36,9 @@ const TENANT_HEADER = 'x-indicium-tenant';
 type AccessRule = RequiredAccess | typeof PUBLIC | undefined;
 const AUTHENTICATION_REQUIRED =
   'Authentication required: send HTTP Basic credentials or a Bearer token';
+/** Methods a cookie-authenticated request may use without the CSRF header (they change nothing). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SESSION_PATH = '/api/v1/session';
 
 /**
  * The one gate every route passes (APP_GUARD). Denies by default: a route that declares
@@ -36,7 +48,8 @@ const AUTHENTICATION_REQUIRED =
  * Authentication runs exactly one passport strategy, chosen by the Authorization scheme
  * (`Basic` or `Bearer`, case-insensitive), through the passport-strategy action interface
  * (success / fail / error). Credentials are read from the Authorization header only — never
- * from a query string or body, where tokens end up in logs. We do not go through
+ * from a query string or body, where tokens end up in logs — or, when there is none, from the
+ * console's HttpOnly session cookie, whose writes must carry the CSRF header. We do not go through
  * `passport.authenticate()`: it would try each strategy in turn and equip every request with
  * session helpers (`req.login`, `req.logout`, …) that a stateless API never uses, which was
  * the largest part of the cost of an authenticated request.
@@ -47,15 +60,20 @@ export class AccessGuard implements CanActivate {
   private readonly strategies: ReadonlyMap<string, BasicStrategy | BearerStrategy>;
   /** Per controller class, per handler: its access rule (route metadata is fixed at start). */
   private readonly rules = new Map<object, Map<object, AccessRule>>();
+  /** Session cookies carry `Secure` unless TLS=off. */
+  private readonly secureCookies: boolean;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
     private readonly refusals: AuthRefusalsService,
     private readonly tenants: TenantDirectory,
+    private readonly auth: AuthService,
+    @Inject(AppConfig) config: AppConfig,
     basic: BasicStrategy,
     bearer: BearerStrategy,
   ) {
+    this.secureCookies = config.env.TLS !== 'off';
     this.strategies = new Map<string, BasicStrategy | BearerStrategy>([
       ['basic', basic],
       ['bearer', bearer],
@@ -82,24 +100,55 @@ export class AccessGuard implements CanActivate {
       (typeof header === 'string' && !this.tenants.byName(header.trim()))
     )
       await this.tenants.refreshForMiss();
-    req.tenant = this.actingTenant(principal, header);
+    req.tenant = await this.actingTenantOf(req, principal, header);
     if (req.tenant !== principal.homeTenant) {
       req.actorHome = { id: principal.homeTenant, name: this.tenants.nameOf(principal.homeTenant) };
     }
     settleTenant(req.tenant);
+    if (
+      req.consoleSession &&
+      !SAFE_METHODS.has(req.method) &&
+      !csrfTokenMatches(req.consoleSession.id, req.headers[CSRF_HEADER])
+    ) {
+      await this.denied(req, { csrf: 'missing or invalid' });
+      throw new ForbiddenException('CSRF token missing or invalid');
+    }
     if (required !== ANY_PRINCIPAL && !principal.privileges.has(required)) {
-      // Only the denial path pays for the audit write; allowed requests stay query-free.
-      await this.audit.recordEvent(auditContextOf(req), {
-        action: 'access.denied',
-        entityType: 'route',
-        entityName: `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`,
-        operation: 'access',
-        outcome: 'denied',
-        newValue: { privilege: required },
-      });
+      await this.denied(req, { privilege: required });
       throw new ForbiddenException(`This operation needs the privilege "${required}"`);
     }
     return true;
+  }
+
+  /** Only the denial path pays for the audit write; allowed requests stay query-free. */
+  private denied(req: IndiciumRequest, why: Record<string, string>): Promise<void> {
+    return this.audit.recordEvent(auditContextOf(req), {
+      action: 'access.denied',
+      entityType: 'route',
+      entityName: `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`,
+      operation: 'access',
+      outcome: 'denied',
+      newValue: why,
+    });
+  }
+
+  /** actingTenant; a session whose tenant is suspended (or gone) ends with the refusal. */
+  private async actingTenantOf(
+    req: IndiciumRequest,
+    principal: Principal,
+    header: string | string[] | undefined,
+  ): Promise<string> {
+    try {
+      return this.actingTenant(principal, header);
+    } catch (err) {
+      const session = req.consoleSession;
+      if (session && err instanceof UnauthorizedException) {
+        await this.auth.endSession(session.tenantId, session.digest);
+        req.res?.setHeader('WWW-Authenticate', SESSION_CHALLENGE);
+        req.res?.setHeader('Set-Cookie', sessionCookie('', 0, this.secureCookies));
+      }
+      throw err;
+    }
   }
 
   /**
@@ -151,6 +200,13 @@ export class AccessGuard implements CanActivate {
 
   private async authenticate(req: IndiciumRequest, res: Response): Promise<Principal> {
     const header = req.headers.authorization;
+    if (header === undefined) {
+      const cookie = sessionCookieOf(req.headers.cookie);
+      if (cookie !== undefined) return this.authenticateSession(req, res, cookie);
+      // The console asking for its session before signing in: refused without a Basic challenge.
+      if (req.path.toLowerCase().startsWith(SESSION_PATH))
+        res.setHeader('WWW-Authenticate', SESSION_CHALLENGE);
+    }
     const space = header ? header.indexOf(' ') : -1;
     const strategy = space > 0 && this.strategies.get(header!.slice(0, space).toLowerCase());
     const principal = strategy
@@ -170,6 +226,40 @@ export class AccessGuard implements CanActivate {
       throw new UnauthorizedException(AUTHENTICATION_REQUIRED);
     }
     return principal;
+  }
+
+  /**
+   * The console's session cookie, when there is no Authorization header (docs/console.md):
+   * a cookie that cannot be a session id is a malformed credential; a refused session clears it.
+   */
+  private async authenticateSession(
+    req: IndiciumRequest,
+    res: Response,
+    id: string | null,
+  ): Promise<Principal> {
+    if (id === null) {
+      await this.refusals.refused('malformed_authorization', req.clientIp, auditContextOf(req));
+      res.setHeader('Set-Cookie', sessionCookie('', 0, this.secureCookies));
+      res.setHeader('WWW-Authenticate', SESSION_CHALLENGE);
+      throw new UnauthorizedException('Invalid session cookie: sign in again');
+    }
+    try {
+      const { principal, session } = await this.auth.authenticateSession(
+        id,
+        req.clientIp,
+        auditContextOf(req),
+      );
+      req.consoleSession = session;
+      return principal;
+    } catch (err) {
+      if (err instanceof LockedOutException) {
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      } else if (err instanceof UnauthorizedException) {
+        res.setHeader('Set-Cookie', sessionCookie('', 0, this.secureCookies));
+        res.setHeader('WWW-Authenticate', SESSION_CHALLENGE);
+      }
+      throw err;
+    }
   }
 }
 

@@ -7,7 +7,9 @@ import {
 } from '@nestjs/common';
 import {
   ApiBasicAuth,
+  ApiCookieAuth,
   ApiForbiddenResponse,
+  ApiNotFoundResponse,
   ApiOAuth2,
   ApiOperation,
   ApiTooManyRequestsResponse,
@@ -45,6 +47,43 @@ export function Auth(privilege: RequiredAccess = ANY_PRINCIPAL): MethodDecorator
         privilege === ANY_PRINCIPAL
           ? 'Client IP not in the allow-list'
           : `Missing privilege \`${privilege}\`, or client IP not in the allow-list`,
+      type: ErrorBody,
+    }),
+    ApiTooManyRequestsResponse({
+      description: 'Locked out after repeated failures, or server busy',
+      headers: RETRY_AFTER_HEADER,
+      type: ErrorBody,
+    }),
+  );
+}
+
+/**
+ * A route of the console's own session (docs/console.md): authenticated by the session cookie;
+ * Basic and Bearer callers are let through the guard but have no session (404). Writes need
+ * the CSRF header, like every cookie-authenticated write.
+ */
+export function SessionAuth(): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(PRIVILEGE_KEY, ANY_PRINCIPAL),
+    ApiCookieAuth('session'),
+    ApiUnauthorizedResponse({
+      description: 'No session cookie, or the session has ended (expired, idle, revoked)',
+      headers: {
+        'WWW-Authenticate': {
+          description:
+            'Session realm="indicium" (not Basic: a browser would open its own dialog); Basic realm="indicium" when an Authorization header was sent',
+          schema: { type: 'string' },
+        },
+      },
+      type: ErrorBody,
+    }),
+    ApiForbiddenResponse({
+      description: 'A write without the X-Indicium-CSRF header of the session, or a wrong one',
+      type: ErrorBody,
+    }),
+    ApiNotFoundResponse({
+      description:
+        'Authenticated with HTTP Basic or a Bearer token: no session (API clients never have one)',
       type: ErrorBody,
     }),
     ApiTooManyRequestsResponse({

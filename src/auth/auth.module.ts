@@ -15,6 +15,9 @@ import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
 import { PrincipalDirectory } from './principal-directory';
+import { SessionController } from './session.controller';
+import { SessionService } from './session.service';
+import { SessionsRepository } from './sessions.repository';
 
 /**
  * Authentication and the access guard (applied to every route through APP_GUARD). Features that
@@ -22,7 +25,7 @@ import { PrincipalDirectory } from './principal-directory';
  */
 @Module({
   imports: [AuditModule],
-  controllers: [OAuthController],
+  controllers: [OAuthController, SessionController],
   providers: [
     PasswordHasher,
     CredentialsRepository,
@@ -30,8 +33,10 @@ import { PrincipalDirectory } from './principal-directory';
     LockoutService,
     AuthRefusalsRepository,
     AuthRefusalsService,
+    SessionsRepository,
     PrincipalDirectory,
     AuthService,
+    SessionService,
     Delegation,
     BasicStrategy,
     BearerStrategy,
@@ -41,17 +46,20 @@ import { PrincipalDirectory } from './principal-directory';
 })
 export class AuthModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthModule.name);
-  /** Once a minute: prune expired lockout rows and delete expired access tokens. */
+  /** Once a minute: prune expired lockout rows, delete expired access tokens and sessions. */
   private readonly sweeper = new PeriodicSweep(
     async () => {
-      const [lockouts, tokens] = await Promise.allSettled([
+      const [lockouts, tokens, sessions] = await Promise.allSettled([
         this.lockout.sweep(),
         this.auth.purgeExpiredTokens(),
+        this.auth.purgeEndedSessions(),
       ]);
       if (lockouts.status === 'rejected')
         this.logger.warn({ err: lockouts.reason as unknown }, 'could not prune lockout rows');
       if (tokens.status === 'rejected')
         this.logger.warn({ err: tokens.reason as unknown }, 'could not purge expired tokens');
+      if (sessions.status === 'rejected')
+        this.logger.warn({ err: sessions.reason as unknown }, 'could not purge ended sessions');
     },
     (err: unknown) => this.logger.warn({ err }, 'auth sweep failed'),
   );

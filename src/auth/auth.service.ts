@@ -21,8 +21,15 @@ import { isClientId, newAccessToken, tokenDigest } from './client-credentials';
 import { CredentialsRepository } from './credentials.repository';
 import { LockoutService } from './lockout.service';
 import { PasswordHasher } from './password-hasher';
-import type { Principal } from './principal';
-import { ClientCredentialRow, PrincipalDirectory } from './principal-directory';
+import type { ActiveSession, Principal } from './principal';
+import {
+  ClientCredentialRow,
+  PrincipalDirectory,
+  SessionRow,
+  UserCredentialRow,
+} from './principal-directory';
+import { sessionStamp } from './session-tokens';
+import { SessionsRepository } from './sessions.repository';
 
 /** lastLoginAt / lastUsedAt are written at most this often per principal, off the request path. */
 const LAST_USE_INTERVAL_MS = 60_000;
@@ -56,6 +63,8 @@ export interface IssuedToken {
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
   private readonly lastUseWritten = new Map<string, number>();
+  /** When this instance last wrote a session's last_seen_at, by digest. */
+  private readonly sessionSeenWritten = new Map<string, number>();
 
   constructor(
     private readonly db: DataSource,
@@ -66,8 +75,109 @@ export class AuthService {
     private readonly refusals: AuthRefusalsService,
     private readonly audit: AuditService,
     private readonly tenants: TenantDirectory,
+    private readonly sessions: SessionsRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * A person signing in to the console: exactly Basic for a user (lockout, audit, inactive
+   * accounts). An API client id is refused, and the refusal counts as a failure: only users
+   * have sessions.
+   */
+  async authenticateUser(
+    name: string,
+    secret: string,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<Principal> {
+    if (!isClientId(name)) return this.authenticateBasic(name, secret, ip, ctx);
+    await this.assertNotLocked(name, ip, ctx);
+    await this.failed(name, ip, ctx, 'client_session', await this.directory.findClient(name));
+    throw new UnauthorizedException(
+      'API clients have no sessions: only users sign in; use HTTP Basic or a Bearer token',
+    );
+  }
+
+  /**
+   * A request carrying the console's session cookie (`id` well-formed). Lockouts apply as to
+   * Basic: the IP first, then the session's user. A session past its absolute or idle expiry,
+   * or whose user is gone, inactive or changed (sessionStamp), is deleted and refused.
+   */
+  async authenticateSession(
+    id: string,
+    ip: string,
+    ctx: AuditContext,
+  ): Promise<{ principal: Principal; session: ActiveSession }> {
+    await this.assertNotLocked(undefined, ip, ctx);
+    const digest = tokenDigest(id);
+    const row = await this.directory.findSession(digest);
+    if (!row) {
+      await this.failed(null, ip, ctx, 'invalid_session', undefined);
+      throw new UnauthorizedException('Invalid or expired session: sign in again');
+    }
+    const user = await this.directory.findUser(row.username);
+    const ended = this.sessionEnded(row, user);
+    if (ended !== null || !user) {
+      await this.endSession(row.tenantId, digest);
+      await this.failed(row.username, ip, ctx, ended ?? 'session_revoked', row, false);
+      throw new UnauthorizedException('This session has ended: sign in again');
+    }
+    await this.assertNotLocked(row.username, ip, ctx);
+    this.touchSession(row, digest);
+    const idleEnd = Date.now() + this.config.env.SESSION_IDLE_MINUTES * 60_000;
+    return {
+      principal: this.userPrincipal(user),
+      session: { id, digest, tenantId: row.tenantId, expiresAt: Math.min(idleEnd, row.expiresAt) },
+    };
+  }
+
+  /** Deletes a session in its tenant and forgets it here (other instances: within the TTL). */
+  async endSession(tenantId: string, digest: string): Promise<void> {
+    this.directory.forgetSession(digest);
+    this.sessionSeenWritten.delete(digest);
+    await inTenant(tenantId, () => this.sessions.delete(digest));
+  }
+
+  /**
+   * Why a session no longer holds, or null. Idle counts from last_seen_at, which is written at
+   * most once a minute: a minute's allowance, so a session never ends before its idle time.
+   */
+  private sessionEnded(row: SessionRow, user: UserCredentialRow | null): string | null {
+    const now = Date.now();
+    if (now >= row.expiresAt) return 'session_expired';
+    const idleMs = this.config.env.SESSION_IDLE_MINUTES * 60_000;
+    if (now > row.lastSeenAt + idleMs + LAST_USE_INTERVAL_MS) return 'session_idle';
+    if (!user || user.id !== row.userId || user.tenantId !== row.tenantId) return 'session_revoked';
+    if (user.status !== 'active') return 'inactive';
+    return sessionStamp(user) === row.stamp ? null : 'session_revoked';
+  }
+
+  /** last_seen_at, off the request path: at most once a minute per session. */
+  private touchSession(row: SessionRow, digest: string): void {
+    const now = Date.now();
+    if (
+      now - Math.max(row.lastSeenAt, this.sessionSeenWritten.get(digest) ?? 0) <
+      LAST_USE_INTERVAL_MS
+    )
+      return;
+    if (this.sessionSeenWritten.size >= 100_000) this.sessionSeenWritten.clear();
+    this.sessionSeenWritten.set(digest, now);
+    inTenant(row.tenantId, () => this.sessions.touch(digest)).catch((err: unknown) =>
+      this.logger.warn({ err }, 'could not record session use'),
+    );
+  }
+
+  /** Deletes expired and idle sessions (all, in a suspended tenant) in bounded batches, tenant by tenant (periodically). */
+  async purgeEndedSessions(): Promise<number> {
+    const idle = this.config.env.SESSION_IDLE_MINUTES + LAST_USE_INTERVAL_MS / 60_000;
+    // A suspended tenant's sessions end too (a request in one ends it at once: AccessGuard).
+    const purged = await this.tenants.forEach(
+      (tenant) => this.sessions.purgeEnded(idle, this.tenants.standing(tenant.id) !== 'active'),
+      (err, tenant) =>
+        this.logger.warn({ err, tenant: tenant.name }, 'could not purge ended sessions'),
+    );
+    return [...purged.values()].reduce((a, b) => a + b, 0);
+  }
 
   /** `ctx` is the request's audit context (anonymous: the claimed name), for auth.failure/auth.lockout. */
   async authenticateBasic(
@@ -96,6 +206,10 @@ export class AuthService {
     }
     this.lockout.recordSuccess(name);
     this.touchLastUse('user', user.tenantId, user.id, ip);
+    return this.userPrincipal(user);
+  }
+
+  private userPrincipal(user: UserCredentialRow): Principal {
     return {
       type: 'user',
       id: user.id,

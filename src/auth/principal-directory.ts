@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IpRange, parseRange } from '../common/net/ip-utils';
 import { AppConfig } from '../config/app-config';
 import { databaseUnavailableIn } from '../database/database-unavailable';
+import { SessionsRepository } from './sessions.repository';
 import {
   ClientCredentialRecord,
   CredentialsRepository,
@@ -28,6 +29,17 @@ export interface ClientCredentialRow extends Omit<
 /** An access token: whose, and until when. */
 export interface TokenRow {
   clientId: string;
+  expiresAt: number;
+}
+
+/** A console session (user_sessions), by the SHA-256 of its id; times in epoch ms. */
+export interface SessionRow {
+  tenantId: string;
+  userId: string;
+  username: string;
+  stamp: string;
+  createdAt: number;
+  lastSeenAt: number;
   expiresAt: number;
 }
 
@@ -63,11 +75,13 @@ export class PrincipalDirectory {
   private readonly users = new Lookups<UserCredentialRow>();
   private readonly clients = new Lookups<ClientCredentialRow>();
   private readonly tokens = new Lookups<TokenRow>();
+  private readonly sessions = new Lookups<SessionRow>();
   /** Bumped by invalidate(): a load that overlapped a change must not be cached. */
   private generation = 0;
 
   constructor(
     private readonly credentials: CredentialsRepository,
+    private readonly sessionRows: SessionsRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -100,6 +114,27 @@ export class PrincipalDirectory {
     });
   }
 
+  /** A console session by the SHA-256 of its id (docs/console.md, "Sessions"). */
+  findSession(digest: string): Promise<SessionRow | null> {
+    return this.cached(this.sessions, digest, async () => {
+      const row = await this.sessionRows.find(digest);
+      return row
+        ? {
+            ...row,
+            createdAt: row.createdAt.getTime(),
+            lastSeenAt: row.lastSeenAt.getTime(),
+            expiresAt: row.expiresAt.getTime(),
+          }
+        : null;
+    });
+  }
+
+  /** Forget one session this instance ended (other instances see it go within the TTL). */
+  forgetSession(digest: string): void {
+    this.generation++;
+    this.sessions.entries.delete(digest);
+  }
+
   /**
    * Forget everything. The repositories that write users, clients, tokens and roles call it
    * after each write commits (their writes go through `Sql.followedBy`).
@@ -109,6 +144,7 @@ export class PrincipalDirectory {
     this.users.entries.clear();
     this.clients.entries.clear();
     this.tokens.entries.clear();
+    this.sessions.entries.clear();
   }
 
   private async cached<T>(

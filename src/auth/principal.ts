@@ -12,5 +12,19 @@ export interface Principal {
   privileges: ReadonlySet<Privilege>;
 }
 
+/** The console session a request was authenticated with (docs/console.md, "Sessions"). */
+export interface ActiveSession {
+  /** The id from the cookie: the CSRF token derives from it; never logged or stored. */
+  id: string;
+  /** SHA-256 of the id: the stored key. */
+  digest: string;
+  tenantId: string;
+  /** Epoch ms: the earlier of the idle and the absolute expiry, counted from this request. */
+  expiresAt: number;
+}
+
 /** What the pipeline attaches to an Express request, with the principal auth attaches. */
-export type IndiciumRequest = PipelineRequest<Principal>;
+export type IndiciumRequest = PipelineRequest<Principal> & {
+  /** Set when the request was authenticated by the session cookie (not Basic or Bearer). */
+  consoleSession?: ActiveSession;
+};

@@ -42,7 +42,15 @@ export function createLoggers(config: AppConfig, destination?: DestinationStream
       {
         ...options,
         redact: {
-          paths: ['*.password', '*.secret', '*.clientSecret', '*.token', '*.authorization'],
+          paths: [
+            '*.password',
+            '*.secret',
+            '*.clientSecret',
+            '*.token',
+            '*.authorization',
+            '*.cookie',
+            '*["set-cookie"]',
+          ],
           censor: '[Redacted]',
         },
       },

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorBody } from '../common/errors/error-body.dto';
 import { Auth } from '../auth/auth.decorator';
 import {
   DetectionTimelineDto,
@@ -33,6 +34,7 @@ export class StatisticsController {
    * in UTC.
    */
   @Get('detections')
+  @ApiBadRequestResponse({ description: 'Unknown range or parameter', type: ErrorBody })
   timeline(@Query() query: DetectionTimelineQuery): Promise<DetectionTimelineDto> {
     return this.statistics.timeline(query.range ?? '24h');
   }

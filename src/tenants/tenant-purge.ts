@@ -26,6 +26,7 @@ const TABLES = [
   'detections',
   'api_client_tokens',
   'api_clients',
+  'user_sessions',
   'users',
   'roles',
   'siem_integrations',

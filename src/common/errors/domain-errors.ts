@@ -75,6 +75,15 @@ export class RoleNotFoundError extends coded('role_not_found') {
   }
 }
 
+/** A session route called with HTTP Basic or a Bearer token: only the console has sessions. */
+export class NoSessionError extends coded('not_found') {
+  constructor() {
+    super(
+      'No session: this request did not come with a console session cookie (HTTP Basic and Bearer callers, API clients among them, have no session)',
+    );
+  }
+}
+
 export class UserNotFoundError extends coded('user_not_found') {
   constructor(id: string) {
     super(`User ${id} does not exist`);

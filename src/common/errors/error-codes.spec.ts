@@ -33,6 +33,7 @@ const SAMPLES: Record<ErrorClassName, () => DomainError> = {
   SupplierNotFoundError: () => new errors.SupplierNotFoundError('Acme'),
   TagNotFoundError: () => new errors.TagNotFoundError('apt28'),
   RoleNotFoundError: () => new errors.RoleNotFoundError('Auditor'),
+  NoSessionError: () => new errors.NoSessionError(),
   UserNotFoundError: () => new errors.UserNotFoundError('0b6a0e9e-5d1b-4e8e-9a43-0d3c7f0a2b11'),
   ApiClientNotFoundError: () =>
     new errors.ApiClientNotFoundError('0b6a0e9e-5d1b-4e8e-9a43-0d3c7f0a2b11'),
@@ -62,6 +63,7 @@ function answer(exception: unknown): Sent {
   const res = {
     headersSent: false,
     setHeader: (name: string, value: string) => (sent.headers[name] = value),
+    hasHeader: (name: string) => name in sent.headers,
     status(code: number) {
       sent.status = code;
       return this;

@@ -78,7 +78,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
-    if (payload.statusCode === 401) res.setHeader('WWW-Authenticate', 'Basic realm="indicium"');
+    // A handler or the guard may have given its own challenge (the console's Session scheme).
+    if (payload.statusCode === 401 && !res.hasHeader('WWW-Authenticate'))
+      res.setHeader('WWW-Authenticate', 'Basic realm="indicium"');
     if (isTaxiiPath(req.originalUrl)) {
       res.status(payload.statusCode).setHeader('Content-Type', TAXII_ERROR_MEDIA_TYPE);
       res.end(Buffer.from(JSON.stringify(taxiiErrorOf(payload))));

@@ -14,6 +14,7 @@ import { SiemRelpTransport1765180800000 } from './1765180800000-siem-relp-transp
 import { Tenants1765353600000 } from './1765353600000-tenants';
 import { SharedSuppliers1765526400000 } from './1765526400000-shared-suppliers';
 import { PlansUnderRls1765699200000 } from './1765699200000-plans-under-rls';
+import { UserSessions1765872000000 } from './1765872000000-user-sessions';
 
 /** Every migration, in order. New migrations are appended here. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   Tenants1765353600000,
   SharedSuppliers1765526400000,
   PlansUnderRls1765699200000,
+  UserSessions1765872000000,
 ];
