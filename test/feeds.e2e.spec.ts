@@ -179,6 +179,36 @@ describe('Feeds: configuration, text and CSV, apply semantics, HTTP behaviour (d
       expect(put.status).toBe(403);
     });
 
+    it('lists every feed with its supplier, in name order, paged, credentials never shown', async () => {
+      await ti.createSupplier('ListFeedB');
+      await ti.createSupplier('ListFeedA');
+      for (const name of ['ListFeedB', 'ListFeedA'])
+        expect(
+          (await f.put(name, { url: server.url('/l.txt'), format: 'text', enabled: false })).status,
+        ).toBe(200);
+      const all = await asUser(t, ti.admin).get('/api/v1/feeds').query({ limit: 1000 });
+      expect(all.status).toBe(200);
+      const names = (all.body.items as Array<{ supplier: string }>).map((i) => i.supplier);
+      expect(names).toEqual([...names].sort());
+      expect(names).toEqual(expect.arrayContaining(['ListFeedA', 'ListFeedB']));
+      expect(names).not.toContain('NoFeed');
+      const a = all.body.items.find((i: { supplier: string }) => i.supplier === 'ListFeedA');
+      const one = await asUser(t, ti.admin).get('/api/v1/suppliers/ListFeedA/feed');
+      expect(a).toEqual({ supplier: 'ListFeedA', ...one.body });
+      expect(JSON.stringify(all.body)).not.toContain('s3cret-pass');
+      const first = await asUser(t, ti.admin).get('/api/v1/feeds').query({ limit: 1 });
+      expect(first.body.items.map((i: { supplier: string }) => i.supplier)).toEqual([names[0]]);
+      const second = await asUser(t, ti.admin)
+        .get('/api/v1/feeds')
+        .query({ limit: 1, cursor: first.body.nextCursor as string });
+      expect(second.body.items.map((i: { supplier: string }) => i.supplier)).toEqual([names[1]]);
+      expect(
+        (await asUser(t, ti.admin).get('/api/v1/feeds').query({ cursor: 'nope' })).status,
+      ).toBe(400);
+      const analyst = await ti.createAnalyst('feed-list-analyst');
+      expect((await asUser(t, analyst).get('/api/v1/feeds')).status).toBe(403);
+    });
+
     it('deletes the feed (audited), keeping the indicators', async () => {
       await ti.createSupplier('DelFeed');
       await ti.upload('DelFeed', [{ indicator: '192.0.2.1' }]);

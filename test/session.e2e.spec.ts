@@ -367,6 +367,13 @@ describe('console sessions', () => {
     // Elsewhere a request with no credentials at all is still challenged for Basic.
     const plain = await t.api().get('/api/v1/me').expect(401);
     expect(plain.headers['www-authenticate']).toBe('Basic realm="indicium"');
+    // ... except from a page's script, where it would open the browser's password dialog.
+    for (const mode of ['cors', 'same-origin']) {
+      const fetched = await t.api().get('/api/v1/me').set('Sec-Fetch-Mode', mode).expect(401);
+      expect(fetched.headers['www-authenticate']).toBe('Session realm="indicium"');
+    }
+    const navigated = await t.api().get('/api/v1/me').set('Sec-Fetch-Mode', 'navigate').expect(401);
+    expect(navigated.headers['www-authenticate']).toBe('Basic realm="indicium"');
   });
 
   it('answers 401, never 500, to a malformed, oversized, unknown or repeated cookie', async () => {

@@ -203,8 +203,10 @@ export class AccessGuard implements CanActivate {
     if (header === undefined) {
       const cookie = sessionCookieOf(req.headers.cookie);
       if (cookie !== undefined) return this.authenticateSession(req, res, cookie);
-      // The console asking for its session before signing in: refused without a Basic challenge.
-      if (req.path.toLowerCase().startsWith(SESSION_PATH))
+      // The console asking before signing in (its session, or any call from a page script,
+      // which browsers mark with Sec-Fetch-Mode): refused without a Basic challenge, which
+      // would open the browser's own password dialog over the console's sign-in.
+      if (req.path.toLowerCase().startsWith(SESSION_PATH) || isScriptFetch(req))
         res.setHeader('WWW-Authenticate', SESSION_CHALLENGE);
     }
     const space = header ? header.indexOf(' ') : -1;
@@ -261,6 +263,12 @@ export class AccessGuard implements CanActivate {
       throw err;
     }
   }
+}
+
+/** A fetch() or XHR from a page (not a navigation, not curl): Sec-Fetch-Mode cors or same-origin. */
+function isScriptFetch(req: IndiciumRequest): boolean {
+  const mode = req.headers['sec-fetch-mode'];
+  return mode === 'cors' || mode === 'same-origin';
 }
 
 /**

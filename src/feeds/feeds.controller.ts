@@ -13,6 +13,7 @@ import { ErrorBody } from '../common/errors/error-body.dto';
 import { PageQuery } from '../common/pagination';
 import {
   FeedDto,
+  FeedPageDto,
   FeedRunPageDto,
   FeedRunQueuedDto,
   PUT_FEED_EXAMPLES,
@@ -96,5 +97,24 @@ export class FeedsController {
   @Auth('suppliers.read')
   runs(@Param('name') name: string, @Query() query: PageQuery): Promise<FeedRunPageDto> {
     return this.feeds.runs(name, query.limit, query.cursor);
+  }
+}
+
+@ApiTags('Feeds')
+@Controller('api/v1/feeds')
+export class FeedListController {
+  constructor(private readonly feeds: FeedsService) {}
+
+  /**
+   * Every feed of the tenant, with its supplier, in supplier-name order.
+   *
+   * @remarks The same view as GET /api/v1/suppliers/{name}/feed, one page of feeds at a time:
+   * what a feed-health overview needs without asking supplier by supplier.
+   */
+  @Get()
+  @Auth('suppliers.read')
+  @ApiBadRequestResponse({ description: 'Invalid cursor or limit', type: ErrorBody })
+  list(@Query() query: PageQuery): Promise<FeedPageDto> {
+    return this.feeds.list(query.limit, query.cursor);
   }
 }

@@ -84,6 +84,15 @@ function settingsValues(f: FeedSettings): unknown[] {
 export class FeedsRepository {
   constructor(private readonly sql: Sql) {}
 
+  /** The tenant's feeds in supplier-name order, after `afterName` (keyset paging). */
+  listAfter(afterName: string | null, limit: number): Promise<FeedRow[]> {
+    return this.sql.rows<FeedRow>(
+      `SELECT ${COLUMNS} FROM feeds f JOIN suppliers s ON s.id = f.supplier_id
+        WHERE ($1::text IS NULL OR s.name > $1::text) ORDER BY s.name LIMIT $2`,
+      [afterName, limit],
+    );
+  }
+
   async find(supplierId: string, tx?: EntityManager, lock = false): Promise<FeedRow | null> {
     const row = await this.sql
       .in(tx)

@@ -12,7 +12,7 @@ import {
 } from '../common/errors/domain-errors';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { SupplierRow, SuppliersRepository } from '../suppliers/suppliers.repository';
-import { FeedCsvDto, FeedDto, FeedRunDto, PutFeedDto } from './dto/feed.dto';
+import { FeedCsvDto, FeedDto, FeedRunDto, FeedSummaryDto, PutFeedDto } from './dto/feed.dto';
 import { FeedCredentials, FeedSettings, MERGE_ONLY } from './feed-config';
 import { FeedRow, FeedsRepository } from './feeds.repository';
 import { CsvMapping, DEFAULT_CSV } from './parsers/csv-feed';
@@ -216,6 +216,18 @@ export class FeedsService {
     const feed = await this.feeds.find(supplier.id);
     if (!feed) throw new FeedNotFoundError(supplier.name);
     return feed;
+  }
+
+  /** Every feed of the tenant, with its supplier's name: one page. */
+  async list(limit: number, cursor?: string): Promise<Page<FeedSummaryDto>> {
+    const after = decodeCursor(cursor, ['text']);
+    const rows = await this.feeds.listAfter(after ? String(after[0]) : null, limit + 1);
+    return toPage(
+      rows,
+      limit,
+      (r) => [r.supplierName],
+      (r) => ({ supplier: r.supplierName, ...toFeedDto(r) }),
+    );
   }
 
   async get(name: string): Promise<FeedDto> {

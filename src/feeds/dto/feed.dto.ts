@@ -305,6 +305,15 @@ export class FeedDto {
   nextRunAt!: string | null;
 }
 
+/** A feed in the list of every feed (GET /api/v1/feeds): its supplier, then the feed. */
+export class FeedSummaryDto extends FeedDto {
+  @ApiProperty() supplier!: string;
+}
+
+export class FeedPageDto extends PageDto {
+  @ApiProperty({ type: [FeedSummaryDto] }) items!: FeedSummaryDto[];
+}
+
 export class FeedRunDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
