@@ -8,9 +8,12 @@
  *   node scripts/build.js                        empties dist/, builds; type errors fail it
  *   node scripts/build.js --watch                builds on every change and (re)starts
  *                                                dist/main.js with node --watch (npm run start:dev)
- *   node scripts/build.js --out-dir <dir> --no-type-check
+ *   node scripts/build.js --out-dir <dir> --no-type-check --no-console
  *                                                for tests that run the server as a process
  *                                                while others edit: only what breaks emitting fails
+ *
+ * After the server, the web console (web/, docs/console.md) is built with Vite into
+ * <dist>/console, which the server serves at /console/ (--no-console skips it).
  */
 const { spawn } = require('node:child_process');
 const { rmSync } = require('node:fs');
@@ -28,7 +31,11 @@ function main(argv) {
   const outDir = args.outDir ? resolve(args.outDir) : undefined;
   const parsed = readConfig(ts, outDir);
   rmSync(parsed.options.outDir, { recursive: true, force: true });
-  if (args.watch) return watch(ts, outDir, parsed.options.outDir);
+  if (args.watch) {
+    // The console is built once; `npx vite build --config web/vite.config.mts --watch` rebuilds it.
+    if (args.console) void buildConsole(join(parsed.options.outDir, 'console'));
+    return watch(ts, outDir, parsed.options.outDir);
+  }
   const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
   const emitted = emit(program, program);
   const diagnostics = [
@@ -39,14 +46,31 @@ function main(argv) {
     report(ts, diagnostics);
     process.exit(1);
   }
+  if (args.console) return buildConsole(join(parsed.options.outDir, 'console'));
+}
+
+/** The console: Vite builds web/ (its own config and tsconfig) into outDir. */
+async function buildConsole(outDir) {
+  const { build } = await import('vite');
+  try {
+    await build({
+      configFile: join(root, 'web', 'vite.config.mts'),
+      build: { outDir, emptyOutDir: true },
+      logLevel: 'warn',
+    });
+  } catch (err) {
+    process.stderr.write(`build: the console did not build: ${err?.message ?? err}\n`);
+    process.exit(1);
+  }
 }
 
 function parseArgs(argv) {
-  const args = { outDir: undefined, typeCheck: true, watch: false };
+  const args = { outDir: undefined, typeCheck: true, watch: false, console: true };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out-dir' && argv[i + 1]) args.outDir = argv[++i];
     else if (argv[i] === '--no-type-check') args.typeCheck = false;
     else if (argv[i] === '--watch') args.watch = true;
+    else if (argv[i] === '--no-console') args.console = false;
     else {
       process.stderr.write(`build: unknown argument ${argv[i]}\n`);
       process.exit(2);

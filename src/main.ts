@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { createApp } from './app.factory';
 import { AppConfig, ConfigError } from './config/app-config';
+import { consoleUrl } from './config/console-url';
 import { loadTlsMaterial } from './tls';
 
 async function bootstrap(): Promise<void> {
@@ -25,7 +26,7 @@ async function bootstrap(): Promise<void> {
   const scheme = tls ? 'https' : 'http';
   logger.log(
     `Indicium listening on ${scheme}://${config.env.HOST}:${config.env.PORT} ` +
-      `(database: ${config.usesEmbeddedDatabase ? 'embedded' : 'server'}; docs: /docs)`,
+      `(console: ${consoleUrl(config)}; database: ${config.usesEmbeddedDatabase ? 'embedded' : 'server'}; docs: /docs)`,
   );
   if (tls?.generated) logger.warn('Generated a self-signed TLS certificate in DATA_DIR/tls');
   stopOnSignals(app, config, logger);

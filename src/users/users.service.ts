@@ -9,6 +9,7 @@ import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
+import { consoleUrl } from '../config/console-url';
 import {
   ForbiddenError,
   LastAdministratorError,
@@ -82,6 +83,8 @@ export class UsersService implements OnApplicationBootstrap {
           `    password: ${password}`,
           '  Shown only now. Change it: PUT /api/v1/me/password',
           '================================================================',
+          '',
+          `  Console: ${consoleUrl(this.config)}  (sign in as admin with this password)`,
           '',
         ].join('\n') + '\n',
       );

@@ -69,7 +69,13 @@ async function compileInto(dir: string): Promise<void> {
     await new Promise<void>((done, fail) => {
       execFile(
         process.execPath,
-        [join(ROOT, 'scripts', 'build.js'), '--out-dir', join(staging, 'dist'), '--no-type-check'],
+        [
+          join(ROOT, 'scripts', 'build.js'),
+          '--out-dir',
+          join(staging, 'dist'),
+          '--no-type-check',
+          '--no-console',
+        ],
         { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
         (err, stdout, stderr) =>
           err ? fail(new Error(`server build failed: ${err.message}\n${stdout}${stderr}`)) : done(),
