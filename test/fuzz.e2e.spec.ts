@@ -527,7 +527,9 @@ class Fuzzer {
             !(
               b.items && PER_ITEM_VERDICTS.includes(`${this.op.method} ${this.op.path} ${at.name}`)
             ),
-          names: [at.name],
+          // The field, or an object it sits in when that object is what is wrong (e.g. `csv`
+          // options sent for a text feed are refused as a whole, whatever they hold).
+          names: [at.name, ...at.path.slice(0, -1).filter((p) => typeof p === 'string')],
         };
       }
       case 'huge': {
