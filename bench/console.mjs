@@ -7,7 +7,8 @@
 // values (so the dashboard's overlap has work to do), a few searches make detections, and
 // Debian's Chromium signs in and opens each screen. A screen counts as ready when its heading is
 // drawn and the network has been quiet for 100 ms (every list, chart and count answered);
-// the figure is the median of BENCH_ROUNDS (default 5) visits.
+// the figure is the median of BENCH_ROUNDS (default 5) visits. "Drawn" is when the heading
+// appeared (the screen's frame and navigation work; its sections fill in as answers arrive).
 import { request } from 'node:http';
 import { chromium } from 'playwright-core';
 import { BENCH_TAGS, generateIndicators } from './dataset.mjs';
@@ -109,6 +110,7 @@ async function timeScreens(server) {
     page.on('requestfinished', () => (lastAnswer = performance.now()));
     for (const [name, path] of SCREENS) {
       const times = [];
+      const drawnTimes = [];
       for (let r = 0; r < ROUNDS; r++) {
         const started = performance.now();
         await page.goto(server.base + path, { waitUntil: 'commit' });
@@ -117,8 +119,9 @@ async function timeScreens(server) {
         // networkidle is 500 ms of quiet: the screen was ready at the last answer before it.
         await page.waitForLoadState('networkidle');
         times.push(Math.max(drawn, lastAnswer) - started);
+        drawnTimes.push(drawn - started);
       }
-      figures.set(name, median(times));
+      figures.set(name, { ready: median(times), drawn: median(drawnTimes) });
     }
     return figures;
   } finally {
@@ -149,14 +152,18 @@ console.log(
 );
 const empty = await run(0);
 const full = await run(COUNT);
-console.log(`\n| screen | empty database | ${fmt(COUNT)} indicators | ratio |`);
-console.log('|---|---|---|---|');
+console.log(
+  `\n| screen | drawn, empty | drawn, ${fmt(COUNT)} | every answer, empty | every answer, ${fmt(COUNT)} | ratio |`,
+);
+console.log('|---|---|---|---|---|---|');
 for (const [name] of SCREENS) {
   const e = empty.get(name);
   const f = full.get(name);
-  console.log(`| ${name} | ${fmt(e)} ms | ${fmt(f)} ms | ${fmt(f / e, 2)}x |`);
+  console.log(
+    `| ${name} | ${fmt(e.drawn)} ms | ${fmt(f.drawn)} ms | ${fmt(e.ready)} ms | ${fmt(f.ready)} ms | ${fmt(f.ready / e.ready, 2)}x |`,
+  );
 }
-const worst = Math.max(...full.values());
+const worst = Math.max(...[...full.values()].map((f) => f.ready));
 console.log(
   `\nSlowest screen with ${fmt(COUNT)} indicators: ${fmt(worst)} ms (target: under 1,000 ms)`,
 );
